@@ -1,0 +1,118 @@
+"""The ``moodle-sync`` command: a thin shell that parses, calls the library and prints.
+
+Exit codes: 0 success or nothing to do; 1 a problem found or a failure; 2 usage or configuration error
+(and, for ``plan``, changes pending); 3 an internal error (a bug: please report it with the log);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import traceback
+from typing import Any, Callable
+
+import click
+
+from .. import __version__
+from ..exceptions import ConfigError, MoodleSyncError, redact
+from .app import App, pass_app
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds ``--json``, ``--stats`` and ``--quiet`` to a command (they set the shared :class:`App`)."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @click.option("--stats", is_flag=True, help="Print web-service call counts and timings.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress or chatter on stderr.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, as_json: bool, stats: bool, quiet: bool, **kwargs: Any) -> Any:
+        app = click.get_current_context().find_object(App)
+        if app is not None:
+            app.json = app.json or as_json
+            app.stats = app.stats or stats
+            app.quiet = app.quiet or quiet
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="moodle-sync")
+@click.option("--config", "config", metavar="FILE", help="Config file (default: MOODLE_SYNC_CONFIG, then the "
+              "user config dir).")
+@click.option("--profile", metavar="NAME", help="Profile in the config file (default: MOODLE_SYNC_PROFILE or "
+              "'default').")
+@click.option("--url", metavar="URL", help="Moodle site address (overrides MOODLE_URL and the file).")
+@click.option("--protocol", type=click.Choice(["rest", "soap"]), help="Web-service protocol.")
+@click.option("--store", metavar="PATH|URL", help="Local store: an SQLite path or an SQLAlchemy URL.")
+@click.option("--concurrency", type=int, metavar="N", help="Independent reads at once (default 4).")
+@click.option("--max-input-vars", type=int, metavar="N", help="The site's PHP max_input_vars (default 1000).")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Seconds to wait for one call.")
+@click.option("--insecure-skip-tls-verify", is_flag=True, default=None,
+              help="Do NOT verify the site's TLS certificate (throw-away test sites only).")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, profile: str | None, verbose: int, **overrides: Any) -> None:
+    """Provision Moodle courses, enrol selected participants, and pull completion evidence."""
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().handlers[0].addFilter(_RedactFilter())
+    app = App(config=config, profile=profile, overrides={k: v for k, v in overrides.items() if v is not None})
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+class _RedactFilter(logging.Filter):
+    """Scrubs the token from every log record, whatever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = ()
+        return True
+
+
+def _register() -> None:
+    from . import commands
+
+    for command in commands.ALL:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map every failure to an exit code and a friendly message."""
+    _register()
+    want_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="moodle-sync", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except MoodleSyncError as exc:
+        if want_json:
+            click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code if not isinstance(exc, ConfigError) else EXIT_USAGE)
+    except Exception:  # a bug: say so, keep the details, never the token
+        text = redact(traceback.format_exc())
+        click.echo(text, err=True)
+        click.echo("Internal error: this is a bug in moodle-sync; please report it with the text above.",
+                   err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+__all__ = ["cli", "main", "output_options", "pass_app", "App"]

@@ -1,0 +1,108 @@
+"""The object every command gets in ``ctx.obj``: settings, output mode, a lazily opened site and store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..config import Settings, load_settings
+
+
+@dataclass
+class App:
+    """Shared state of one command run. ``json`` switches output to one JSON document on stdout."""
+
+    config: str | None = None
+    profile: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    json: bool = False
+    stats: bool = False
+    quiet: bool = False
+    _settings: Settings | None = None
+    _moodle: Any = None
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config=self.config, profile=self.profile, overrides=self.overrides)
+        return self._settings
+
+    def moodle(self) -> Any:
+        """The :class:`~moodle_sync.ws.moodle.Moodle` for the configured site (opened once)."""
+        if self._moodle is None:
+            from ..ws import connect
+
+            s = self.settings
+            self._moodle = connect(s.require_url(), s.token(), protocol=s.protocol, verify=s.verify,
+                                   timeout=s.timeout, retries=s.retries, max_input_vars=s.max_input_vars,
+                                   concurrency=s.concurrency)
+        return self._moodle
+
+    def call_stats(self) -> dict[str, Any] | None:
+        return self._moodle.client.stats.to_dict() if self._moodle is not None else None
+
+    def close(self) -> None:
+        if self._moodle is not None:
+            self._moodle.client.close()
+
+    # output -----------------------------------------------------------------------------------
+    def emit(self, document: Any, human: Callable[[], None] | None = None) -> None:
+        """Print ``document`` as JSON (``--json``) or call ``human`` to print it for people."""
+        if self.json:
+            if self.stats and isinstance(document, dict) and self.call_stats() is not None:
+                document = {**document, "stats": self.call_stats()}
+            click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        elif human is not None:
+            human()
+        if self.stats and not self.json:
+            self.print_stats()
+
+    def print_stats(self) -> None:
+        stats = self.call_stats()
+        if not stats:
+            return
+        table = Table(title=f"Web-service calls: {stats['total_calls']} in {stats['total_seconds']:.2f}s")
+        for col in ("function", "calls", "errors", "retries", "seconds"):
+            table.add_column(col, justify="left" if col == "function" else "right")
+        for name, s in stats["functions"].items():
+            table.add_row(name, str(s["calls"]), str(s["errors"]), str(s["retries"]), f"{s['seconds']:.3f}")
+        self.err.print(table)
+
+    def info(self, message: str) -> None:
+        """A line for people on stderr (silent with --quiet or --json)."""
+        if not self.quiet and not self.json:
+            self.err.print(message)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        """A progress bar on stderr; yields ``advance(n)``. Hidden with --quiet/--json or off a terminal."""
+        if self.quiet or self.json or not sys.stderr.isatty():
+            yield lambda n=1: None
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=self.err, transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n=1: bar.advance(task, n)
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A readable rich table."""
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*["" if v is None else str(v) for v in r])
+    return t
+
+
+pass_app = click.make_pass_decorator(App)

@@ -1,0 +1,295 @@
+"""Settings: profiles in a TOML file, the environment, command-line flags; the token kept secret.
+
+Precedence, highest first: command-line flag > environment > config file > default.
+The file is found by ``--config``, then ``MOODLE_SYNC_CONFIG``, then the platform's user config dir
+(``~/.config/moodle-sync/config.toml`` on Linux). ``MOODLE_URL`` + ``MOODLE_TOKEN`` alone are enough.
+
+The token comes from ``MOODLE_TOKEN``, a helper command (``token_command``), or the OS keyring
+(``keyring set moodle-sync <profile>``); a token written into the config file is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .exceptions import ConfigError, register_secret
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+log = logging.getLogger("moodle_sync.config")
+
+KEYRING_SERVICE = "moodle-sync"
+PROTOCOLS = ("rest", "soap")
+
+# Environment variable -> setting name.
+ENVIRONMENT = {
+    "MOODLE_URL": "url",
+    "MOODLE_PROTOCOL": "protocol",
+    "MOODLE_SYNC_STORE": "store",
+    "MOODLE_SYNC_CONCURRENCY": "concurrency",
+    "MOODLE_SYNC_MAX_INPUT_VARS": "max_input_vars",
+    "MOODLE_SYNC_TIMEOUT": "timeout",
+    "MOODLE_SYNC_RETRIES": "retries",
+    "MOODLE_SYNC_CA_BUNDLE": "ca_bundle",
+    "MOODLE_SYNC_INSECURE": "insecure_skip_tls_verify",
+    "MOODLE_SYNC_TEMPLATES": "templates_dir",
+    "MOODLE_SYNC_REPORT_ID": "completion_report_id",
+}
+
+STARTER_CONFIG = '''\
+# moodle-sync configuration. Each [profiles.NAME] table describes one Moodle site.
+# Choose one with --profile NAME or MOODLE_SYNC_PROFILE; "default" is used otherwise.
+# Precedence: command-line flag > environment (MOODLE_URL, MOODLE_TOKEN, MOODLE_PROTOCOL, ...) > this file.
+#
+# The token is NEVER written here. Give it as MOODLE_TOKEN, or store it in the OS keyring:
+#     python -m keyring set moodle-sync default
+# or name a command that prints it (a password manager, for example): token_command = "pass show moodle"
+
+[profiles.default]
+url = "https://lms.example.org"       # the site's address (https)
+protocol = "rest"                     # rest or soap
+# token_command = "pass show moodle/bgtk"
+timeout = 60                          # seconds to wait for one call
+retries = 4                           # attempts for reads (writes are never re-sent blindly)
+max_input_vars = 1000                 # PHP max_input_vars of the site (Moodle 4.5 asks for 5000)
+concurrency = 4                       # independent reads at once
+# store = "sqlite:////var/lib/moodle-sync/evidence.sqlite"   # or postgresql+psycopg://user@host/db
+student_role_id = 5                   # Moodle's default "student"
+facilitator_role_id = 3               # Moodle's default "editingteacher" (4 = non-editing teacher)
+new_user_auth = "manual"              # manual (Moodle e-mails a generated password) or oauth2
+# completion_report_id = 12           # a custom report over "Course participants" for fast pulls
+# ca_bundle = "/etc/ssl/certs/my-ca.pem"
+# insecure_skip_tls_verify = false    # only for a throw-away test site with a self-signed certificate
+'''
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("moodle-sync")) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("moodle-sync"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to reach a site and keep its records. Never holds the token."""
+
+    profile: str = "default"
+    url: str | None = None
+    protocol: str = "rest"
+    token_command: str | None = None
+    timeout: float = 60.0
+    retries: int = 4
+    max_input_vars: int = 1000
+    concurrency: int = 4
+    store: str | None = None
+    ca_bundle: str | None = None
+    insecure_skip_tls_verify: bool = False
+    student_role_id: int = 5
+    facilitator_role_id: int = 3
+    new_user_auth: str = "manual"
+    templates_dir: str | None = None
+    completion_report_id: int | None = None
+    config_path: str | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def store_url(self) -> str:
+        """The evidence/audit store as an SQLAlchemy URL (SQLite in the user data dir by default)."""
+        if self.store:
+            return self.store if "://" in self.store else f"sqlite:///{Path(self.store).expanduser()}"
+        return f"sqlite:///{default_data_dir() / 'moodle-sync.sqlite'}"
+
+    @property
+    def verify(self) -> bool | str:
+        if self.insecure_skip_tls_verify:
+            return False
+        return self.ca_bundle or True
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings as shown by ``config show`` / ``--json`` (no token, by construction)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+        out["sources"] = dict(self.sources)
+        return out
+
+    def token(self) -> str:
+        """The token: ``MOODLE_TOKEN``, else ``token_command``'s output, else the OS keyring.
+
+        Raises :class:`ConfigError` naming the three ways when none gives one.
+        """
+        token = os.environ.get("MOODLE_TOKEN", "").strip()
+        if not token and self.token_command:
+            token = _run_token_command(self.token_command)
+        if not token:
+            token = _keyring_token(self.profile)
+        if not token:
+            raise ConfigError(
+                "no web-service token: set MOODLE_TOKEN, or store it with "
+                f"'python -m keyring set {KEYRING_SERVICE} {self.profile}', or set token_command in the "
+                "config file")
+        register_secret(token)
+        return token
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise ConfigError("no Moodle site: set MOODLE_URL, pass --url, or set url in the config file "
+                              "(moodle-sync config init writes a starter file)")
+        return self.url
+
+
+def _run_token_command(command: str) -> str:
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"token_command could not run: {type(exc).__name__}") from None
+    if done.returncode != 0:
+        raise ConfigError(f"token_command exited with {done.returncode}")
+    return done.stdout.strip()
+
+
+def _keyring_token(profile: str) -> str:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return ""
+    try:
+        return (keyring.get_password(KEYRING_SERVICE, profile) or "").strip()
+    except (KeyringError, RuntimeError, OSError):
+        log.debug("no usable OS keyring")
+        return ""
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = str(kinds[name])
+    try:
+        if "bool" in kind and not isinstance(value, bool):
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return text in ("1", "true", "yes", "on")
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("int |") and value is not None:
+            return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name}: {value!r} is not a valid {kind.split(' ')[0]}") from None
+    return value
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol: {settings.protocol!r} is not one of {', '.join(PROTOCOLS)} "
+                          f"(from {settings.sources.get('protocol', 'default')})")
+    if settings.new_user_auth not in ("manual", "oauth2", "email", "ldap", "cas", "shibboleth"):
+        raise ConfigError(f"new_user_auth: {settings.new_user_auth!r} is not a Moodle auth plugin we support")
+    for name in ("concurrency", "max_input_vars", "retries"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1 (from {settings.sources.get(name, 'default')})")
+    if settings.url and not settings.url.startswith(("https://", "http://")):
+        raise ConfigError(f"url: {settings.url!r} must start with https:// (or http:// for a local test site)")
+    return settings
+
+
+def read_config_file(path: Path, profile: str) -> dict[str, Any]:
+    """The named profile of a config file. A token in the file is refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    profiles = document.get("profiles", {})
+    for name, table in profiles.items():
+        for key in table:
+            if "token" in key and key != "token_command":
+                raise ConfigError(
+                    f"{path}: [profiles.{name}] {key}: a token must not be written into the config file "
+                    "(anyone who can read the file could act as that Moodle user). Remove it and give the "
+                    f"token as MOODLE_TOKEN, with 'python -m keyring set {KEYRING_SERVICE} {name}', "
+                    "or with token_command")
+    if profile not in profiles:
+        if profiles:
+            raise ConfigError(f"{path}: no profile {profile!r} (profiles: {', '.join(sorted(profiles))})")
+        return {}
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(profiles[profile]) - known)
+    if unknown:
+        raise ConfigError(f"{path}: [profiles.{profile}] unknown settings: {', '.join(unknown)}")
+    return dict(profiles[profile])
+
+
+def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from flags (``overrides``), the environment, the file, and defaults."""
+    env = os.environ if environ is None else environ
+    profile = profile or env.get("MOODLE_SYNC_PROFILE") or "default"
+    sources: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    if config:
+        path: Path | None = Path(config).expanduser()
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
+    elif env.get("MOODLE_SYNC_CONFIG"):
+        path = Path(env["MOODLE_SYNC_CONFIG"]).expanduser()
+        if not path.exists():
+            raise ConfigError(f"{path}: config file (from MOODLE_SYNC_CONFIG) not found")
+    else:
+        path = default_config_path()
+        path = path if path.exists() else None
+    if path is not None:
+        for key, value in read_config_file(path, profile).items():
+            values[key] = _coerce(key, value, str(path))
+            sources[key] = str(path)
+    for var, key in ENVIRONMENT.items():
+        if env.get(var, "") != "":
+            values[key] = _coerce(key, env[var], var)
+            sources[key] = var
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+            sources[key] = "flag"
+    settings = Settings(profile=profile, config_path=str(path) if path else None, sources=sources, **values)
+    if settings.insecure_skip_tls_verify:
+        log.warning("TLS certificate verification is OFF (insecure_skip_tls_verify): use only with a "
+                    "throw-away test site")
+    return _validate(settings)
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    return _validate(replace(settings, **changes))
+
+
+def write_starter_config(path: Path, *, force: bool = False) -> Path:
+    """Write a commented starter config file; refuse to overwrite unless ``force``."""
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    try:
+        path.chmod(0o600)
+    except OSError:  # pragma: no cover - e.g. on some network filesystems
+        pass
+    return path

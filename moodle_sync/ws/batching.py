@@ -1,0 +1,178 @@
+"""Batches for Moodle's all-or-nothing write functions, and bounded concurrency for reads.
+
+``core_user_create_users``, ``enrol_manual_enrol_users`` and friends run one transaction per call: the
+first bad record rolls back the batch and Moodle's error names only that record. :func:`send_in_batches`
+sizes batches by form fields (PHP silently drops fields past ``max_input_vars``), and when a batch
+fails on a record error it isolates the bad records (first by trying the record the error points at,
+else by bisecting) so that every good record goes through and every bad one comes back with Moodle's
+reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Iterable, Mapping, Sequence, TypeVar
+
+from ..exceptions import (
+    AccessDeniedError,
+    InvalidTokenError,
+    MoodleSyncError,
+    TransportError,
+    WebServiceError,
+    WriteOutcomeUnknownError,
+)
+from .signatures import count_form_fields
+
+log = logging.getLogger("moodle_sync.ws.batching")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# wstoken, wsfunction and moodlewsrestformat travel with every request.
+FIXED_FIELDS = 3
+
+
+@dataclass
+class BatchOutcome(Generic[T]):
+    """What happened to each record: ``done`` pairs a record with Moodle's answer for it (or None)."""
+
+    done: list[tuple[T, Any]] = field(default_factory=list)
+    failed: list[tuple[T, MoodleSyncError]] = field(default_factory=list)
+    calls: int = 0
+
+
+def plan_batches(records: Sequence[Mapping[str, Any]], max_input_vars: int, *, extra_fields: int = 0,
+                 max_records: int | None = None) -> list[list[int]]:
+    """Split record indexes into batches whose form-field count stays within ``max_input_vars``.
+
+    A single record larger than the limit gets a batch of its own (Moodle would truncate it; the
+    caller is told by the error that follows).
+    """
+    budget = max(1, max_input_vars - FIXED_FIELDS - extra_fields)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for i, record in enumerate(records):
+        n = count_form_fields(record)
+        if current and (used + n > budget or (max_records and len(current) >= max_records)):
+            batches.append(current)
+            current, used = [], 0
+        current.append(i)
+        used += n
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _global_failure(exc: Exception) -> bool:
+    """Errors that no split can fix: the token or the service is wrong for every record."""
+    return isinstance(exc, (InvalidTokenError, AccessDeniedError)) or (
+        isinstance(exc, TransportError) and not isinstance(exc, WriteOutcomeUnknownError))
+
+
+def _guess_culprit(records: Sequence[Mapping[str, Any]], exc: WebServiceError) -> int | None:
+    """The index of the one record whose distinctive values Moodle's error text mentions, if unique."""
+    text = f"{exc.moodle_message} {exc.debuginfo or ''}"
+    hits = []
+    for i, record in enumerate(records):
+        values = [str(v) for v in record.values() if isinstance(v, (str, int)) and len(str(v)) >= 4]
+        if any(v in text for v in values):
+            hits.append(i)
+    return hits[0] if len(hits) == 1 else None
+
+
+def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], *,
+                    extra_params: Mapping[str, Any] | None = None,
+                    encode: Callable[[T], Mapping[str, Any]] | None = None,
+                    reconcile: Callable[[list[T]], list[T]] | None = None,
+                    max_records: int | None = None,
+                    on_progress: Callable[[int], None] | None = None) -> BatchOutcome[T]:
+    """Send ``records`` to an all-or-nothing batch function; isolate and report the bad ones.
+
+    ``encode`` turns a record into the dict Moodle takes (identity by default). The answer of a call
+    that returns one item per record is paired with the records in order. ``reconcile`` is called with
+    the records of a batch whose write timed out: it must read Moodle and return those that did NOT
+    land (they are then sent again); without it such records are reported failed. ``on_progress``
+    gets the number of records settled after each call. Raises only for failures no split can fix
+    (bad token, function not allowed, site unreachable).
+    """
+    encode = encode or (lambda r: r)  # type: ignore[assignment,return-value]
+    extra = dict(extra_params or {})
+    encoded = [encode(r) for r in records]
+    outcome: BatchOutcome[T] = BatchOutcome()
+    extra_fields = count_form_fields(extra)
+    limit = getattr(client, "max_input_vars", 1000)
+
+    def settle(n: int) -> None:
+        if on_progress:
+            on_progress(n)
+
+    def attempt(indexes: list[int], *, reconciled: bool = False) -> None:
+        payload = {**extra, key: [encoded[i] for i in indexes]}
+        outcome.calls += 1
+        try:
+            result = client.call(function, payload)
+        except WriteOutcomeUnknownError as exc:
+            batch = [records[i] for i in indexes]
+            if reconcile is None or reconciled:
+                outcome.failed.extend((r, exc) for r in batch)
+                settle(len(indexes))
+                return
+            missing = {id(r) for r in reconcile(batch)}
+            landed = [i for i in indexes if id(records[i]) not in missing]
+            outcome.done.extend((records[i], None) for i in landed)
+            settle(len(landed))
+            rest = [i for i in indexes if id(records[i]) in missing]
+            if rest:
+                attempt(rest, reconciled=True)
+            return
+        except WebServiceError as exc:
+            if _global_failure(exc):
+                raise
+            if len(indexes) == 1:
+                outcome.failed.append((records[indexes[0]], exc))
+                settle(1)
+                return
+            guess = _guess_culprit([encoded[i] for i in indexes], exc)
+            if guess is not None:
+                culprit = indexes[guess]
+                attempt([culprit])
+                attempt([i for i in indexes if i != culprit])
+                return
+            mid = len(indexes) // 2
+            attempt(indexes[:mid])
+            attempt(indexes[mid:])
+            return
+        items = result if isinstance(result, list) and len(result) == len(indexes) else [None] * len(indexes)
+        outcome.done.extend((records[i], item) for i, item in zip(indexes, items))
+        settle(len(indexes))
+
+    for batch in plan_batches(encoded, limit, extra_fields=extra_fields, max_records=max_records):
+        attempt(batch)
+    return outcome
+
+
+def map_concurrent(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 4,
+                   on_done: Callable[[], None] | None = None) -> list[R | MoodleSyncError]:
+    """Run ``fn`` over ``items`` with at most ``workers`` at once; results in input order.
+
+    A :class:`MoodleSyncError` raised for one item is returned in its place (so one failing read does not
+    lose the others); any other exception propagates.
+    """
+    items = list(items)
+
+    def run(item: T) -> R | MoodleSyncError:
+        try:
+            return fn(item)
+        except MoodleSyncError as exc:
+            return exc
+        finally:
+            if on_done:
+                on_done()
+
+    if workers <= 1 or len(items) <= 1:
+        return [run(i) for i in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="moodle-read") as pool:
+        return list(pool.map(run, items))

@@ -1,0 +1,154 @@
+"""REST transport over ``requests``: PHP-style form encoding, errors mapped from the body.
+
+Moodle's REST server takes ``application/x-www-form-urlencoded`` only (a JSON body is silently ignored),
+nested parameters flattened PHP-style (``courses[0][courseformatoptions][0][name]``), booleans as
+``0``/``1``, and answers HTTP 200 with an ``exception`` body when a call fails. The token travels in
+the POST body, never in the URL, so it cannot end up in access logs or in our error messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .. import __version__
+from ..exceptions import (
+    ConnectionFailedError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    from_moodle_error,
+    redact,
+    register_secret,
+)
+
+log = logging.getLogger("moodle_sync.ws.rest")
+
+REST_PATH = "/webservice/rest/server.php"
+
+
+def encode_php_form(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Flatten nested parameters into PHP-style form fields, in order.
+
+    ``{"courses": [{"fullname": "A", "visible": True}]}`` becomes
+    ``[("courses[0][fullname]", "A"), ("courses[0][visible]", "1")]``. ``None`` values are left out.
+    """
+    fields: list[tuple[str, str]] = []
+
+    def walk(value: Any, key: str) -> None:
+        if value is None:
+            return
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, f"{key}[{k}]")
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{key}[{i}]")
+        elif isinstance(value, bool):
+            fields.append((key, "1" if value else "0"))
+        elif isinstance(value, float) and value.is_integer():
+            fields.append((key, str(int(value))))
+        else:
+            fields.append((key, str(value)))
+
+    for name, value in params.items():
+        walk(value, str(name))
+    return fields
+
+
+class RestTransport:
+    """Sends calls to ``{url}/webservice/rest/server.php`` over one pooled ``requests.Session``."""
+
+    protocol = "rest"
+
+    def __init__(self, url: str, token: str, *, verify: bool | str = True, pool_size: int = 8,
+                 session: requests.Session | None = None) -> None:
+        register_secret(token)
+        self.url = url.rstrip("/")
+        self.endpoint = self.url + REST_PATH
+        self._token = token
+        self.session = session or requests.Session()
+        self.session.verify = verify
+        self.session.headers["User-Agent"] = f"moodle_sync/{__version__}"
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def __repr__(self) -> str:  # never show the token
+        return f"RestTransport({self.url!r})"
+
+    def send(self, function: str, params: Mapping[str, Any], *, timeout: float) -> Any:
+        data = [("wstoken", self._token), ("wsfunction", function), ("moodlewsrestformat", "json")]
+        data += encode_php_form(params)
+        try:
+            response = self.session.post(self.endpoint, data=data, timeout=(min(10.0, timeout), timeout))
+        except requests.exceptions.ConnectTimeout as exc:
+            raise ConnectionFailedError(function, f"cannot connect to {self.url}: timed out",
+                                        sent=False) from _clean(exc)
+        except requests.exceptions.SSLError as exc:
+            raise ConnectionFailedError(function, f"TLS failed for {self.url}: {redact(str(exc))}",
+                                        sent=False) from _clean(exc)
+        except requests.exceptions.Timeout as exc:
+            raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from _clean(exc)
+        except requests.exceptions.ConnectionError as exc:
+            sent = not _refused(exc)
+            raise ConnectionFailedError(function, f"cannot reach {self.url}: {_reason(exc)}",
+                                        sent=sent) from _clean(exc)
+        return decode_response(function, response.status_code, response.text,
+                               response.headers.get("Retry-After"))
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def decode_response(function: str, status: int, text: str, retry_after: str | None = None) -> Any:
+    """Decode a REST answer: map 429/5xx, then Moodle's exception body, then the JSON result."""
+    if status == 429:
+        raise RateLimitedError(function, "the site answered 429 Too Many Requests",
+                               retry_after=_seconds(retry_after))
+    if status >= 500:
+        raise ServerError(function, f"the site answered HTTP {status}")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        snippet = redact(text.strip()[:120].replace("\n", " "))
+        if text.lstrip().startswith("<?xml"):
+            raise ServerError(function, "the site answered XML instead of JSON; is this the REST "
+                                        f"endpoint of a Moodle site? ({snippet})") from None
+        raise ServerError(function, f"HTTP {status}: not a web-service answer: {snippet!r}") from None
+    if isinstance(body, dict) and "exception" in body and "errorcode" in body:
+        raise from_moodle_error(function, body)
+    if status >= 400:
+        raise ServerError(function, f"the site answered HTTP {status}")
+    return body
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _refused(exc: Exception) -> bool:
+    text = repr(exc)
+    return any(s in text for s in ("Connection refused", "NameResolutionError", "Name or service not known",
+                                   "Failed to resolve", "No route to host", "NewConnectionError"))
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "Failed to resolve",
+                   "Connection reset", "Remote end closed connection", "No route to host"):
+        if marker in text:
+            return marker.lower()
+    return redact(text)[:200]
+
+
+def _clean(exc: Exception) -> None:
+    """Do not chain the requests exception: its text can hold the URL, and we said what matters."""
+    return None
