@@ -69,7 +69,10 @@ class MoodleSyncError(Exception):
         return str(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe description for ``--json`` output."""
+        """A JSON-safe description for ``--json`` output (secrets redacted)."""
+        return {k: redact(v) if isinstance(v, str) else v for k, v in self._fields().items()}
+
+    def _fields(self) -> dict[str, Any]:
         return {"error": type(self).__name__, "message": str(self)}
 
 
@@ -91,8 +94,8 @@ class InputError(MoodleSyncError):
         super().__init__(f"{where}: {message}" if where else message)
         self.reason = message
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "file": self.file, "row": self.row, "field": self.field,
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "file": self.file, "row": self.row, "field": self.field,
                 "reason": self.reason}
 
 
@@ -120,8 +123,8 @@ class WebServiceError(MoodleSyncError):
             text += f" ({debuginfo.strip()})"
         super().__init__(text)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "function": self.function, "errorcode": self.errorcode,
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "function": self.function, "errorcode": self.errorcode,
                 "debuginfo": self.debuginfo}
 
 

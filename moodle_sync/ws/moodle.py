@@ -1,0 +1,489 @@
+"""Typed operations on a Moodle site: each method makes the calls one job needs and returns dataclasses.
+
+This module knows Moodle's web-service functions and their quirks (double-encoded JSON, paging,
+batch limits); it knows nothing of templates, offerings or participants.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ..exceptions import WebServiceError
+from .batching import BatchOutcome, map_concurrent, send_in_batches
+from .transport import MoodleClient, chunked
+
+log = logging.getLogger("moodle_sync.ws.moodle")
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SiteInfo:
+    sitename: str
+    siteurl: str
+    release: str
+    version: str
+    username: str
+    userid: int
+    fullname: str
+    functions: frozenset[str]
+    is_site_admin: bool = False
+
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        """(4, 5) for "4.5.6 (Build: 20250811)"; (0, 0) if unreadable."""
+        try:
+            parts = self.release.split()[0].split(".")
+            return int(parts[0]), int(parts[1])
+        except (IndexError, ValueError):
+            return (0, 0)
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    name: str
+    idnumber: str
+    parent: int
+    path: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    fullname: str
+    shortname: str
+    idnumber: str
+    categoryid: int
+    summary: str = ""
+    format: str = "topics"
+    startdate: int = 0
+    enddate: int = 0
+    visible: bool = True
+    lang: str = ""
+    enablecompletion: bool = False
+
+    @classmethod
+    def from_moodle(cls, d: Mapping[str, Any]) -> "Course":
+        return cls(id=int(d["id"]), fullname=d.get("fullname") or "", shortname=d.get("shortname") or "",
+                   idnumber=d.get("idnumber") or "", categoryid=int(d.get("categoryid") or 0),
+                   summary=d.get("summary") or "", format=d.get("format") or "topics",
+                   startdate=int(d.get("startdate") or 0), enddate=int(d.get("enddate") or 0),
+                   visible=bool(d.get("visible", 1)), lang=d.get("lang") or "",
+                   enablecompletion=bool(d.get("enablecompletion", 0)))
+
+
+@dataclass(frozen=True)
+class Module:
+    id: int                 # course module id (cmid)
+    name: str
+    modname: str
+    instance: int
+    completion: int = 0     # 0 none, 1 manual, 2 automatic
+
+
+@dataclass(frozen=True)
+class Section:
+    id: int
+    number: int
+    name: str
+    summary: str = ""
+    modules: tuple[Module, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    courseid: int
+    name: str
+    idnumber: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Grouping:
+    id: int
+    courseid: int
+    name: str
+    idnumber: str = ""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    email: str
+    firstname: str
+    lastname: str
+    idnumber: str = ""
+    auth: str = "manual"
+    suspended: bool = False
+
+    @classmethod
+    def from_moodle(cls, d: Mapping[str, Any]) -> "User":
+        return cls(id=int(d["id"]), username=d.get("username") or "", email=(d.get("email") or "").lower(),
+                   firstname=d.get("firstname") or "", lastname=d.get("lastname") or "",
+                   idnumber=d.get("idnumber") or "", auth=d.get("auth") or "manual",
+                   suspended=bool(d.get("suspended", False)))
+
+
+@dataclass(frozen=True)
+class EnrolledUser:
+    id: int
+    username: str
+    email: str
+    fullname: str
+    idnumber: str
+    roles: tuple[str, ...]          # role shortnames
+    role_ids: tuple[int, ...]
+    groups: tuple[int, ...]         # group ids
+    first_access: int | None
+    last_access: int | None         # site-wide last access
+    last_course_access: int | None
+
+    @classmethod
+    def from_moodle(cls, d: Mapping[str, Any]) -> "EnrolledUser":
+        return cls(id=int(d["id"]), username=d.get("username") or "", email=(d.get("email") or "").lower(),
+                   fullname=d.get("fullname") or "", idnumber=d.get("idnumber") or "",
+                   roles=tuple(r.get("shortname") or "" for r in d.get("roles") or []),
+                   role_ids=tuple(int(r["roleid"]) for r in d.get("roles") or []),
+                   groups=tuple(int(g["id"]) for g in d.get("groups") or []),
+                   first_access=int(d.get("firstaccess") or 0) or None,
+                   last_access=int(d.get("lastaccess") or 0) or None,
+                   last_course_access=int(d.get("lastcourseaccess") or 0) or None)
+
+
+@dataclass(frozen=True)
+class CourseCompletion:
+    completed: bool
+    time_completed: int | None
+    criteria_total: int
+    criteria_done: int
+
+
+@dataclass(frozen=True)
+class ActivityCompletion:
+    cmid: int
+    modname: str
+    state: int              # 0 incomplete, 1 complete, 2 complete pass, 3 complete fail
+    time_completed: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.state in (1, 2)
+
+
+@dataclass(frozen=True)
+class GradeItem:
+    id: int
+    itemtype: str           # course, mod, manual, category
+    itemmodule: str | None
+    idnumber: str
+    cmid: int | None
+    name: str
+    grade: float | None     # graderaw
+    grademax: float
+    graded_at: int | None   # gradedategraded
+    submitted_at: int | None
+
+
+@dataclass(frozen=True)
+class UserGrades:
+    userid: int
+    items: tuple[GradeItem, ...]
+
+    def item(self, *, idnumber: str | None = None, itemtype: str | None = None) -> GradeItem | None:
+        for it in self.items:
+            if idnumber is not None and it.idnumber == idnumber:
+                return it
+            if itemtype is not None and it.itemtype == itemtype:
+                return it
+        return None
+
+    @property
+    def last_change(self) -> int | None:
+        times = [t for it in self.items for t in (it.graded_at, it.submitted_at) if t]
+        return max(times) if times else None
+
+
+@dataclass
+class ReportPage:
+    headers: list[str]
+    rows: list[list[str]]
+    total: int
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None or value == "" else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def decode_twice(value: Any) -> Any:
+    """Some functions answer JSON text inside the JSON (e.g. core_course_edit_section): decode it."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+# --- operations -------------------------------------------------------------------------------------
+
+class Moodle:
+    """Typed operations over a :class:`MoodleClient`. Every call is counted in ``client.stats``."""
+
+    ENROLLED_PAGE = 1000
+
+    def __init__(self, client: MoodleClient) -> None:
+        self.client = client
+
+    @property
+    def concurrency(self) -> int:
+        return self.client.concurrency
+
+    def call(self, function: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.client.call(function, params)
+
+    def map_reads(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                  on_done: Callable[[], None] | None = None) -> list[Any]:
+        """Run independent reads concurrently (bounded by the client's ``concurrency``)."""
+        return map_concurrent(fn, items, workers=self.client.concurrency, on_done=on_done)
+
+    # site
+    def site_info(self) -> SiteInfo:
+        d = self.call("core_webservice_get_site_info")
+        return SiteInfo(sitename=d.get("sitename", ""), siteurl=d.get("siteurl", ""),
+                        release=d.get("release", ""), version=str(d.get("version", "")),
+                        username=d.get("username", ""), userid=int(d.get("userid") or 0),
+                        fullname=d.get("fullname", ""),
+                        functions=frozenset(f["name"] for f in d.get("functions") or []),
+                        is_site_admin=bool(d.get("userissiteadmin", False)))
+
+    # categories
+    def categories(self) -> list[Category]:
+        """Every category the token user can see (one call)."""
+        return [Category(int(c["id"]), c["name"], c.get("idnumber") or "", int(c.get("parent") or 0),
+                         c.get("path") or "", c.get("description") or "")
+                for c in self.call("core_course_get_categories", {"addsubcategories": 0})]
+
+    def create_categories(self, categories: Sequence[Mapping[str, Any]]) -> list[Category]:
+        """Create categories in one call (``name``, ``parent``, ``idnumber``, ``description``)."""
+        answer = self.call("core_course_create_categories", {"categories": list(categories)})
+        return [Category(int(a["id"]), a["name"], c.get("idnumber", ""), int(c.get("parent", 0)), "")
+                for a, c in zip(answer, categories)]
+
+    # courses
+    def courses_by_field(self, field: str, value: str | int) -> list[Course]:
+        d = self.call("core_course_get_courses_by_field", {"field": field, "value": str(value)})
+        return [Course.from_moodle(c) for c in d.get("courses", [])]
+
+    def courses_in_category(self, categoryid: int) -> list[Course]:
+        return self.courses_by_field("category", categoryid)
+
+    def courses_by_ids(self, ids: Sequence[int]) -> list[Course]:
+        if not ids:
+            return []
+        return self.courses_by_field("ids", ",".join(str(i) for i in ids))
+
+    def create_courses(self, courses: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Create courses (one all-or-nothing call); returns their ids in order."""
+        answer = self.call("core_course_create_courses", {"courses": list(courses)})
+        return [int(a["id"]) for a in answer]
+
+    def update_courses(self, courses: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Update courses in one call; returns Moodle's warnings as text (empty when all went through)."""
+        answer = self.call("core_course_update_courses", {"courses": list(courses)}) or {}
+        return [f"course {w.get('itemid')}: {w.get('message')}" for w in answer.get("warnings", [])]
+
+    def sections(self, courseid: int) -> list[Section]:
+        """The course's sections with their activities."""
+        answer = self.call("core_course_get_contents", {"courseid": courseid})
+        out = []
+        for s in answer:
+            modules = tuple(Module(int(m["id"]), m.get("name", ""), m.get("modname", ""),
+                                   int(m.get("instance") or 0), int(m.get("completion") or 0))
+                            for m in s.get("modules") or [])
+            out.append(Section(int(s["id"]), int(s.get("section") or 0), s.get("name") or "",
+                               s.get("summary") or "", modules))
+        return out
+
+    def rename_section(self, sectionid: int, name: str, course_format: str = "topics") -> None:
+        """Rename a section (the same in-place edit Moodle's course page uses)."""
+        self.call("core_update_inplace_editable", {
+            "component": f"format_{course_format}", "itemtype": "sectionname",
+            "itemid": str(sectionid), "value": name})
+
+    def import_course(self, importfrom: int, importto: int) -> None:
+        """Copy the content of course ``importfrom`` into ``importto`` (keeps ``importto``'s metadata)."""
+        self.call("core_course_import_course", {"importfrom": importfrom, "importto": importto,
+                                                "deletecontent": 0})
+
+    def delete_courses(self, ids: Sequence[int]) -> list[str]:
+        answer = self.call("core_course_delete_courses", {"courseids": list(ids)}) or {}
+        return [w.get("message", "") for w in answer.get("warnings", [])]
+
+    # groups
+    def groups(self, courseid: int) -> list[Group]:
+        return [Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "",
+                      g.get("description") or "")
+                for g in self.call("core_group_get_course_groups", {"courseid": courseid})]
+
+    def create_groups(self, groups: Sequence[Mapping[str, Any]]) -> list[Group]:
+        answer = self.call("core_group_create_groups", {"groups": list(groups)})
+        return [Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer]
+
+    def groupings(self, courseid: int) -> list[Grouping]:
+        return [Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "")
+                for g in self.call("core_group_get_course_groupings", {"courseid": courseid})]
+
+    def create_groupings(self, groupings: Sequence[Mapping[str, Any]]) -> list[Grouping]:
+        """Create groupings. ``idnumber`` is always sent: without it Moodle 4.5 answers invalidresponse."""
+        payload = [{**g, "idnumber": g.get("idnumber") or ""} for g in groupings]
+        answer = self.call("core_group_create_groupings", {"groupings": payload})
+        return [Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer]
+
+    def assign_groupings(self, assignments: Sequence[tuple[int, int]]) -> None:
+        """Put groups into groupings: ``(groupingid, groupid)`` pairs, one call."""
+        if assignments:
+            self.call("core_group_assign_grouping", {"assignments": [
+                {"groupingid": gi, "groupid": g} for gi, g in assignments]})
+
+    def add_group_members(self, members: Sequence[tuple[int, int]],
+                          on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+        """Add ``(groupid, userid)`` pairs in batches; bad pairs are isolated and returned with reasons."""
+        records = [{"groupid": g, "userid": u} for g, u in members]
+        return send_in_batches(self.client, "core_group_add_group_members", "members", records,
+                               on_progress=on_progress)
+
+    def delete_group_members(self, members: Sequence[tuple[int, int]]) -> BatchOutcome:
+        records = [{"groupid": g, "userid": u} for g, u in members]
+        return send_in_batches(self.client, "core_group_delete_group_members", "members", records)
+
+    # users
+    def users_by_field(self, field: str, values: Sequence[str | int]) -> list[User]:
+        """Users whose ``field`` (id, idnumber, username, email) is one of ``values``.
+
+        Sent in chunks sized to the site's ``max_input_vars``; chunks are read concurrently.
+        """
+        values = [str(v) for v in dict.fromkeys(values) if str(v) != ""]
+        if not values:
+            return []
+        size = max(1, self.client.max_input_vars - 10)
+        chunks = list(chunked(values, size))
+        results = self.map_reads(lambda chunk: self.call("core_user_get_users_by_field",
+                                                         {"field": field, "values": chunk}), chunks)
+        users: list[User] = []
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+            users.extend(User.from_moodle(u) for u in r)
+        return users
+
+    def create_users(self, users: Sequence[Mapping[str, Any]], *,
+                     reconcile: Callable[[list[Any]], list[Any]] | None = None,
+                     on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+        """Create users in all-or-nothing batches; bad records come back with Moodle's reason.
+
+        ``reconcile`` decides, after a timed-out batch, which records did not land (see send_in_batches).
+        """
+        return send_in_batches(self.client, "core_user_create_users", "users", list(users),
+                               reconcile=reconcile, on_progress=on_progress)
+
+    def enrolled_users(self, courseid: int, *, onlyactive: bool = False) -> list[EnrolledUser]:
+        """Every user enrolled in the course, page by page (never silently cut at one page)."""
+        out: list[EnrolledUser] = []
+        offset = 0
+        while True:
+            options = [{"name": "limitfrom", "value": str(offset)},
+                       {"name": "limitnumber", "value": str(self.ENROLLED_PAGE)}]
+            if onlyactive:
+                options.append({"name": "onlyactive", "value": "1"})
+            page = self.call("core_enrol_get_enrolled_users", {"courseid": courseid, "options": options})
+            out.extend(EnrolledUser.from_moodle(u) for u in page)
+            if len(page) < self.ENROLLED_PAGE:
+                return out
+            offset += self.ENROLLED_PAGE
+
+    def enrol(self, enrolments: Sequence[Mapping[str, Any]], *,
+              reconcile: Callable[[list[Any]], list[Any]] | None = None,
+              on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+        """Manual enrolments (``roleid``, ``userid``, ``courseid``, optional ``suspend``...) in batches."""
+        return send_in_batches(self.client, "enrol_manual_enrol_users", "enrolments", list(enrolments),
+                               reconcile=reconcile, on_progress=on_progress)
+
+    def unenrol(self, enrolments: Sequence[Mapping[str, Any]]) -> BatchOutcome:
+        return send_in_batches(self.client, "enrol_manual_unenrol_users", "enrolments", list(enrolments))
+
+    def users_courses(self, userid: int) -> list[Course]:
+        return [Course.from_moodle({**c, "categoryid": c.get("category", 0)})
+                for c in self.call("core_enrol_get_users_courses", {"userid": userid})]
+
+    # completion and grades
+    def course_completion(self, courseid: int, userid: int) -> CourseCompletion | None:
+        """The user's course completion; None when the course has no completion criteria."""
+        try:
+            d = self.call("core_completion_get_course_completion_status",
+                          {"courseid": courseid, "userid": userid})
+        except WebServiceError as exc:
+            if exc.errorcode == "nocriteriaset":
+                return None
+            raise
+        status = d["completionstatus"]
+        comps = status.get("completions") or []
+        times = [int(c["timecompleted"]) for c in comps if c.get("timecompleted")]
+        completed = bool(status.get("completed"))
+        return CourseCompletion(completed=completed,
+                                time_completed=(max(times) if times else None) if completed else None,
+                                criteria_total=len(comps),
+                                criteria_done=sum(1 for c in comps if c.get("complete")))
+
+    def activities_completion(self, courseid: int, userid: int) -> list[ActivityCompletion]:
+        d = self.call("core_completion_get_activities_completion_status",
+                      {"courseid": courseid, "userid": userid})
+        return [ActivityCompletion(int(s["cmid"]), s.get("modname", ""), int(s.get("state") or 0),
+                                   _int_or_none(s.get("timecompleted")))
+                for s in d.get("statuses", []) if s.get("tracking", 1)]
+
+    def grades(self, courseid: int, userid: int = 0) -> list[UserGrades]:
+        """Grade items per user; ``userid=0`` gives every user of the course in one call."""
+        d = self.call("gradereport_user_get_grade_items", {"courseid": courseid, "userid": userid})
+        out = []
+        for ug in d.get("usergrades", []):
+            items = tuple(GradeItem(
+                id=int(it.get("id") or 0), itemtype=it.get("itemtype") or "", itemmodule=it.get("itemmodule"),
+                idnumber=it.get("idnumber") or "", cmid=_int_or_none(it.get("cmid")),
+                name=it.get("itemname") or "", grade=_float_or_none(it.get("graderaw")),
+                grademax=float(it.get("grademax") or 0), graded_at=_int_or_none(it.get("gradedategraded")),
+                submitted_at=_int_or_none(it.get("gradedatesubmitted"))) for it in ug.get("gradeitems", []))
+            out.append(UserGrades(int(ug["userid"]), items))
+        return out
+
+    def report_page(self, reportid: int, page: int, perpage: int) -> ReportPage:
+        """One page of a custom report (report builder), values formatted for display."""
+        d = self.call("core_reportbuilder_retrieve_report",
+                      {"reportid": reportid, "page": page, "perpage": perpage})
+        data = d.get("data") or {}
+        return ReportPage(headers=list(data.get("headers") or []),
+                          rows=[list(r.get("columns") or []) for r in data.get("rows") or []],
+                          total=int(data.get("totalrowcount") or 0))
+
+
+__all__ = [
+    "Moodle", "SiteInfo", "Category", "Course", "Module", "Section", "Group", "Grouping", "User",
+    "EnrolledUser", "CourseCompletion", "ActivityCompletion", "GradeItem", "UserGrades", "ReportPage",
+    "decode_twice",
+]
