@@ -232,7 +232,7 @@ def read_config_file(path: Path, profile: str) -> dict[str, Any]:
         if profiles:
             raise ConfigError(f"{path}: no profile {profile!r} (profiles: {', '.join(sorted(profiles))})")
         return {}
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(Settings)} - {"profile", "config_path", "sources"}
     unknown = sorted(set(profiles[profile]) - known)
     if unknown:
         raise ConfigError(f"{path}: [profiles.{profile}] unknown settings: {', '.join(unknown)}")

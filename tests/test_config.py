@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.config import load_settings, write_starter_config
+from moodle_sync.exceptions import ConfigError
+
+FILE = """
+[profiles.default]
+url = "https://file.example.org"
+protocol = "soap"
+concurrency = 2
+
+[profiles.bgtk]
+url = "https://lms.bgtk.example"
+max_input_vars = 5000
+"""
+
+
+def write(tmp_path: Path, text: str = FILE) -> Path:
+    p = tmp_path / "config.toml"
+    p.write_text(text)
+    return p
+
+
+def test_precedence_flag_over_env_over_file_over_default(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    s = load_settings(config=path, environ={"MOODLE_PROTOCOL": "rest"}, overrides={"concurrency": 8})
+    assert s.url == "https://file.example.org" and s.sources["url"] == str(path)
+    assert s.protocol == "rest" and s.sources["protocol"] == "MOODLE_PROTOCOL"
+    assert s.concurrency == 8 and s.sources["concurrency"] == "flag"
+    assert s.max_input_vars == 1000 and "max_input_vars" not in s.sources
+
+
+def test_profile_from_env_and_config_from_env(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    s = load_settings(environ={"MOODLE_SYNC_CONFIG": str(path), "MOODLE_SYNC_PROFILE": "bgtk"})
+    assert s.url == "https://lms.bgtk.example" and s.max_input_vars == 5000
+
+
+def test_env_alone_is_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOODLE_TOKEN", "abcd1234")
+    s = load_settings(environ={"MOODLE_URL": "https://x.example", "MOODLE_PROTOCOL": "soap"})
+    assert (s.url, s.protocol, s.token()) == ("https://x.example", "soap", "abcd1234")
+
+
+def test_token_in_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, FILE + 'token = "0123456789abcdef0123456789abcdef"\n')
+    with pytest.raises(ConfigError, match="must not be written into the config file") as info:
+        load_settings(config=path, environ={})
+    assert "0123456789abcdef" not in str(info.value)
+
+
+def test_token_from_helper_command(tmp_path: Path) -> None:
+    path = write(tmp_path, FILE.replace('concurrency = 2', 'concurrency = 2\ntoken_command = "echo s3cr3t-token"'))
+    assert load_settings(config=path, environ={}).token() == "s3cr3t-token"
+
+
+def test_no_token_explains_the_three_ways() -> None:
+    with pytest.raises(ConfigError, match="MOODLE_TOKEN.*keyring.*token_command"):
+        load_settings(environ={}).token()
+
+
+def test_token_from_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    monkeypatch.setattr(keyring, "get_password", lambda service, user: "kr-token" if user == "default" else None)
+    assert load_settings(environ={}).token() == "kr-token"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MOODLE_PROTOCOL": "xmlrpc"}, "protocol"),
+    ({"MOODLE_SYNC_CONCURRENCY": "lots"}, "MOODLE_SYNC_CONCURRENCY: concurrency"),
+    ({"MOODLE_SYNC_CONCURRENCY": "0"}, "concurrency must be at least 1"),
+    ({"MOODLE_URL": "lms.example.org"}, "must start with https://"),
+])
+def test_bad_values_name_their_source(env: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env)
+
+
+def test_unknown_setting_and_missing_profile(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown settings: colour"):
+        load_settings(config=write(tmp_path, FILE + "colour = 1\n"), profile="bgtk", environ={})
+    with pytest.raises(ConfigError, match="unknown settings: sources"):
+        load_settings(config=write(tmp_path, FILE + "sources = 1\n"), profile="bgtk", environ={})
+    with pytest.raises(ConfigError, match="no profile 'nope'"):
+        load_settings(config=write(tmp_path), profile="nope", environ={})
+
+
+def test_starter_config_is_valid_and_not_overwritten(tmp_path: Path) -> None:
+    p = write_starter_config(tmp_path / "c.toml")
+    s = load_settings(config=p, environ={})
+    assert s.url == "https://lms.example.org" and s.protocol == "rest"
+    assert oct(p.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ConfigError, match="already exists"):
+        write_starter_config(p)
+
+
+def test_insecure_tls_is_explicit() -> None:
+    assert load_settings(environ={}).verify is True
+    assert load_settings(environ={"MOODLE_SYNC_INSECURE": "1"}).verify is False
