@@ -1,0 +1,149 @@
+"""Schema migrations: ordered Python functions, each taking the store from version N-1 to N.
+
+:func:`migrate` runs inside the one transaction that the opener holds (under a file lock for SQLite, an
+advisory lock for PostgreSQL), so a store is either fully at the new version or untouched. Each step
+keeps its own frozen description of the tables it creates: the current shape lives in
+:mod:`moodle_sync.store.schema`, and a test checks that the two agree after the last step.
+
+To change the schema: add a function ``_vN(conn)`` at the end of :data:`MIGRATIONS`, bump
+``schema.SCHEMA_VERSION``, and change :mod:`~moodle_sync.store.schema` to match.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    inspect,
+    insert,
+    select,
+)
+
+from ..exceptions import ConfigError
+from . import schema
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _v1(conn: Connection) -> None:
+    """Offerings, the Moodle object map, the audit trail, participants, pull runs and snapshots."""
+    md = MetaData()
+    Table("offerings", md,
+          Column("offering_id", Text, primary_key=True), Column("template", Text, nullable=False),
+          Column("title", Text, nullable=False), Column("data", Text, nullable=False),
+          Column("created_at", BigInteger, nullable=False), Column("updated_at", BigInteger, nullable=False))
+    Table("moodle_objects", md,
+          Column("offering_id", Text, primary_key=True), Column("kind", Text, primary_key=True),
+          Column("key", Text, primary_key=True), Column("moodle_id", BigInteger, nullable=False),
+          Column("spec_hash", Text), Column("updated_at", BigInteger, nullable=False))
+    Table("writes", md,
+          Column("id", Integer, primary_key=True, autoincrement=True), Column("at", BigInteger, nullable=False),
+          Column("offering_id", Text, nullable=False), Column("action", Text, nullable=False),
+          Column("kind", Text, nullable=False), Column("key", Text, nullable=False),
+          Column("moodle_id", BigInteger), Column("spec_hash", Text), Column("outcome", Text, nullable=False),
+          Column("detail", Text), Index("ix_writes_offering", "offering_id", "id"))
+    Table("participants", md,
+          Column("offering_id", Text, primary_key=True), Column("email", Text, primary_key=True),
+          Column("fullname", Text, nullable=False), Column("firstname", Text, nullable=False),
+          Column("lastname", Text, nullable=False), Column("nuptk", Text), Column("npsn", Text),
+          Column("school", Text), Column("regency", Text), Column("school_level", Text), Column("phone", Text),
+          Column("course_key", Text), Column("class_name", Text), Column("status", Text, nullable=False),
+          Column("rank", Integer), Column("reason", Text), Column("moodle_user_id", BigInteger),
+          Column("trained_before_form", Boolean), Column("submitted_at", BigInteger),
+          Column("updated_at", BigInteger, nullable=False),
+          Index("ix_participants_email", "email"), Index("ix_participants_nuptk", "nuptk"))
+    Table("pull_runs", md,
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("started_at", BigInteger, nullable=False), Column("finished_at", BigInteger),
+          Column("mode", Text, nullable=False), Column("status", Text, nullable=False),
+          Column("calls", Integer, nullable=False), Column("enrolments", Integer, nullable=False),
+          Column("reread", Integer, nullable=False), Column("errors", Text, nullable=False))
+    Table("pull_run_offerings", md,
+          Column("run_id", Integer, ForeignKey("pull_runs.id", ondelete="CASCADE"), primary_key=True),
+          Column("position", Integer, primary_key=True, autoincrement=False),
+          Column("offering_id", Text, nullable=False),
+          Index("ix_pull_run_offerings_offering", "offering_id", "run_id"))
+
+    def snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
+        return [
+            Column("course_key", Text, nullable=False), Column("email", Text, nullable=False),
+            Column("fullname", Text, nullable=False), Column("class_name", Text), Column("regency", Text),
+            Column("school_level", Text), Column("role", Text, nullable=False),
+            Column("first_access", BigInteger), Column("last_access", BigInteger),
+            Column("completed", Boolean, nullable=False), Column("time_completed", BigInteger),
+            Column("time_enrolled", BigInteger), Column("activities_total", Integer, nullable=False),
+            Column("activities_done", Integer, nullable=False), Column("course_grade", Double),
+            Column("course_grade_max", Double), Column("pretest_grade", Double), Column("pretest_max", Double),
+            Column("posttest_grade", Double), Column("posttest_max", Double),
+            Column("grades_modified", BigInteger), Column("pulled_at", BigInteger, nullable=False)]
+
+    Table("snapshots_current", md,
+          Column("offering_id", Text, primary_key=True),
+          Column("course_id", BigInteger, primary_key=True, autoincrement=False),
+          Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+          Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
+          *snapshot_columns(), Index("ix_snapshots_current_email", "email"))
+    Table("snapshots_history", md,
+          Column("id", Integer, primary_key=True, autoincrement=True),
+          Column("offering_id", Text, nullable=False), Column("course_id", BigInteger, nullable=False),
+          Column("user_id", BigInteger, nullable=False),
+          Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
+          *snapshot_columns(), Index("ix_snapshots_history_offering", "offering_id", "pulled_at"))
+    md.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "offerings, object map, audit trail, participants, pull runs, snapshots", _v1),
+)
+
+
+def current_version(conn: Connection) -> int:
+    """The store's schema version: 0 for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return int(conn.execute(select(func.coalesce(func.max(schema.schema_version.c.version), 0))).scalar_one())
+
+
+def migrate(conn: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply every migration newer than the store's version, in order, on ``conn`` (in its transaction).
+
+    Returns the versions applied (empty when the store was current). Raises :class:`ConfigError` when
+    the store was written by a newer moodle-sync (its version is past the last migration known here).
+    """
+    latest = migrations[-1].version if migrations else 0
+    if inspect(conn).has_table("schema_version"):
+        version = current_version(conn)
+    else:
+        schema.schema_version.create(conn)
+        version = 0
+    if version > latest:
+        raise ConfigError(f"the store has schema version {version}, newer than this moodle-sync knows "
+                          f"({latest}): upgrade moodle-sync, or point --store at another store")
+    applied = []
+    for step in migrations:
+        if step.version <= version:
+            continue
+        step.apply(conn)
+        conn.execute(insert(schema.schema_version).values(
+            version=step.version, description=step.description, applied_at=int(time.time())))
+        applied.append(step.version)
+    return applied

@@ -1,0 +1,167 @@
+"""The store's current schema as SQLAlchemy Core tables: what the queries are written against.
+
+The database is brought to this shape by :mod:`moodle_sync.store.migrations` (which keeps its own,
+frozen, copy of each step); a test checks that a freshly migrated database has exactly these columns.
+Times are Unix seconds (BigInteger); JSON-valued columns are text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", Text, nullable=False),
+    Column("applied_at", BigInteger, nullable=False),
+)
+
+offerings = Table(
+    "offerings", metadata,
+    Column("offering_id", Text, primary_key=True),
+    Column("template", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+moodle_objects = Table(
+    "moodle_objects", metadata,
+    Column("offering_id", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("moodle_id", BigInteger, nullable=False),
+    Column("spec_hash", Text),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+writes = Table(
+    "writes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("offering_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("moodle_id", BigInteger),
+    Column("spec_hash", Text),
+    Column("outcome", Text, nullable=False),
+    Column("detail", Text),
+    Index("ix_writes_offering", "offering_id", "id"),
+)
+
+participants = Table(
+    "participants", metadata,
+    Column("offering_id", Text, primary_key=True),
+    Column("email", Text, primary_key=True),
+    Column("fullname", Text, nullable=False),
+    Column("firstname", Text, nullable=False),
+    Column("lastname", Text, nullable=False),
+    Column("nuptk", Text),
+    Column("npsn", Text),
+    Column("school", Text),
+    Column("regency", Text),
+    Column("school_level", Text),
+    Column("phone", Text),
+    Column("course_key", Text),
+    Column("class_name", Text),
+    Column("status", Text, nullable=False),
+    Column("rank", Integer),
+    Column("reason", Text),
+    Column("moodle_user_id", BigInteger),
+    Column("trained_before_form", Boolean),
+    Column("submitted_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_participants_email", "email"),
+    Index("ix_participants_nuptk", "nuptk"),
+)
+
+pull_runs = Table(
+    "pull_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("mode", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("enrolments", Integer, nullable=False),
+    Column("reread", Integer, nullable=False),
+    Column("errors", Text, nullable=False),
+)
+
+pull_run_offerings = Table(
+    "pull_run_offerings", metadata,
+    Column("run_id", Integer, ForeignKey("pull_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("offering_id", Text, nullable=False),
+    Index("ix_pull_run_offerings_offering", "offering_id", "run_id"),
+)
+
+
+def _snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
+    """The columns of a :class:`~moodle_sync.evidence.model.CompletionSnapshot`, minus the key ones."""
+    return [
+        Column("course_key", Text, nullable=False),
+        Column("email", Text, nullable=False),
+        Column("fullname", Text, nullable=False),
+        Column("class_name", Text),
+        Column("regency", Text),
+        Column("school_level", Text),
+        Column("role", Text, nullable=False),
+        Column("first_access", BigInteger),
+        Column("last_access", BigInteger),
+        Column("completed", Boolean, nullable=False),
+        Column("time_completed", BigInteger),
+        Column("time_enrolled", BigInteger),
+        Column("activities_total", Integer, nullable=False),
+        Column("activities_done", Integer, nullable=False),
+        Column("course_grade", Double),
+        Column("course_grade_max", Double),
+        Column("pretest_grade", Double),
+        Column("pretest_max", Double),
+        Column("posttest_grade", Double),
+        Column("posttest_max", Double),
+        Column("grades_modified", BigInteger),
+        Column("pulled_at", BigInteger, nullable=False),
+    ]
+
+
+snapshots_current = Table(
+    "snapshots_current", metadata,
+    Column("offering_id", Text, primary_key=True),
+    Column("course_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
+    *_snapshot_columns(),
+    Index("ix_snapshots_current_email", "email"),
+)
+
+snapshots_history = Table(
+    "snapshots_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("offering_id", Text, nullable=False),
+    Column("course_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
+    *_snapshot_columns(),
+    Index("ix_snapshots_history_offering", "offering_id", "pulled_at"),
+)
+
+# The columns a snapshot row carries, in the model's terms (everything but the store's own run_id/id).
+SNAPSHOT_COLUMNS = ("offering_id", "course_id", "user_id", *(c.name for c in _snapshot_columns()))
