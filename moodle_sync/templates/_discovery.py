@@ -1,0 +1,153 @@
+"""Where templates come from, in order of precedence (the first folder of a name wins):
+
+1. directories given by the caller (``--templates DIR``, then ``settings.templates_dir``);
+2. installed packages, through the entry-point group ``moodle_sync.templates``: each entry point loads
+   to a directory (a ``str``/``Path``, a callable returning one, or a module whose folder is meant);
+3. the ``course_templates/`` folder shipped with moodle_sync.
+
+Each of these is a *templates root*: a folder of ``<name>/template.yaml`` folders.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import sysconfig
+from dataclasses import replace
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable, Sequence
+
+from .model import TEMPLATE_FILE, TemplateSource
+from .problems import Problem
+
+log = logging.getLogger("moodle_sync.templates")
+
+ENTRY_POINT_GROUP = "moodle_sync.templates"
+DISTRIBUTION = "moodle-sync"
+SHIPPED_FOLDER = "course_templates"
+DATA_SUBDIR = Path("share") / "moodle-sync" / SHIPPED_FOLDER
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def shipped_templates_dir() -> Path | None:
+    """The ``course_templates/`` folder shipped with moodle_sync, or ``None`` if it cannot be found.
+
+    Looked for next to the package (a source checkout or editable install), then where a wheel puts
+    its data files (``<prefix>/share/moodle-sync/course_templates``).
+    """
+    package_dir = Path(__file__).resolve().parent.parent
+    candidates = [package_dir / SHIPPED_FOLDER, package_dir.parent / SHIPPED_FOLDER]
+    try:
+        dist = metadata.distribution(DISTRIBUTION)
+        for entry in dist.files or ():
+            parts = Path(str(entry)).parts
+            if SHIPPED_FOLDER in parts and parts[-1] == TEMPLATE_FILE:
+                located = Path(str(dist.locate_file(entry))).resolve()
+                candidates.append(located.parent.parent)
+                break
+    except metadata.PackageNotFoundError:
+        pass
+    candidates += [Path(sys.prefix) / DATA_SUBDIR, Path(sysconfig.get_path("data")) / DATA_SUBDIR]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _resolve_entry_point_value(value: Any) -> Path:
+    if isinstance(value, ModuleType):
+        if getattr(value, "__file__", None):
+            return Path(value.__file__).resolve().parent  # type: ignore[arg-type]
+        return Path(next(iter(value.__path__)))  # namespace package
+    if callable(value):
+        value = value()
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value)
+    raise TypeError(f"resolves to {type(value).__name__}, not a directory path")
+
+
+def entry_point_roots() -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """Template roots registered by installed packages, with problems for entry points that fail."""
+    roots: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(getattr(ep, "dist", None), "name", None) or "?"
+        label = f"entry point {dist}:{ep.name}"
+        try:
+            path = _resolve_entry_point_value(ep.load())
+        except Exception as exc:  # a broken plug-in must not break discovery
+            problems.append(Problem(label, None, ep.value, f"cannot load: {type(exc).__name__}: {exc}"))
+            continue
+        if not path.is_dir():
+            problems.append(Problem(label, None, ep.value, f"{path} is not a directory"))
+            continue
+        roots.append((path, label))
+    return roots, problems
+
+
+def discover(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> tuple[dict[str, TemplateSource],
+                                                                          list[Problem]]:
+    """Every template found, by name (first root wins), and problems met on the way."""
+    roots: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    for d in extra_dirs:
+        path = Path(d).expanduser()
+        if not path.is_dir():
+            problems.append(Problem(str(path), None, "", "templates directory not found"))
+            continue
+        roots.append((path, "directory"))
+    ep_roots, ep_problems = entry_point_roots()
+    roots += ep_roots
+    problems += ep_problems
+    shipped = shipped_templates_dir()
+    if shipped is not None:
+        roots.append((shipped, "shipped"))
+    else:
+        log.warning("the shipped course_templates folder was not found")
+    found: dict[str, TemplateSource] = {}
+    for root, origin in roots:
+        for folder in sorted(root.iterdir()):
+            if not (folder / TEMPLATE_FILE).is_file():
+                continue
+            name = folder.name
+            if not NAME_RE.match(name):
+                problems.append(Problem(str(folder), None, "", "template folder names must be lower-case "
+                                        "letters, digits, '-' or '_'"))
+                continue
+            if name in found:
+                if found[name].path.resolve() != folder.resolve():
+                    found[name] = replace(found[name], shadows=found[name].shadows + (folder,))
+                continue
+            found[name] = TemplateSource(name, folder, origin)
+    return found, problems
+
+
+def find_templates(extra_dirs: Sequence[str | os.PathLike[str]] = ()) -> dict[str, TemplateSource]:
+    """Every available template by name; ``extra_dirs`` come first (and hide same-named ones).
+
+    Raises :class:`~moodle_sync.exceptions.InputError` if a directory in ``extra_dirs`` does not exist;
+    broken entry points are logged and skipped (``check_templates`` reports them).
+    """
+    from .problems import TemplateError
+
+    missing = [Problem(str(d), None, "", "templates directory not found")
+               for d in extra_dirs if not Path(d).expanduser().is_dir()]
+    if missing:
+        raise TemplateError(missing)
+    found, problems = discover(extra_dirs)
+    for p in problems:
+        log.warning("%s", p)
+    return found
+
+
+def template_dirs(cli_dirs: Sequence[str | os.PathLike[str]] = (), settings_dir: str | None = None) -> list[str]:
+    """The extra template directories in precedence order: ``--templates`` flags, then the setting
+    (``templates_dir``, which may hold several paths separated by ``os.pathsep``)."""
+    dirs = [str(d) for d in cli_dirs]
+    if settings_dir:
+        dirs += [d for d in settings_dir.split(os.pathsep) if d]
+    return dirs
