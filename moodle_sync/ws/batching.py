@@ -32,6 +32,8 @@ R = TypeVar("R")
 
 # wstoken, wsfunction and moodlewsrestformat travel with every request.
 FIXED_FIELDS = 3
+# After this many records failed alone with the same error and none succeeded, the rest are not split.
+SYSTEMATIC_AFTER = 3
 
 
 @dataclass
@@ -109,6 +111,17 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         if on_progress:
             on_progress(n)
 
+    # When every record tried alone fails the same way and none has gone through, the cause is not in
+    # the records (a setting such as an uninstalled language, a disabled auth plugin): stop splitting.
+    streak: dict[str, Any] = {"signature": None, "count": 0, "error": None}
+
+    def systematic(exc: WebServiceError) -> bool:
+        signature = (exc.errorcode, exc.moodle_message, exc.debuginfo)
+        if outcome.done or signature != streak["signature"]:
+            streak.update(signature=signature, count=0, error=exc)
+        streak["count"] += 1
+        return not outcome.done and streak["count"] >= SYSTEMATIC_AFTER
+
     def attempt(indexes: list[int], *, reconciled: bool = False) -> None:
         payload = {**extra, key: [encoded[i] for i in indexes]}
         outcome.calls += 1
@@ -131,9 +144,14 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         except WebServiceError as exc:
             if _global_failure(exc):
                 raise
+            if streak["count"] >= SYSTEMATIC_AFTER and not outcome.done:
+                outcome.failed.extend((records[i], streak["error"]) for i in indexes)
+                settle(len(indexes))
+                return
             if len(indexes) == 1:
                 outcome.failed.append((records[indexes[0]], exc))
                 settle(1)
+                systematic(exc)
                 return
             guess = _guess_culprit([encoded[i] for i in indexes], exc)
             if guess is not None:
@@ -150,6 +168,10 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         settle(len(indexes))
 
     for batch in plan_batches(encoded, limit, extra_fields=extra_fields, max_records=max_records):
+        if streak["count"] >= SYSTEMATIC_AFTER and not outcome.done:
+            outcome.failed.extend((records[i], streak["error"]) for i in batch)
+            settle(len(batch))
+            continue
         attempt(batch)
     return outcome
 

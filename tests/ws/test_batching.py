@@ -135,3 +135,11 @@ def test_map_concurrent_keeps_order_and_isolates_failures() -> None:
     assert results[:3] == [0, 1, 4]
     assert isinstance(results[3], InvalidParameterError)
     assert results[7] == 49
+
+
+def test_a_cause_common_to_every_record_stops_the_splitting() -> None:
+    everyone = {f"user{i:04d}" for i in range(400)}
+    t = AllOrNothingUsers(everyone, mention=False)
+    out = send_in_batches(client(t), "core_user_create_users", "users", users(400))
+    assert len(out.failed) == 400 and not out.done
+    assert out.calls < 20  # not two calls per record

@@ -1,0 +1,125 @@
+"""Read what Moodle has for an offering: the observed state the planner compares with the desired one.
+
+Reads are few and concurrent: all categories in one call, the courses of each target category in one
+call each (then by idnumber, then shortname, only for courses not found there), and per existing course
+its sections, groups, groupings and enrolled users, read concurrently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ..exceptions import MoodleSyncError
+from ..ws.moodle import Category, Course, EnrolledUser, Group, Grouping, Moodle, Section, User
+from .spec import CourseSpec, MasterCourseRef, OfferingSpec
+
+
+@dataclass
+class CourseState:
+    course: Course
+    sections: list[Section]
+    groups: list[Group]
+    groupings: list[Grouping]
+    enrolled: list[EnrolledUser]
+
+
+@dataclass
+class ObservedState:
+    categories: list[Category] = field(default_factory=list)
+    courses: dict[str, CourseState] = field(default_factory=dict)       # by course key
+    users: dict[str, User] = field(default_factory=dict)                # facilitators, by e-mail
+    masters: dict[MasterCourseRef, Course | None] = field(default_factory=dict)
+
+
+def category_idnumber(prefix: str, path: tuple[str, ...]) -> str:
+    """The idnumber we give a category we create: stable for its path, readable, <= 100 chars."""
+    slug = "/".join("-".join(part.lower().split()) for part in path)
+    return f"{prefix}:{slug}"[:100]
+
+
+def find_category(categories: list[Category], path: tuple[str, ...], prefix: str) -> Category | None:
+    """The category at ``path``: ours by idnumber first, else one with the same names from the root."""
+    wanted = category_idnumber(prefix, path)
+    for c in categories:
+        if c.idnumber == wanted:
+            return c
+    parent_id = 0
+    found: Category | None = None
+    for depth, name in enumerate(path):
+        parent_here = parent_id
+        matches = [c for c in categories if c.parent == parent_here and c.name.strip() == name.strip()]
+        if depth == len(path) - 1:
+            ours = [c for c in matches if c.idnumber == category_idnumber(prefix, path[:depth + 1])]
+            matches = ours or matches
+        if not matches:
+            return None
+        found = sorted(matches, key=lambda c: c.id)[0]
+        parent_id = found.id
+    return found
+
+
+def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
+    """Read the observed state of everything ``offering`` describes. Raises what the reads raise."""
+    state = ObservedState(categories=moodle.categories())
+    prefix = offering.category_idnumber_prefix
+
+    # Courses: in their target category first (one call per category), then by idnumber / shortname.
+    candidates: dict[str, Course] = {}
+    category_ids = {c.id for p in {s.category_path for s in offering.courses}
+                    if (c := find_category(state.categories, p, prefix)) is not None}
+    for result in moodle.map_reads(moodle.courses_in_category, sorted(category_ids)):
+        if isinstance(result, MoodleSyncError):
+            raise result
+        for course in result:
+            candidates.setdefault(f"idnumber:{course.idnumber}", course)
+            candidates.setdefault(f"shortname:{course.shortname}", course)
+
+    def lookup(spec: CourseSpec) -> Course | None:
+        for key in (f"idnumber:{spec.idnumber}", f"shortname:{spec.shortname}"):
+            if key in candidates and (spec.idnumber and candidates[key].idnumber in ("", spec.idnumber)):
+                return candidates[key]
+        found = moodle.courses_by_field("idnumber", spec.idnumber) if spec.idnumber else []
+        if not found:
+            found = moodle.courses_by_field("shortname", spec.shortname)
+        return found[0] if found else None
+
+    matched = moodle.map_reads(lookup, offering.courses)
+    existing: list[tuple[str, Course]] = []
+    for spec, result in zip(offering.courses, matched):
+        if isinstance(result, MoodleSyncError):
+            raise result
+        if result is not None:
+            existing.append((spec.key, result))
+
+    def details(item: tuple[str, Course]) -> CourseState:
+        _, course = item
+        return CourseState(course, moodle.sections(course.id), moodle.groups(course.id),
+                           moodle.groupings(course.id), moodle.enrolled_users(course.id))
+
+    for (key, _), result in zip(existing, moodle.map_reads(details, existing)):
+        if isinstance(result, MoodleSyncError):
+            raise result
+        state.courses[key] = result
+
+    emails = sorted({f.email for s in offering.courses for f in s.facilitators})
+    state.users = {u.email: u for u in moodle.users_by_field("email", emails)} if emails else {}
+
+    masters = sorted({s.master_course for s in offering.courses if s.master_course},
+                     key=lambda m: (m.field, m.value))
+
+    def master(ref: MasterCourseRef) -> Course | None:
+        found = moodle.courses_by_field(ref.field, ref.value)
+        return found[0] if found else None
+
+    for ref, result in zip(masters, moodle.map_reads(master, masters)):
+        if isinstance(result, MoodleSyncError):
+            raise result
+        state.masters[ref] = result
+    return state
+
+
+def has_content(sections: list[Section]) -> bool:
+    """True when the course holds activities beyond the announcements forum Moodle adds itself."""
+    return any(m.modname != "forum" or s.number != 0 for s in sections for m in s.modules)
+
+
+__all__ = ["ObservedState", "CourseState", "observe", "find_category", "category_idnumber", "has_content"]

@@ -1,0 +1,219 @@
+"""Desired state + observed state -> actions. Pure: no I/O, no clock, no Moodle.
+
+Each :class:`Action` is a create, an update (with field-level changes, old -> new) or unchanged, with
+a reason. ``plan`` and ``apply`` build the plan with this same function; apply then executes it.
+Nothing is ever planned for deletion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .observe import CourseState, ObservedState, category_idnumber, find_category, has_content
+from .spec import CourseSpec, OfferingSpec
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+
+ROLE_IDS = {"editingteacher": 3, "teacher": 4, "student": 5, "manager": 1}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str                 # category | course | content | section | group | grouping | user | enrolment | member
+    op: str                   # create | update | unchanged
+    key: str                  # what it is about, readable: a category path, "lampung-selatan", ...
+    reason: str
+    course_key: str | None = None
+    changes: tuple[Change, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "op": self.op, "key": self.key, "course": self.course_key,
+                "reason": self.reason,
+                "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in self.changes]}
+
+
+@dataclass
+class Plan:
+    offering_id: str
+    actions: list[Action] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Action]:
+        return [a for a in self.actions if a.op != UNCHANGED]
+
+    def counts(self) -> dict[str, int]:
+        out = {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
+        for a in self.actions:
+            out[a.op] += 1
+        return out
+
+    def of(self, kind: str, op: str | None = None) -> list[Action]:
+        return [a for a in self.actions if a.kind == kind and (op is None or a.op == op)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"offering": self.offering_id, "changes_pending": bool(self.pending),
+                "counts": self.counts(), "problems": list(self.problems),
+                "actions": [a.to_dict() for a in self.actions]}
+
+
+def _norm_html(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def course_fields(spec: CourseSpec) -> dict[str, Any]:
+    """The course fields we own, as Moodle names them (create/update payload minus ids)."""
+    fields: dict[str, Any] = {
+        "fullname": spec.fullname, "shortname": spec.shortname, "idnumber": spec.idnumber,
+        "summary": spec.summary, "summaryformat": 1, "format": spec.format,
+        "startdate": spec.start_date, "enddate": spec.end_date, "visible": int(spec.visible),
+        "enablecompletion": int(spec.enable_completion),
+    }
+    if spec.lang:
+        fields["lang"] = spec.lang
+    return fields
+
+
+def _course_changes(spec: CourseSpec, cs: CourseState, categoryid: int | None) -> list[Change]:
+    c = cs.course
+    observed = {"fullname": c.fullname, "shortname": c.shortname, "idnumber": c.idnumber,
+                "summary": c.summary, "format": c.format, "startdate": c.startdate, "enddate": c.enddate,
+                "visible": int(c.visible), "enablecompletion": int(c.enablecompletion), "lang": c.lang}
+    changes = []
+    for name, new in course_fields(spec).items():
+        if name == "summaryformat":
+            continue
+        old = observed[name]
+        same = _norm_html(old) == _norm_html(new) if name == "summary" else old == new
+        if not same:
+            changes.append(Change(name, old, new))
+    if categoryid is not None and c.categoryid != categoryid:
+        changes.append(Change("categoryid", c.categoryid, categoryid))
+    return changes
+
+
+def plan_offering(offering: OfferingSpec, observed: ObservedState) -> Plan:
+    """Compare the desired offering with what Moodle has; return every action, in the order to apply."""
+    plan = Plan(offering.offering_id)
+    add = plan.actions.append
+    prefix = offering.category_idnumber_prefix
+
+    # Categories, parents first.
+    category_ids: dict[tuple[str, ...], int | None] = {}
+    for path in offering.category_paths:
+        found = find_category(observed.categories, path, prefix)
+        label = " / ".join(path)
+        if found:
+            category_ids[path] = found.id
+            add(Action("category", UNCHANGED, label, f"exists (id {found.id})"))
+        else:
+            category_ids[path] = None
+            add(Action("category", CREATE, label, "missing", data={
+                "path": path, "name": path[-1], "idnumber": category_idnumber(prefix, path)}))
+
+    for spec in offering.courses:
+        _plan_course(plan, spec, observed.courses.get(spec.key), category_ids.get(spec.category_path),
+                     observed)
+    return plan
+
+
+def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryid: int | None,
+                 observed: ObservedState) -> None:
+    add = plan.actions.append
+    k = spec.key
+    if cs is None:
+        add(Action("course", CREATE, k, f"no course with idnumber {spec.idnumber} or shortname "
+                   f"{spec.shortname}", k, data={"fields": course_fields(spec), "path": spec.category_path,
+                                                  "numsections": spec.numsections}))
+    else:
+        changes = _course_changes(spec, cs, categoryid)
+        add(Action("course", UPDATE if changes else UNCHANGED, k,
+                   f"course id {cs.course.id}" + (": fields differ" if changes else ""), k,
+                   tuple(changes), {"id": cs.course.id}))
+
+    # Content from the master course.
+    if spec.master_course:
+        master = observed.masters.get(spec.master_course)
+        ref = f"{spec.master_course.field} {spec.master_course.value}"
+        if master is None:
+            plan.problems.append(f"{k}: master course with {ref} not found: content cannot be imported")
+        elif cs is not None and has_content(cs.sections):
+            add(Action("content", UNCHANGED, k, f"course already has content (from {ref})", k))
+        else:
+            add(Action("content", CREATE, k, f"import content from master course {master.shortname} "
+                       f"(id {master.id})", k, data={"importfrom": master.id}))
+
+    # Section names, by number.
+    existing = {s.number: s for s in cs.sections} if cs else {}
+    for section in spec.sections:
+        label = f"{k} section {section.number}"
+        have = existing.get(section.number)
+        if have is None:
+            add(Action("section", CREATE if cs is None else UPDATE, label,
+                       "new course" if cs is None else "section missing: add sections", k,
+                       (Change("name", None, section.name),),
+                       {"number": section.number, "name": section.name}))
+        elif have.name != section.name:
+            add(Action("section", UPDATE, label, f"section id {have.id}", k,
+                       (Change("name", have.name, section.name),),
+                       {"number": section.number, "name": section.name, "id": have.id}))
+        else:
+            add(Action("section", UNCHANGED, label, f"section id {have.id}", k))
+
+    # Classes (groups) and the grouping that holds them.
+    groups = {g.idnumber: g for g in cs.groups if g.idnumber} if cs else {}
+    names = {g.name: g for g in cs.groups} if cs else {}
+    for g in spec.groups:
+        have_group = groups.get(g.idnumber) or names.get(g.name)
+        label = f"{k} / {g.name}"
+        if have_group:
+            add(Action("group", UNCHANGED, label, f"group id {have_group.id}", k))
+        else:
+            add(Action("group", CREATE, label, "missing", k, data={
+                "name": g.name, "idnumber": g.idnumber, "description": g.description}))
+    if spec.grouping:
+        gp = spec.grouping
+        have_gp = [x for x in (cs.groupings if cs else []) if x.idnumber == gp.idnumber or x.name == gp.name]
+        if have_gp:
+            add(Action("grouping", UNCHANGED, f"{k} / {gp.name}", f"grouping id {have_gp[0].id}", k))
+        else:
+            add(Action("grouping", CREATE, f"{k} / {gp.name}", "missing", k, data={
+                "name": gp.name, "idnumber": gp.idnumber, "description": gp.description}))
+
+    # Facilitators: a user, an enrolment with the facilitator role, membership of their classes.
+    role_id = ROLE_IDS.get(spec.facilitator_role, 3)
+    enrolled = {u.email: u for u in cs.enrolled} if cs else {}
+    for f in spec.facilitators:
+        user = observed.users.get(f.email)
+        label = f"{k} / {f.email}"
+        if user is None:
+            add(Action("user", CREATE, f.email, "no Moodle user with this e-mail", k, data={
+                "email": f.email, "firstname": f.firstname, "lastname": f.lastname}))
+        e = enrolled.get(f.email)
+        if e is not None and role_id in e.role_ids:
+            add(Action("enrolment", UNCHANGED, label, f"enrolled as {spec.facilitator_role}", k))
+        else:
+            add(Action("enrolment", CREATE, label, f"enrol as {spec.facilitator_role}", k, data={
+                "email": f.email, "roleid": role_id}))
+        for gid in f.groups:
+            group = next((g for g in spec.groups if g.idnumber == gid), None)
+            if group is None:
+                plan.problems.append(f"{k}: facilitator {f.email} is given class {gid!r}, which the course "
+                                     "does not have")
+                continue
+            have_group = groups.get(gid) or names.get(group.name)
+            if e is not None and have_group is not None and have_group.id in e.groups:
+                add(Action("member", UNCHANGED, f"{label} in {group.name}", "already a member", k))
+            else:
+                add(Action("member", CREATE, f"{label} in {group.name}", "add to class", k, data={
+                    "email": f.email, "group_idnumber": gid, "group_name": group.name}))
