@@ -122,3 +122,18 @@ class OfferingSpec:
                 if p not in seen:
                     seen.append(p)
         return seen
+
+
+def offering_summary(offering: OfferingSpec) -> dict[str, Any]:
+    """What the store keeps of a rendered offering: enough for enrolment, pulls and reports to run
+    without the template (JSON-serialisable)."""
+    return {
+        "offering_id": offering.offering_id, "title": offering.title, "template": offering.template,
+        "batch": offering.batch, "seats": offering.seats, "class_size": offering.class_size,
+        "min_per_regency": offering.min_per_regency,
+        "courses": [{"key": c.key, "idnumber": c.idnumber, "shortname": c.shortname, "fullname": c.fullname,
+                     "regency": c.regency, "start_date": c.start_date, "end_date": c.end_date,
+                     "pretest": c.evidence.pretest_idnumber, "posttest": c.evidence.posttest_idnumber,
+                     "groups": [g.name for g in c.groups]}
+                    for c in offering.courses],
+    }
