@@ -28,6 +28,7 @@ class App:
     quiet: bool = False
     _settings: Settings | None = None
     _moodle: Any = None
+    _store: Any = None
     out: Console = field(default_factory=lambda: Console(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
 
@@ -48,12 +49,22 @@ class App:
                                    concurrency=s.concurrency)
         return self._moodle
 
+    def store(self) -> Any:
+        """The local :class:`~moodle_sync.store.Store` (opened once, created and migrated if needed)."""
+        if self._store is None:
+            from ..store import Store
+
+            self._store = Store.open(self.settings.store_url)
+        return self._store
+
     def call_stats(self) -> dict[str, Any] | None:
         return self._moodle.client.stats.to_dict() if self._moodle is not None else None
 
     def close(self) -> None:
         if self._moodle is not None:
             self._moodle.client.close()
+        if self._store is not None:
+            self._store.close()
 
     # output -----------------------------------------------------------------------------------
     def emit(self, document: Any, human: Callable[[], None] | None = None) -> None:

@@ -331,6 +331,10 @@ class _Applier:
 
 
 def _why(exc: BaseException) -> str:
+    if isinstance(exc, WebServiceError) and exc.errorcode == "errorinvalidparam" and "lang" in exc.moodle_message:
+        return (f"{exc.moodle_message} [{exc.errorcode}]: the site has no language pack for the template's "
+                "'lang'; install it (Site administration > Language > Language packs) or set lang: '' in the "
+                "template")
     if isinstance(exc, WebServiceError):
         return f"{exc.moodle_message} [{exc.errorcode}]" + (f" ({exc.debuginfo})" if exc.debuginfo else "")
     return str(exc)

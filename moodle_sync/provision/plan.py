@@ -121,14 +121,15 @@ def plan_offering(offering: OfferingSpec, observed: ObservedState) -> Plan:
             add(Action("category", CREATE, label, "missing", data={
                 "path": path, "name": path[-1], "idnumber": category_idnumber(prefix, path)}))
 
+    new_users: set[str] = set()
     for spec in offering.courses:
         _plan_course(plan, spec, observed.courses.get(spec.key), category_ids.get(spec.category_path),
-                     observed)
+                     observed, new_users)
     return plan
 
 
 def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryid: int | None,
-                 observed: ObservedState) -> None:
+                 observed: ObservedState, new_users: set[str]) -> None:
     add = plan.actions.append
     k = spec.key
     if cs is None:
@@ -196,7 +197,8 @@ def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryi
     for f in spec.facilitators:
         user = observed.users.get(f.email)
         label = f"{k} / {f.email}"
-        if user is None:
+        if user is None and f.email not in new_users:
+            new_users.add(f.email)  # a facilitator of several courses is one user
             add(Action("user", CREATE, f.email, "no Moodle user with this e-mail", k, data={
                 "email": f.email, "firstname": f.firstname, "lastname": f.lastname}))
         e = enrolled.get(f.email)

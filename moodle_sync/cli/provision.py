@@ -1,0 +1,134 @@
+"""``moodle-sync plan`` and ``moodle-sync apply``: make Moodle match an offering.
+
+``plan`` exits 0 when nothing needs to change, 2 when changes are pending, 1 on problems.
+``apply`` builds the same plan with the same code, shows it, asks (``--yes`` skips), executes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..provision.apply import apply_plan
+from ..provision.observe import observe
+from ..provision.plan import UNCHANGED, Plan, plan_offering
+from ..provision.spec import OfferingSpec, offering_summary
+from . import output_options
+from .app import App, pass_app, table
+
+OP_STYLE = {"create": "[green]create[/]", "update": "[yellow]update[/]", "unchanged": "[dim]unchanged[/]"}
+
+offering_argument = click.argument("offering_file", metavar="OFFERING",
+                                   type=click.Path(exists=True, dir_okay=False, path_type=Path))
+templates_option = click.option("--templates", "templates", multiple=True, metavar="DIR",
+                                help="Another folder of course templates (before the shipped ones).")
+
+
+def render(app: App, path: Path, templates: tuple[str, ...]) -> OfferingSpec:
+    """Load the offering file and render it through its template into the desired state."""
+    from ..offerings import load_offering
+    from ..templates import load_template, render_offering, template_dirs
+
+    offering = load_offering(path)
+    dirs = template_dirs(templates, app.settings.templates_dir)
+    return render_offering(offering, load_template(offering.template, dirs))
+
+
+def build_plan(app: App, spec: OfferingSpec) -> Plan:
+    moodle = app.moodle()
+    app.info(f"Reading what Moodle has for {spec.offering_id} ({len(spec.courses)} courses)...")
+    return plan_offering(spec, observe(moodle, spec))
+
+
+def show_plan(app: App, plan: Plan, *, show_all: bool) -> None:
+    rows = []
+    for a in plan.actions:
+        if a.op == UNCHANGED and not show_all:
+            continue
+        detail = "; ".join(f"{c.field}: {_short(c.old)} -> {_short(c.new)}" for c in a.changes) or a.reason
+        rows.append([OP_STYLE[a.op], a.kind, a.key, detail])
+    counts = plan.counts()
+    title = (f"Plan for {plan.offering_id}: {counts['create']} to create, {counts['update']} to update, "
+             f"{counts['unchanged']} unchanged")
+    if rows:
+        app.out.print(table(title, ["action", "kind", "what", "detail"], rows))
+    else:
+        app.out.print(f"{title}. Nothing to change.")
+    for p in plan.problems:
+        app.out.print(f"[red]problem:[/] {p}")
+
+
+def _short(value: Any, width: int = 50) -> str:
+    text = "—" if value in (None, "") else str(value).replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@click.command("plan")
+@offering_argument
+@templates_option
+@click.option("--all", "show_all", is_flag=True, help="Also list what is unchanged.")
+@output_options
+@pass_app
+def plan_cmd(app: App, offering_file: Path, templates: tuple[str, ...], show_all: bool) -> int:
+    """Show what apply would change in Moodle for OFFERING (an offering YAML file).
+
+    Exit 0: nothing to change; 2: changes pending; 1: problems (e.g. master course missing).
+    """
+    spec = render(app, offering_file, templates)
+    plan = build_plan(app, spec)
+    app.emit(plan.to_dict(), lambda: show_plan(app, plan, show_all=show_all))
+    if plan.problems:
+        return 1
+    return 2 if plan.pending else 0
+
+
+@click.command("apply")
+@offering_argument
+@templates_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True, help="Show the plan and stop (writes nothing).")
+@output_options
+@pass_app
+def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bool, dry_run: bool) -> int:
+    """Make Moodle match OFFERING: build the plan, show it, ask, then execute it.
+
+    Every write is recorded in the local store (the audit trail). Nothing is ever deleted.
+    """
+    spec = render(app, offering_file, templates)
+    plan = build_plan(app, spec)
+    if not app.json:
+        show_plan(app, plan, show_all=False)
+    if plan.problems:
+        app.emit({**plan.to_dict(), "applied": False}, lambda: None)
+        app.info("[red]Not applied:[/] fix the problems above first.")
+        return 1
+    if dry_run or not plan.pending:
+        if not plan.pending and not dry_run:
+            app.store().save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+        app.emit({**plan.to_dict(), "applied": False, "dry_run": dry_run}, lambda: None)
+        return 0
+    if not yes:
+        if app.json:
+            raise click.UsageError("--json with apply needs --yes (there is no one to ask)")
+        click.confirm(f"Apply {len(plan.pending)} change(s) to {app.settings.url}?", abort=True, err=True)
+    store = app.store()
+    store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+    with app.progress("Applying", len(plan.pending)) as advance:
+        result = apply_plan(app.moodle(), spec, plan, store=store, new_user_auth=app.settings.new_user_auth,
+                            progress=advance)
+
+    def human() -> None:
+        app.out.print(f"Applied {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed
+                                                               else "."))
+        for f in result.failed:
+            app.out.print(f"  [red]failed:[/] {f}")
+        if result.failed:
+            app.out.print("Run apply again to finish: what is done is not done twice.")
+
+    app.emit({**plan.to_dict(), "applied": True, "result": result.to_dict()}, human)
+    return 0 if result.ok else 1
+
+
+COMMANDS = [plan_cmd, apply_cmd]
