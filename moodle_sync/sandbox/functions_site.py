@@ -125,10 +125,5 @@ def list_reports(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     reports = sorted(call.state.reports, key=lambda x: x.id)
     start = p["page"] * p["perpage"]
     chosen = reports[start:start + p["perpage"]] if p["perpage"] else reports
-    out = []
-    for rep in chosen:
-        d = _report_details(call, rep)
-        d.pop("tags")
-        out.append(d)
-    return {"reports": out, "warnings": []}
+    return {"reports": [_report_details(call, rep) for rep in chosen], "warnings": []}
 

@@ -4,7 +4,9 @@ A ``ThreadingHTTPServer`` speaking HTTP/1.1 with Content-Length, so clients keep
 connections; bound to loopback only. Routes:
 
 - ``/webservice/rest/server.php`` (GET query and POST form body, PHP-style, ``max_input_vars`` applied);
-- ``/webservice/soap/server.php`` through :mod:`moodle_sync.sandbox.soap_endpoint` when that module exists;
+- ``/webservice/soap/server.php`` through :mod:`moodle_sync.sandbox.soap_endpoint` when that module exists
+  (else 403, as Moodle answers with the SOAP protocol disabled);
+- ``/`` and ``/login/index.php``: a small front page (what ``doctor`` probes);
 - ``/_sandbox/<action>``: JSON POST to the :class:`~moodle_sync.sandbox.control.SandboxControl` actions.
 """
 
@@ -32,6 +34,8 @@ log = logging.getLogger("moodle_sync.sandbox")
 REST_PATH = "/webservice/rest/server.php"
 SOAP_PATH = "/webservice/soap/server.php"
 CONTROL_PREFIX = "/_sandbox/"
+FRONT_PAGE = (b"<!DOCTYPE html><html lang=\"en\"><head><title>BGTK Test Moodle: Log in to the site</title></head>"
+              b"<body><h1>BGTK Test Moodle</h1><p>moodle_sync sandbox (a fake Moodle 4.5 for tests)</p></body></html>")
 
 
 def is_loopback(host: str) -> bool:
@@ -82,6 +86,7 @@ class SandboxServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
+        self.connections_opened = 0  # TCP connections accepted so far (keep-alive makes this small)
         self._conn_lock = threading.Lock()
         self._dirty = threading.Event()
         self._stopping = threading.Event()
@@ -203,7 +208,11 @@ class SandboxServer:
 
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._conn_lock:
-            (self._connections.add if add else self._connections.discard)(conn)
+            if add:
+                self._connections.add(conn)
+                self.connections_opened += 1
+            else:
+                self._connections.discard(conn)
 
 
 # ------------------------------------------------------------------------------------------- handler
@@ -250,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._control(path[len(CONTROL_PREFIX):], body)
             elif path == SOAP_PATH:
                 self._soap(query, body)
+            elif path in ("/", "/index.php", "/login/index.php"):
+                self._send(200, FRONT_PAGE, "text/html; charset=utf-8")
             else:
                 self._send(404, b"Not found", "text/plain")
         except FaultSignal as signal:
@@ -336,7 +347,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ModuleNotFoundError as exc:
             if exc.name != "moodle_sync.sandbox.soap_endpoint":
                 raise
-            self._send(404, b"SOAP is not available in this sandbox", "text/plain")
+            self._send(403, b"", "text/plain")  # what Moodle answers when the SOAP protocol is off
             return
         sandbox = self.server.sandbox
         handle: Callable[..., tuple[int, dict[str, str], bytes]] = module.handle_soap
