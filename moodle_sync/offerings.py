@@ -10,7 +10,8 @@ An offering file is YAML (read safely, every error naming file:line: field)::
     end: 2026-09-30                 # after start
     category: BGTK Lampung / 2026 / Koding      # or a list of names
     courses: per-regency            # one course per regency, or: single (one course, key "main")
-    regencies: [metro, Kota Bandar Lampung]     # optional subset (slug, name or BPS code); default all 15
+    regencies: [metro, Kota Bandar Lampung]     # optional subset (slug, name or BPS code); default all 15;
+                                    # courses follow the official (BPS code) order
     seats: 450                      # seats in the whole offering (0 or absent: no limit)
     class_size: 30
     min_per_regency: 10
@@ -283,7 +284,7 @@ def _regencies(c: Checker, document: LocatedDict) -> tuple[Regency, ...]:
             c.add(where, join("regencies", i), f"{regency.slug} is listed twice")
         else:
             found.append(regency)
-    return tuple(found) if found else LAMPUNG
+    return tuple(sorted(found, key=LAMPUNG.index)) if found else LAMPUNG
 
 
 def _count(c: Checker, document: LocatedDict, key: str, default: int, *, minimum: int) -> int:

@@ -58,7 +58,7 @@ def render_offering(offering: Offering, template: Template) -> OfferingSpec:
                for key in offering.course_keys]
     problems += _duplicates(template, courses)
     if problems:
-        raise TemplateError(problems)
+        raise TemplateError(_condense(problems))
     return OfferingSpec(offering_id=offering.id, title=offering.title, template=template.name,
                         batch=offering.batch, courses=tuple(courses), seats=offering.seats,
                         class_size=offering.class_size, min_per_regency=offering.min_per_regency,
@@ -205,6 +205,20 @@ def _checked(value: str, pattern: Pattern, key: str, problems: list[Problem], *,
         problems.append(_problem(pattern, f"renders to {value!r} for course {key!r}: use only letters, "
                                  "digits, '.', '_' and '-' (no spaces), starting with a letter or digit"))
     return value
+
+
+def _condense(problems: list[Problem]) -> list[Problem]:
+    """One problem per place (file, line, field): the same mistake usually shows in every course."""
+    first: dict[tuple[str, int | None, str], Problem] = {}
+    more: dict[tuple[str, int | None, str], int] = {}
+    for p in problems:
+        place = (p.file, p.line, p.field)
+        if place in first:
+            more[place] = more.get(place, 0) + 1
+        else:
+            first[place] = p
+    return [Problem(p.file, p.line, p.field, f"{p.message} (and {more[place]} more like it)")
+            if place in more else p for place, p in first.items()]
 
 
 def _problem(pattern: Pattern, message: str) -> Problem:
