@@ -1,0 +1,97 @@
+"""Plain-English explanations of a selection result, for the admin who must answer "why not me?"."""
+
+from __future__ import annotations
+
+from .allocation import Share
+from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED, CAUSE_TRAINED, NOT_SELECTED,
+                        SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN, Placement, Selection,
+                        TierAllocation, ordinal)
+
+__all__ = ["explain"]
+
+_TIER_TEXT = {TIER_NEVER_TRAINED: "never-trained", TIER_TRAINED: "already-trained"}
+
+
+def _training_line(p: Placement) -> str:
+    if p.trained:
+        line = f"Counts as already trained ({p.trained_source}), so comes after all never-trained applicants."
+    else:
+        answer = p.applicant.trained_before
+        said = "the form says never trained" if answer is False else "the form gives no answer about training"
+        line = f"Counts as never trained ({said}, and our records show no earlier training): top priority."
+    if p.conflict:
+        line += f" Note: {p.conflict}; the records win."
+    return line
+
+
+def _quota_line(p: Placement, tier: TierAllocation, share: Share | None) -> str:
+    region = p.applicant.regency_name
+    tier_text = _TIER_TEXT[tier.tier]
+    alloc = tier.allocation
+    if share is None:
+        return f"In the {tier_text} tier, {region} had no applicants."
+    if tier.seats == 0:
+        return (f"No seats were left for the {tier_text} tier ({region} had {share.applicants} applicant(s) "
+                f"in it): every seat went to a higher priority.")
+    text = (f"In the {tier_text} tier there were {tier.seats} seats; {region} had {share.applicants} "
+            f"applicant(s) and got {share.seats} seat(s)")
+    if tier.seats >= sum(s.applicants for s in alloc.shares):
+        return text + " (the tier had enough seats for everyone)."
+    parts = []
+    if share.floor:
+        parts.append(f"a guaranteed minimum of {share.floor}")
+    parts.append(f"a proportional share of {float(share.share):.2f}")
+    if share.remainder_seat:
+        parts.append("one extra seat for a large remainder (largest-remainder method)")
+    text += ": " + ", ".join(parts) + "."
+    if alloc.minimum_applied < alloc.minimum_requested:
+        text += (f" The minimum of {alloc.minimum_requested} per regency did not fit the seats for every "
+                 f"regency and was lowered to {alloc.minimum_applied}.")
+    return text
+
+
+def explain(selection: Selection, email: str) -> str:
+    """Say in plain English why the applicant with ``email`` got their result: the rule that decided,
+    their rank, and their regency's quota numbers. Raises :class:`~moodle_sync.exceptions.InputError` if
+    the e-mail is not among the applicants."""
+    p = selection.placement(email)
+    a = p.applicant
+    lines = [f"{a.fullname} <{a.email}>, {a.regency_name}, registered {a.registered_at:%d/%m/%Y %H:%M:%S} "
+             f"(row {a.row} of {a.file})."]
+    tier = next((t for t in selection.tiers if t.tier == p.tier), None)
+    share = tier.allocation.share_of(a.regency) if tier else None
+    region = a.regency_name
+    if p.status == NOT_SELECTED and p.cause == CAUSE_NOT_OFFERED:
+        lines.append(f"Result: not selected. {region} is not one of the regencies this offering serves "
+                     f"({len(selection.regencies)} regencies).")
+        return "\n".join(lines)
+    lines.append("Rule 1 (never trained first): " + _training_line(p))
+    if p.status == NOT_SELECTED and p.cause == CAUSE_TRAINED:
+        lines.append("Result: not selected. This offering takes no already-trained applicants.")
+        return "\n".join(lines)
+    if p.status == WITHDRAWN:
+        lines.append(f"Result: withdrew ({p.reason}).")
+        return "\n".join(lines)
+    if tier is not None:
+        lines.append("Rule 2 (fair spread over regencies): " + _quota_line(p, tier, share))
+    if p.status == SELECTED:
+        if p.cause == CAUSE_PROMOTED:
+            lines.append(f"Result: selected (rank {p.rank} of {len(selection.selected)}), {p.note}.")
+        else:
+            lines.append(f"Rule 3 (earlier registration first): {ordinal(p.regency_rank or 0)} in {region} "
+                         f"among those selected, which is within its {share.seats if share else 0} seat(s).")
+            lines.append(f"Result: selected, rank {p.rank} of {len(selection.selected)}.")
+    elif p.status == WAITLISTED:
+        seats = share.seats if share else 0
+        if seats:
+            lines.append(f"Rule 3 (earlier registration first): the {seats} seat(s) of {region} in this tier "
+                         f"went to applicants who registered earlier.")
+        else:
+            lines.append(f"{region} got no seat in this tier.")
+        lines.append(f"Result: waitlist position {p.rank} overall ({ordinal(p.regency_rank or 0)} in {region}). "
+                     f"When someone selected from {region} withdraws, the first on {region}'s waitlist gets the "
+                     f"seat; if {region} has no one waiting, the first on the overall waitlist does.")
+    elif p.cause == CAUSE_BEYOND_WAITLIST:
+        lines.append(f"Result: not selected; the waitlist holds only {selection.waitlist_size} people and "
+                     f"this applicant came after them.")
+    return "\n".join(lines)

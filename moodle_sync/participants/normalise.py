@@ -1,0 +1,247 @@
+"""Normalising and validating the values of one registration row.
+
+Each function takes the text of a cell and returns the clean value (``None`` where the value is optional
+and absent) or raises :class:`InvalidValue` (a ``ValueError``) whose text is the reason, in English, fit for
+a rejects file. The regency lives in :mod:`.regency_names`, names in :mod:`.names`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+__all__ = ["InvalidValue", "normalise_email", "normalise_nuptk", "normalise_npsn", "normalise_school_level",
+           "parse_yes_no", "normalise_phone", "parse_timestamp", "detect_dayfirst", "FORM_TIMEZONE"]
+
+FORM_TIMEZONE = timezone(timedelta(hours=7), "WIB")
+"""Times with an explicit offset are converted to this zone (Lampung is on WIB, UTC+7) and stored naive."""
+
+
+class InvalidValue(ValueError):
+    """A cell's value cannot be used; ``str()`` is the reason."""
+
+
+def _text(value: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", value or "").split())
+
+
+_PLACEHOLDERS = {"", "-", "--", "0", "tidak ada", "tdk ada", "belum ada", "belum punya", "blm ada", "tidak punya",
+                 "n/a", "na", "none", "null", "kosong", "x", "nihil", "."}
+
+# --- e-mail -----------------------------------------------------------------------------------------
+_LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOMAIN = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
+_EMAIL = re.compile(rf"^{_LOCAL}@{_DOMAIN}$")
+_TYPO_DOMAINS = {
+    "gmail.con": "gmail.com", "gmail.co": "gmail.com", "gmial.com": "gmail.com", "gamil.com": "gmail.com",
+    "gmai.com": "gmail.com", "gmail.cm": "gmail.com", "gmail.om": "gmail.com", "gmil.com": "gmail.com",
+    "gmail.co.id": "gmail.com", "yahoo.con": "yahoo.com", "yaho.com": "yahoo.com", "yahoo.co": "yahoo.co.id",
+    "yahoo.cm": "yahoo.com",
+}
+MOODLE_EMAIL_MAX = 100
+
+
+def normalise_email(value: str | None) -> str:
+    """The e-mail address trimmed and lower-cased; raises :class:`InvalidValue` if it is missing, not a valid
+    address, longer than Moodle's 100 characters, or on a misspelt well-known domain ("gmail.con")."""
+    shown = _text(value)
+    text = shown.strip("<>\"' ")
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.lower()
+    if not text:
+        raise InvalidValue("the e-mail address is empty")
+    if " " in text:
+        raise InvalidValue(f"the e-mail address {shown!r} contains a space")
+    if not _EMAIL.match(text):
+        raise InvalidValue(f"{shown!r} is not a valid e-mail address")
+    if len(text) > MOODLE_EMAIL_MAX:
+        raise InvalidValue(f"the e-mail address is longer than Moodle's {MOODLE_EMAIL_MAX} characters")
+    domain = text.rsplit("@", 1)[1]
+    if domain in _TYPO_DOMAINS:
+        raise InvalidValue(f"{text!r}: the domain looks like a typo of {_TYPO_DOMAINS[domain]}")
+    return text
+
+
+# --- identity numbers -----------------------------------------------------------------------------------
+def _number(value: str | None, *, name: str, digits: int) -> str | None:
+    text = _text(value)
+    if text.lower() in _PLACEHOLDERS:
+        return None
+    if re.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+", text):
+        raise InvalidValue(f"{name} {text!r} was turned into a number by a spreadsheet (digits lost); "
+                           f"enter it as text")
+    compact = re.sub(r"[\s.\-]", "", text)
+    if not compact.isdigit() or not compact.isascii():
+        raise InvalidValue(f"{name} {text!r} must be {digits} digits")
+    if len(compact) != digits:
+        raise InvalidValue(f"{name} {text!r} must be {digits} digits (it has {len(compact)})")
+    if set(compact) == {"0"}:
+        raise InvalidValue(f"{name} {text!r} is all zeros")
+    return compact
+
+
+def normalise_nuptk(value: str | None) -> str | None:
+    """The 16-digit NUPTK (spaces, dots and dashes removed), or ``None`` if absent ("-", "tidak ada"...).
+
+    Raises :class:`InvalidValue` for anything else that is not 16 digits (including a value a spreadsheet
+    turned into ``1.23E+15``)."""
+    return _number(value, name="NUPTK", digits=16)
+
+
+def normalise_npsn(value: str | None) -> str | None:
+    """The 8-digit NPSN of the school, or ``None`` if absent; raises :class:`InvalidValue` otherwise."""
+    return _number(value, name="NPSN", digits=8)
+
+
+# --- school level ---------------------------------------------------------------------------------------
+_LEVEL_PHRASES = (
+    ("sekolah luar biasa", "SLB"), ("luar biasa", "SLB"), ("taman kanak kanak", "PAUD"),
+    ("kelompok bermain", "PAUD"), ("pendidikan anak usia dini", "PAUD"), ("raudhatul athfal", "PAUD"),
+    ("sekolah dasar", "SD"), ("madrasah ibtidaiyah", "SD"), ("sekolah menengah pertama", "SMP"),
+    ("madrasah tsanawiyah", "SMP"), ("sekolah menengah kejuruan", "SMK"), ("madrasah aliyah kejuruan", "SMK"),
+    ("sekolah menengah atas", "SMA"), ("madrasah aliyah", "SMA"),
+)
+_LEVEL_WORDS = {
+    "paud": "PAUD", "tk": "PAUD", "kb": "PAUD", "ra": "PAUD", "tpa": "PAUD", "sps": "PAUD",
+    "sd": "SD", "mi": "SD", "smp": "SMP", "mts": "SMP", "sltp": "SMP", "sma": "SMA", "ma": "SMA",
+    "slta": "SMA", "smk": "SMK", "mak": "SMK", "stm": "SMK", "smea": "SMK",
+    "slb": "SLB", "sdlb": "SLB", "smplb": "SLB", "smalb": "SLB", "smlb": "SLB", "tklb": "SLB",
+}
+
+
+def normalise_school_level(value: str | None) -> str | None:
+    """One of PAUD, SD, SMP, SMA, SMK, SLB, or ``None`` if empty.
+
+    Madrasah levels map onto their equivalents (MI -> SD, MTs -> SMP, MA -> SMA, MAK -> SMK); TK, KB, RA
+    -> PAUD; SDLB/SMPLB/SMALB -> SLB. "SD/MI" is SD. Raises :class:`InvalidValue` when the text names no
+    level or two different ones ("SMA/SMK").
+    """
+    text = _text(value).lower()
+    if not text:
+        return None
+    words_text = " ".join(re.split(r"[^a-z0-9]+", text)).strip()
+    found: list[str] = []
+    for phrase, level in _LEVEL_PHRASES:
+        if f" {phrase} " in f" {words_text} ":
+            found.append(level)
+            words_text = f" {words_text} ".replace(f" {phrase} ", " ").strip()
+    found += [_LEVEL_WORDS[w] for w in words_text.split() if w in _LEVEL_WORDS]
+    levels = sorted(set(found))
+    if not levels:
+        raise InvalidValue(f"{_text(value)!r} is not a school level (PAUD/TK, SD/MI, SMP/MTs, SMA/MA, SMK, SLB)")
+    if len(levels) > 1:
+        raise InvalidValue(f"{_text(value)!r} names more than one school level ({', '.join(levels)})")
+    return levels[0]
+
+
+# --- yes / no ---------------------------------------------------------------------------------------------
+_YES = ("ya", "iya", "y", "yes", "sudah", "sdh", "udah", "pernah", "true", "benar")
+_NO = ("tidak", "tdk", "gak", "nggak", "ga", "belum", "blm", "no", "n", "never", "bukan", "false", "tak")
+
+
+def parse_yes_no(value: str | None) -> bool | None:
+    """``True`` for "Ya", "Sudah", "Sudah pernah", "Pernah", "Yes"...; ``False`` for "Tidak", "Belum",
+    "Belum pernah", "Tidak pernah", "No"...; ``None`` when empty or not recognisable (decided by the first
+    word, so "Pernah, tahun 2024" is yes and "Belum pernah" is no)."""
+    words = re.findall(r"[a-z]+", _text(value).lower())
+    if not words:
+        return None
+    if words[0] in _NO:
+        return False
+    if words[0] in _YES:
+        return True
+    return None
+
+
+# --- phone -----------------------------------------------------------------------------------------------
+def normalise_phone(value: str | None) -> str | None:
+    """The number in international form ``+62...`` (digits only after the plus), or ``None`` if empty.
+
+    Accepts 0812-3456-7890, 62812..., +62 812..., +62 (0)812..., 812... (the 0 a spreadsheet dropped), and
+    landlines such as (0721) 123456. Of several numbers ("0812... / 0813...") the first is taken.
+    Raises :class:`InvalidValue` when it is not an Indonesian number of plausible length.
+    """
+    text = _text(value)
+    if text.lower() in _PLACEHOLDERS:
+        return None
+    first = re.split(r"[/,;]|\s(?:atau|or|dan)\s", text)[0]
+    digits = re.sub(r"[\s.\-()]", "", first)
+    plus = digits.startswith("+")
+    digits = digits.lstrip("+")
+    if not digits.isdigit() or not digits.isascii():
+        raise InvalidValue(f"{text!r} is not a phone number")
+    if digits.startswith("62"):
+        national = digits[2:].lstrip("0")
+    elif plus:
+        raise InvalidValue(f"{text!r} is not an Indonesian phone number")
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:
+        national = digits
+    if not 8 <= len(national) <= 12 or national.startswith("0"):
+        raise InvalidValue(f"{text!r} is not a phone number of plausible length")
+    return "+62" + national
+
+
+# --- timestamps ------------------------------------------------------------------------------------------
+_DMY = re.compile(
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:[.,]\d+)?"
+    r"\s*([AaPp][Mm])?)?$")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def detect_dayfirst(values: Iterable[str]) -> bool:
+    """Whether ``a/b/yyyy`` dates in this column are day first (Indonesian forms) or month first (a form
+    exported with US settings): month first only if some value has ``b > 12`` and none has ``a > 12``."""
+    day_first_seen = month_first_seen = False
+    for v in values:
+        m = _DMY.match(_text(v))
+        if m:
+            a, b = int(m.group(1)), int(m.group(2))
+            day_first_seen |= a > 12
+            month_first_seen |= b > 12
+    return not (month_first_seen and not day_first_seen)
+
+
+def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
+    """A naive datetime (form time zone) from the formats Google Forms and spreadsheets produce.
+
+    Accepts ``27/11/2026 14:03:12`` (also ``.`` as time separator, ``-`` or ``.`` in the date, seconds
+    optional, AM/PM), ISO 8601 (an offset is converted to WIB), a date alone (midnight) and Excel serial
+    dates (``46353.585``). ``dayfirst`` decides ``a/b/yyyy`` only when both ``a`` and ``b`` are at most 12.
+    Raises :class:`InvalidValue` when empty, unreadable, or outside the years 2000-2100.
+    """
+    text = _text(value)
+    if not text:
+        raise InvalidValue("the timestamp is empty")
+    result: datetime | None = None
+    m = _DMY.match(text)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        day, month = (a, b) if (a > 12 or (dayfirst and b <= 12)) else (b, a)
+        hour, minute, second = (int(m.group(i) or 0) for i in (4, 5, 6))
+        ampm = (m.group(7) or "").lower()
+        if ampm:
+            if not 1 <= hour <= 12:
+                raise InvalidValue(f"{text!r} is not a valid time")
+            hour = hour % 12 + (12 if ampm == "pm" else 0)
+        try:
+            result = datetime(year, month, day, hour, minute, second)
+        except ValueError as exc:
+            raise InvalidValue(f"{text!r} is not a valid date and time ({exc})") from exc
+    elif re.fullmatch(r"\d{5}(?:\.\d+)?", text):
+        result = _EXCEL_EPOCH + timedelta(days=float(text))
+        result = result.replace(microsecond=0) + timedelta(seconds=round(result.microsecond / 1e6))
+    else:
+        try:
+            result = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidValue(f"{text!r} is not a date and time we can read") from exc
+        if result.tzinfo is not None:
+            result = result.astimezone(FORM_TIMEZONE).replace(tzinfo=None)
+    if not 2000 <= result.year <= 2100:
+        raise InvalidValue(f"{text!r} is not a plausible registration time")
+    return result

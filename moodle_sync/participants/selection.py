@@ -1,0 +1,353 @@
+"""Choosing participants from applicants: pure functions, no I/O, deterministic.
+
+Rules, in order of precedence:
+
+1. **Never trained first.** An applicant counts as trained if the form says so (``trained_before``) or
+   our records say so (``previously_trained``: e-mail or NUPTK -> evidence such as "completed
+   koding-2025-a1"). Never-trained applicants (and those who did not answer, with no record) fill seats
+   before any trained applicant gets one. A form that says "never" while our records say otherwise is
+   flagged on the placement (``conflict``); the records win.
+2. **Fair spread over regencies,** inside each priority tier: the tier's seats are shared between the
+   regencies in proportion to their applicants in that tier, with ``min_per_regency`` guaranteed to every
+   regency that has applicants (capped at its applicants; seats won in the first tier count toward the
+   minimum in the second) and whole seats by largest remainder (see :mod:`.allocation`).
+3. **Earlier registration first** within a regency: by ``Applicant.registered_at`` (the person's first
+   valid submission), then file order, row, e-mail.
+
+Everyone else in an offered regency is on the waitlist, ranked by tier, registration time, row (the order
+in which the pool is drawn when a regency has nobody left; see :func:`promote_from_waitlist`). Applicants
+from a regency the offering does not serve, trained applicants when ``exclude_trained`` is set, and those
+past ``waitlist_size`` are not selected, with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Collection, Mapping, Sequence
+
+from ..exceptions import InputError
+from ..regions import BY_SLUG, LAMPUNG, by_slug
+from .allocation import Allocation, allocate_seats
+from .model import Applicant
+from .regency_names import InvalidRegency, normalise_regency
+
+__all__ = ["SELECTED", "WAITLISTED", "NOT_SELECTED", "WITHDRAWN", "TIER_NEVER_TRAINED", "TIER_TRAINED",
+           "Placement", "Promotion", "TierAllocation", "Selection", "select_participants",
+           "promote_from_waitlist"]
+
+SELECTED, WAITLISTED, NOT_SELECTED, WITHDRAWN = "selected", "waitlisted", "not_selected", "withdrawn"
+TIER_NEVER_TRAINED, TIER_TRAINED = "never_trained", "trained"
+
+# cause codes (stable, for the announcement texts)
+CAUSE_QUOTA = "regency_quota"
+CAUSE_PROMOTED = "promoted"
+CAUSE_WAITLIST = "waitlist"
+CAUSE_NOT_OFFERED = "regency_not_offered"
+CAUSE_TRAINED = "already_trained"
+CAUSE_BEYOND_WAITLIST = "beyond_waitlist"
+CAUSE_WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One applicant's outcome.
+
+    ``rank``: selected -> order of selection (1 = first), waitlisted -> waitlist position (1 = next in
+    line overall); ``regency_rank``: the same within the applicant's regency. ``trained_source`` says why
+    they count as trained ("form", "records: ...", "form and records: ..."), ``conflict`` when the form and
+    our records disagree. ``reason`` is an English sentence; ``cause`` a stable code.
+    """
+
+    applicant: Applicant
+    status: str
+    cause: str
+    reason: str
+    rank: int | None = None
+    regency_rank: int | None = None
+    trained: bool = False
+    trained_source: str | None = None
+    conflict: str | None = None
+    note: str | None = None        # how a promoted person got their seat
+
+    @property
+    def email(self) -> str:
+        return self.applicant.email
+
+    @property
+    def tier(self) -> str:
+        return TIER_TRAINED if self.trained else TIER_NEVER_TRAINED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"email": self.email, "fullname": self.applicant.fullname, "regency": self.applicant.regency,
+                "status": self.status, "cause": self.cause, "reason": self.reason, "rank": self.rank,
+                "regency_rank": self.regency_rank, "trained": self.trained,
+                "trained_source": self.trained_source, "conflict": self.conflict,
+                "registered_at": self.applicant.registered_at.isoformat(sep=" ")}
+
+
+@dataclass(frozen=True)
+class TierAllocation:
+    """How one priority tier's seats were shared between regencies."""
+
+    tier: str
+    seats: int            # seats available to this tier
+    allocation: Allocation
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A withdrawal and who (if anyone) got the seat, and by which rule."""
+
+    withdrawn: str                 # e-mail
+    promoted: str | None           # e-mail
+    rule: str                      # English sentence
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of :func:`select_participants` (and of later promotions). Every applicant has exactly
+    one placement."""
+
+    seats: int
+    min_per_regency: int
+    regencies: tuple[str, ...]
+    placements: tuple[Placement, ...]
+    tiers: tuple[TierAllocation, ...]
+    promotions: tuple[Promotion, ...] = ()
+    waitlist_size: int | None = None
+    _by_email: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_email", {p.email: i for i, p in enumerate(self.placements)})
+
+    def _with_status(self, status: str) -> tuple[Placement, ...]:
+        return tuple(sorted((p for p in self.placements if p.status == status),
+                            key=lambda p: (p.rank or 0, _order_key(p.applicant))))
+
+    @property
+    def selected(self) -> tuple[Placement, ...]:
+        return self._with_status(SELECTED)
+
+    @property
+    def waitlist(self) -> tuple[Placement, ...]:
+        return self._with_status(WAITLISTED)
+
+    @property
+    def not_selected(self) -> tuple[Placement, ...]:
+        return tuple(sorted((p for p in self.placements if p.status == NOT_SELECTED),
+                            key=lambda p: _order_key(p.applicant)))
+
+    @property
+    def withdrawn(self) -> tuple[Placement, ...]:
+        return tuple(p for p in self.placements if p.status == WITHDRAWN)
+
+    def placement(self, email: str) -> Placement:
+        """The placement of the applicant with this e-mail (any case); raises :class:`InputError` if none."""
+        key = email.strip().lower()
+        if key not in self._by_email:
+            raise InputError(f"{email!r} is not among the applicants", field="email")
+        return self.placements[self._by_email[key]]
+
+    def counts(self) -> dict[str, int]:
+        return {"seats": self.seats, "applicants": len(self.placements), "selected": len(self.selected),
+                "waitlisted": len(self.waitlist), "not_selected": len(self.not_selected),
+                "withdrawn": len(self.withdrawn)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.counts(), "min_per_regency": self.min_per_regency, "regencies": list(self.regencies),
+                "quotas": [{"tier": t.tier, "seats": t.seats, "minimum_applied": t.allocation.minimum_applied,
+                            "regencies": [{"regency": s.key, "applicants": s.applicants, "floor": s.floor,
+                                           "share": float(s.share), "seats": s.seats,
+                                           "remainder_seat": s.remainder_seat} for s in t.allocation.shares]}
+                           for t in self.tiers],
+                "selected": [p.to_dict() for p in self.selected],
+                "waitlist": [p.to_dict() for p in self.waitlist],
+                "not_selected": [p.to_dict() for p in self.not_selected],
+                "withdrawn": [p.to_dict() for p in self.withdrawn],
+                "promotions": [{"withdrawn": x.withdrawn, "promoted": x.promoted, "rule": x.rule}
+                               for x in self.promotions]}
+
+
+def _order_key(a: Applicant) -> tuple[datetime, str, int, str]:
+    return (a.registered_at, a.file, a.row, a.email)
+
+
+def _training(a: Applicant, records: Mapping[str, str]) -> tuple[bool, str | None, str | None]:
+    evidence = records.get(a.email) or (records.get(a.nuptk) if a.nuptk else None)
+    if a.trained_before and evidence:
+        return True, f"form and records: {evidence}", None
+    if a.trained_before:
+        return True, "form", None
+    if evidence:
+        conflict = (f"the form says never trained, but our records say: {evidence}"
+                    if a.trained_before is False else None)
+        return True, f"records: {evidence}", conflict
+    return False, None, None
+
+
+def _offered(regencies: Collection[str] | None) -> tuple[str, ...]:
+    if regencies is None:
+        return tuple(r.slug for r in LAMPUNG)
+    slugs: list[str] = []
+    for r in regencies:
+        try:
+            slug = r if r in BY_SLUG else normalise_regency(r)
+        except InvalidRegency as exc:
+            raise InputError(str(exc), field="regencies") from exc
+        if slug not in slugs:
+            slugs.append(slug)
+    return tuple(slugs)
+
+
+def select_participants(applicants: Sequence[Applicant], *, seats: int,
+                        regencies: Collection[str] | None = None, min_per_regency: int = 0,
+                        previously_trained: Mapping[str, str] | None = None, exclude_trained: bool = False,
+                        waitlist_size: int | None = None) -> Selection:
+    """Select up to ``seats`` participants by the rules in the module docstring.
+
+    ``regencies``: the regencies the offering serves (slugs or names; ``None`` = all 15).
+    ``previously_trained``: e-mail or NUPTK -> evidence text. ``exclude_trained``: trained applicants get
+    no seat and no waitlist place. ``waitlist_size``: how many go on the waitlist (``None`` = everyone).
+    Raises :class:`InputError` for negative numbers, an unknown regency, or two applicants with one e-mail.
+    """
+    if seats < 0 or min_per_regency < 0 or (waitlist_size is not None and waitlist_size < 0):
+        raise InputError("seats, min_per_regency and waitlist_size must not be negative", field="seats")
+    offered = _offered(regencies)
+    records = {k.strip().lower(): v for k, v in (previously_trained or {}).items()}
+    seen: set[str] = set()
+    for a in applicants:
+        if a.email in seen:
+            raise InputError(f"two applicants share the e-mail {a.email!r}: import (de-duplicate) first",
+                             field="email")
+        seen.add(a.email)
+
+    pending: list[tuple[Applicant, bool, str | None, str | None]] = []
+    done: list[Placement] = []
+    for a in sorted(applicants, key=_order_key):
+        trained, source, conflict = _training(a, records)
+        if a.regency not in offered:
+            done.append(Placement(a, NOT_SELECTED, CAUSE_NOT_OFFERED,
+                                  f"{a.regency_name} is not served by this offering", trained=trained,
+                                  trained_source=source, conflict=conflict))
+        elif trained and exclude_trained:
+            done.append(Placement(a, NOT_SELECTED, CAUSE_TRAINED, f"already trained ({source})",
+                                  trained=True, trained_source=source, conflict=conflict))
+        else:
+            pending.append((a, trained, source, conflict))
+
+    chosen: set[str] = set()
+    tiers: list[TierAllocation] = []
+    given: dict[str, int] = {}
+    remaining = seats
+    for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
+        members = [p for p in pending if p[1] is is_trained]
+        demand: dict[str, int] = {}
+        for a, *_ in members:
+            demand[a.regency] = demand.get(a.regency, 0) + 1
+        allocation = allocate_seats(demand, remaining, minimum=min_per_regency, already=given)
+        tiers.append(TierAllocation(tier, remaining, allocation))
+        taken: dict[str, int] = {}
+        for a, *_ in members:  # already in registration order
+            if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
+                taken[a.regency] = taken.get(a.regency, 0) + 1
+                chosen.add(a.email)
+        for k, n in taken.items():
+            given[k] = given.get(k, 0) + n
+        remaining -= sum(taken.values())
+
+    tier_order = sorted(pending, key=lambda p: (p[1], _order_key(p[0])))
+    selected = [p for p in tier_order if p[0].email in chosen]
+    waiting = [p for p in tier_order if p[0].email not in chosen]
+    placements = done
+    for rank, (a, trained, source, conflict) in enumerate(selected, start=1):
+        placements.append(Placement(a, SELECTED, CAUSE_QUOTA, "", rank, trained=trained,
+                                    trained_source=source, conflict=conflict))
+    for position, (a, trained, source, conflict) in enumerate(waiting, start=1):
+        if waitlist_size is not None and position > waitlist_size:
+            placements.append(Placement(a, NOT_SELECTED, CAUSE_BEYOND_WAITLIST,
+                                        f"not selected: past the waitlist of {waitlist_size}", trained=trained,
+                                        trained_source=source, conflict=conflict))
+        else:
+            placements.append(Placement(a, WAITLISTED, CAUSE_WAITLIST, "", position, trained=trained,
+                                        trained_source=source, conflict=conflict))
+    return Selection(seats, min_per_regency, offered, _renumber(placements), tuple(tiers),
+                     waitlist_size=waitlist_size)
+
+
+def _renumber(placements: list[Placement]) -> tuple[Placement, ...]:
+    """Give selected and waitlisted placements consecutive ranks, regency ranks and reason texts."""
+    out = list(placements)
+    for status in (SELECTED, WAITLISTED):
+        idx = sorted((i for i, p in enumerate(out) if p.status == status),
+                     key=lambda i: (out[i].rank or 0, _order_key(out[i].applicant)))
+        per_regency: dict[str, int] = {}
+        for rank, i in enumerate(idx, start=1):
+            p = out[i]
+            r = per_regency[p.applicant.regency] = per_regency.get(p.applicant.regency, 0) + 1
+            region = by_slug(p.applicant.regency).name
+            if status == WAITLISTED:
+                reason = f"waitlist position {rank} ({ordinal(r)} in {region})"
+            elif p.cause == CAUSE_PROMOTED:
+                reason = f"selected, rank {rank} ({ordinal(r)} in {region}), {p.note}"
+            else:
+                reason = (f"selected, rank {rank} ({ordinal(r)} in {region}, "
+                          f"{'trained' if p.trained else 'never trained'} tier)")
+            out[i] = replace(p, rank=rank, regency_rank=r, reason=reason)
+    order = {SELECTED: 0, WAITLISTED: 1, NOT_SELECTED: 2, WITHDRAWN: 3}
+    return tuple(sorted(out, key=lambda p: (order[p.status], p.rank or 0, _order_key(p.applicant))))
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[Selection, Placement | None]:
+    """Record that ``withdrawn_email`` withdrew and, if they held a seat, give it to the next in line.
+
+    The seat goes to the highest priority tier still waiting (never trained before trained); within it,
+    to the first on the waitlist of the withdrawn person's regency (fairness: the seat was that regency's),
+    else to the first on the overall waitlist. The promoted person is ranked after everyone already
+    selected. Returns the new selection and the promoted placement
+    (``None`` when the withdrawn person was not selected or the waitlist is empty). The input is not
+    changed. Raises :class:`InputError` if the e-mail is unknown or already withdrawn.
+    """
+    person = selection.placement(withdrawn_email)
+    if person.status == WITHDRAWN:
+        raise InputError(f"{person.email} has already withdrawn", field="email")
+    placements = {p.email: p for p in selection.placements}
+    placements[person.email] = replace(person, status=WITHDRAWN, cause=CAUSE_WITHDRAWN,
+                                       reason=f"withdrew (was {person.reason})", rank=None, regency_rank=None)
+    promoted: Placement | None = None
+    rule = f"{person.email} withdrew while {person.status.replace('_', ' ')}; no seat was freed"
+    if person.status == SELECTED:
+        region = person.applicant.regency
+        waitlist = selection.waitlist
+        candidate, rule = None, f"seat freed in {by_slug(region).name}, but the waitlist is empty"
+        for tier_trained in (False, True):
+            same = [p for p in waitlist if p.trained is tier_trained and p.applicant.regency == region]
+            other = [p for p in waitlist if p.trained is tier_trained]
+            if same:
+                candidate, where = same[0], f"first on the waitlist of {by_slug(region).name}"
+            elif other:
+                candidate, where = other[0], (f"{by_slug(region).name} has no one waiting in this tier, "
+                                              f"so the first on the overall waitlist")
+            else:
+                continue
+            tier_text = "trained" if tier_trained else "never-trained"
+            rule = (f"seat freed by {person.email} ({by_slug(region).name}) went to {candidate.email}: "
+                    f"{where} ({tier_text} tier, waitlist position {candidate.rank})")
+            break
+        if candidate is not None:
+            top = max((p.rank or 0 for p in selection.selected), default=0)
+            promoted = replace(candidate, status=SELECTED, cause=CAUSE_PROMOTED, rank=top + 1,
+                               note=f"promoted from waitlist position {candidate.rank} after "
+                                    f"{person.email} withdrew ({where})")
+            placements[candidate.email] = promoted
+    new = Selection(selection.seats, selection.min_per_regency, selection.regencies,
+                    _renumber(list(placements.values())), selection.tiers,
+                    selection.promotions + (Promotion(person.email, promoted.email if promoted else None, rule),),
+                    selection.waitlist_size)
+    return new, (new.placement(promoted.email) if promoted else None)
