@@ -59,9 +59,11 @@ def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, profile: str | None, verbose: int, **overrides: Any) -> None:
     """Provision Moodle courses, enrol selected participants, and pull completion evidence."""
-    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger().handlers[0].addFilter(_RedactFilter())
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)  # a command may lower a logger's level for its own log file, not for stderr
+        handler.addFilter(_RedactFilter())
     app = App(config=config, profile=profile, overrides={k: v for k, v in overrides.items() if v is not None})
     ctx.obj = app
     ctx.call_on_close(app.close)

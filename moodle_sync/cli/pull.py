@@ -1,0 +1,121 @@
+"""``moodle-sync pull`` (cron-safe) and ``moodle-sync schedule`` (crontab and systemd units)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ..config import default_data_dir
+from ..evidence.lock import pull_lock
+from ..evidence.pull import DAY, pull_offerings
+from . import output_options
+from .app import App, pass_app
+
+
+@click.command("pull")
+@click.argument("offerings", nargs=-1, metavar="[OFFERING_ID]...")
+@click.option("--full", is_flag=True, help="Re-read every enrolment (default: incremental).")
+@click.option("--report-id", type=int, metavar="ID",
+              help="Read completion from this custom report (report builder) instead of per-enrolment calls "
+                   "(default: the completion_report_id setting).")
+@click.option("--stale-hours", type=float, default=24.0, show_default=True,
+              help="Incremental pulls re-read an incomplete enrolment at least this often.")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append a log of the run to this file (default: pull.log in the data dir).")
+@output_options
+@pass_app
+def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | None, stale_hours: float,
+             log_file: Path | None) -> int:
+    """Pull completion, grades and access for OFFERING_IDs (default: every offering in the store).
+
+    Safe under cron: a lock stops two pulls from overlapping (exit 75 when one is already running).
+    Exit 0 all read; 1 some courses or enrolments could not be read (their last state is kept).
+    """
+    data_dir = default_data_dir()
+    log_path = log_file or data_dir / "pull.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("moodle_sync").addHandler(handler)
+    logging.getLogger("moodle_sync").setLevel(logging.INFO)
+    try:
+        store = app.store()
+        ids = list(offerings) or [o.offering_id for o in store.offerings()]
+        if not ids:
+            app.info("No offerings in the store yet: apply one first.")
+            app.emit({"offerings": [], "status": "ok", "enrolments": 0}, lambda: None)
+            return 0
+        lock = data_dir / "pull.lock"
+        with pull_lock(lock):
+            total = sum(len(store.current(o)) for o in ids) or None
+            with app.progress("Pulling", total) as advance:
+                outcome = pull_offerings(app.moodle(), store, ids, full=full,
+                                         report_id=report_id or app.settings.completion_report_id,
+                                         stale_after=int(stale_hours * 3600) or DAY, progress=advance)
+        logging.getLogger("moodle_sync.pull").info(
+            "run %s %s: %s, %d enrolments, %d re-read, %d changed, %d calls, %.1fs", outcome.run_id,
+            outcome.mode, outcome.status, outcome.enrolments, outcome.reread, outcome.changed, outcome.calls,
+            outcome.seconds)
+
+        def human() -> None:
+            app.out.print(f"Pull {outcome.run_id} ({outcome.mode}) of {', '.join(ids)}: {outcome.status}. "
+                          f"{outcome.enrolments} enrolments, {outcome.reread} re-read, {outcome.changed} changed, "
+                          f"{outcome.calls} calls in {outcome.seconds:.1f}s.")
+            for e in outcome.errors[:20]:
+                app.out.print(f"  [yellow]not read:[/] {e}")
+
+        app.emit({"offerings": ids, **outcome.to_dict()}, human)
+        return 0 if outcome.status == "ok" else 1
+    finally:
+        logging.getLogger("moodle_sync").removeHandler(handler)
+        handler.close()
+
+
+@click.command("schedule")
+@click.option("--every", "minutes", type=int, default=60, show_default=True, help="Minutes between pulls.")
+@click.option("--profile-name", "profile", default=None, help="Profile the scheduled pull uses.")
+@output_options
+@pass_app
+def schedule_cmd(app: App, minutes: int, profile: str | None) -> int:
+    """Print a crontab line and systemd service/timer units for scheduled pulls.
+
+    The token is not in them: give it to the service through the OS keyring, a token_command, or an
+    EnvironmentFile readable only by the service user.
+    """
+    if minutes < 5:
+        raise click.UsageError("--every must be at least 5 minutes")
+    exe = shutil.which("moodle-sync") or f"{sys.executable} -m moodle_sync"
+    prof = f" --profile {profile}" if profile else ""
+    command = f"{exe}{prof} pull --quiet"
+    cron_spec = f"*/{minutes} * * * *" if minutes < 60 else f"0 */{max(1, minutes // 60)} * * *"
+    crontab = f"{cron_spec} {command}  # moodle-sync: completion pull\n"
+    service = (
+        "[Unit]\nDescription=moodle-sync completion pull\nWants=network-online.target\n"
+        "After=network-online.target\n\n[Service]\nType=oneshot\n"
+        "# Put MOODLE_URL and MOODLE_TOKEN in this file, mode 600, owned by the service user:\n"
+        "EnvironmentFile=-%h/.config/moodle-sync/env\n"
+        f"ExecStart={command}\n"
+        "# exit 75: another pull was still running; not a failure\nSuccessExitStatus=75\n")
+    timer = (
+        "[Unit]\nDescription=Run moodle-sync completion pull regularly\n\n"
+        f"[Timer]\nOnBootSec=5min\nOnUnitActiveSec={minutes}min\nPersistent=true\n\n"
+        "[Install]\nWantedBy=timers.target\n")
+
+    def human() -> None:
+        click.echo("# crontab -e, then add:")
+        click.echo(crontab)
+        click.echo("# or systemd (user units): ~/.config/systemd/user/moodle-sync-pull.service")
+        click.echo(service)
+        click.echo("# ~/.config/systemd/user/moodle-sync-pull.timer")
+        click.echo(timer)
+        click.echo("# then: systemctl --user daemon-reload && systemctl --user enable --now moodle-sync-pull.timer")
+
+    app.emit({"crontab": crontab, "systemd_service": service, "systemd_timer": timer}, human)
+    return 0
+
+
+COMMANDS = [pull_cmd, schedule_cmd]

@@ -1,0 +1,233 @@
+"""``moodle-sync select``, ``enrol`` and ``withdraw``: from registrations to enrolled participants."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from ..enrolment import enrol_participants
+from ..exceptions import InputError
+from ..provision.spec import offering_summary
+from ..roster import build_roster, course_chooser, moodle_history
+from ..store.records import ParticipantRecord
+from . import output_options
+from .app import App, pass_app, table
+from .provision import offering_argument, render, templates_option
+
+
+@click.command("select")
+@offering_argument
+@click.option("--applicants", "applicant_files", multiple=True, required=True, metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Registration export (CSV/XLSX); repeat for several.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML mapping of fields to the export's headers.")
+@click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the announcement lists (default: ./<offering id>-seleksi).")
+@click.option("--explain", "explain_email", metavar="EMAIL", help="Only say why this person got their result.")
+@click.option("--waitlist", "waitlist_size", type=int, help="How many go on the waitlist (default: everyone).")
+@click.option("--moodle-history/--no-moodle-history", "moodle_history_on", default=True,
+              help="Also check Moodle's enrolments in earlier offerings (needs the site).")
+@click.option("--force", is_flag=True, help="Select again although participants are already enrolled.")
+@click.option("--dry-run", is_flag=True, help="Show the result; save and write nothing.")
+@templates_option
+@output_options
+@pass_app
+def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...], mapping: Path | None,
+               output_dir: Path | None, explain_email: str | None, waitlist_size: int | None,
+               moodle_history_on: bool, force: bool, dry_run: bool, templates: tuple[str, ...]) -> int:
+    """Fill OFFERING's seats from registrations: never-trained first, fair over regencies, earlier first.
+
+    Saves selected / waitlist / not selected in the store and writes the announcement lists (XLSX + CSV).
+    """
+    from ..participants import explain
+    from ..participants.announce import write_announcement_csv, write_announcement_xlsx
+    from ..participants.importer import import_registrations
+
+    spec = render(app, offering_file, templates)
+    imported = import_registrations(list(applicant_files), mapping=mapping)
+    applicants = list(imported.accepted)
+    store = app.store()
+    history = store.training_history([a.email for a in applicants], [a.nuptk for a in applicants if a.nuptk],
+                                     exclude_offering=spec.offering_id)
+    if moodle_history_on and app.settings.url:
+        for email, evidence in moodle_history(app.moodle(), store, spec.offering_id, applicants).items():
+            history.setdefault(email, evidence)
+    roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size)
+    if explain_email:
+        text = explain.explain(roster.selection, explain_email)
+        app.emit({"email": explain_email, "explanation": text}, lambda: app.out.print(text))
+        return 0
+    enrolled = store.participants(spec.offering_id, status="enrolled")
+    if enrolled and not force and not dry_run:
+        raise InputError(f"{len(enrolled)} participants of {spec.offering_id} are already enrolled: selecting again "
+                         "would reshuffle them. Use 'moodle-sync withdraw' to change the roster, or --force.")
+    files: dict[str, str] = {}
+    if not dry_run:
+        store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+        store.save_participants(spec.offering_id, roster.records)
+        out = output_dir or Path(f"{spec.offering_id}-seleksi")
+        out.mkdir(parents=True, exist_ok=True)
+        files["xlsx"] = str(write_announcement_xlsx(roster.selection, out / "pengumuman.xlsx", classes=roster.classes))
+        files.update({k: str(v) for k, v in write_announcement_csv(roster.selection, out,
+                                                                     classes=roster.classes).items()})
+    counts = {**imported.counts, **roster.selection.counts()}
+
+    def human() -> None:
+        by_regency: dict[str, list[int]] = {}
+        for r in roster.records:
+            row = by_regency.setdefault(r.regency or "?", [0, 0, 0])
+            row[0] += 1
+            row[1] += r.status == "selected"
+            row[2] += r.status == "waitlist"
+        app.out.print(table(f"Selection for {spec.offering_id}: {counts['selected']} of {counts['seats']} seats",
+                            ["regency", "applicants", "selected", "waitlist"],
+                            [[k, *v] for k, v in sorted(by_regency.items())]))
+        app.out.print(f"Rows {imported.rows}: {len(imported.accepted)} accepted, {len(imported.superseded)} "
+                      f"superseded, {len(imported.rejected)} rejected (see 'participants check').")
+        conflicts = [p for p in roster.selection.placements if p.conflict]
+        for p in conflicts[:10]:
+            app.out.print(f"[yellow]conflict:[/] {p.email}: {p.conflict}")
+        for kind, path in files.items():
+            app.out.print(f"Wrote {path}")
+
+    app.emit({"offering": spec.offering_id, "counts": counts, "files": files, "dry_run": dry_run,
+              "selection": roster.selection.to_dict()}, human)
+    return 0
+
+
+def _records_from_file(app: App, offering_file: Path, path: Path, templates: tuple[str, ...]) -> list[ParticipantRecord]:
+    """Participants given directly (no selection): everyone accepted goes to their course, in classes."""
+    from ..participants.importer import import_registrations
+
+    spec = render(app, offering_file, templates)
+    accepted = list(import_registrations(path).accepted)
+    roster = build_roster(replace(spec, seats=len(accepted), min_per_regency=0), accepted, previously_trained={})
+    return [r for r in roster.records if r.status == "selected"]
+
+
+@click.command("enrol")
+@offering_argument
+@click.option("--participants", "participants_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Enrol everyone in this export instead of the stored selection.")
+@click.option("--dry-run", is_flag=True, help="Only read Moodle and say what would be done.")
+@templates_option
+@output_options
+@pass_app
+def enrol_cmd(app: App, offering_file: Path, participants_file: Path | None, dry_run: bool,
+              templates: tuple[str, ...]) -> int:
+    """Create or match Moodle users for the selected participants, enrol them, add them to their class.
+
+    Reruns are safe: nobody is created or enrolled twice. Exit 1 when some could not be enrolled (each is
+    listed with Moodle's reason); everyone else is enrolled.
+    """
+    spec = render(app, offering_file, templates)
+    store = app.store()
+    if participants_file:
+        people = _records_from_file(app, offering_file, participants_file, templates)
+        if not dry_run:
+            store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+            store.save_participants(spec.offering_id, people)
+    else:
+        people = [p for status in ("selected", "enrolled", "failed")
+                  for p in store.participants(spec.offering_id, status=status)]
+    if not people:
+        raise InputError(f"no selected participants for {spec.offering_id}: run 'moodle-sync select' first, "
+                         "or give --participants FILE")
+
+    def record(p: ParticipantRecord, user_id: int | None, reason: str | None) -> None:
+        store.update_participant(spec.offering_id, p.email, status="failed" if reason else "enrolled",
+                                 moodle_user_id=user_id, reason=reason or p.reason)
+
+    with app.progress("Enrolling", len(people) * 3) as advance:
+        result = enrol_participants(app.moodle(), spec, people, auth=app.settings.new_user_auth,
+                                    student_role_id=app.settings.student_role_id, dry_run=dry_run,
+                                    progress=advance, on_result=record)
+
+    def human() -> None:
+        verb = "would be" if dry_run else "were"
+        app.out.print(f"{len(people)} participants: {result.matched} matched existing users, {result.created} "
+                      f"users {verb} created, {result.enrolled} enrolments {verb} made ({result.already_enrolled} "
+                      f"already enrolled), {result.grouped} class memberships, {result.groups_created} new classes.")
+        for email, reason in result.failed[:50]:
+            app.out.print(f"  [red]not enrolled:[/] {email}: {reason}")
+
+    app.emit({"offering": spec.offering_id, "participants": len(people), **result.to_dict()}, human)
+    return 0 if not result.failed else 1
+
+
+@click.command("withdraw")
+@offering_argument
+@click.argument("email")
+@click.option("--unenrol", is_flag=True, help="Remove the enrolment (default: suspend it, keeping their work).")
+@click.option("--no-promote", is_flag=True, help="Do not give the seat to the next person on the waitlist.")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@templates_option
+@output_options
+@pass_app
+def withdraw_cmd(app: App, offering_file: Path, email: str, unenrol: bool, no_promote: bool, dry_run: bool,
+                 templates: tuple[str, ...]) -> int:
+    """Withdraw EMAIL from OFFERING (suspend or unenrol) and promote the next person on the waitlist.
+
+    The freed seat goes to the first on the waitlist of the same regency, else to the first overall; the
+    promoted person is enrolled at once, in the class of the person who left.
+    """
+    spec = render(app, offering_file, templates)
+    store = app.store()
+    email = email.strip().lower()
+    people = {p.email: p for p in store.participants(spec.offering_id)}
+    person = people.get(email)
+    if person is None:
+        raise InputError(f"{email} is not a participant of {spec.offering_id}", field="email")
+    if person.status == "withdrawn":
+        raise InputError(f"{email} has already withdrawn", field="email")
+    promoted: ParticipantRecord | None = None
+    freed = person.status in ("selected", "enrolled")
+    if freed and not no_promote:
+        waiting = sorted((p for p in people.values() if p.status == "waitlist"), key=lambda p: p.rank or 0)
+        same = [p for p in waiting if p.regency == person.regency]
+        promoted = (same or waiting or [None])[0]
+    moodle = app.moodle()
+    action = "unenrolled" if unenrol else "suspended"
+    if not dry_run:
+        if person.status == "enrolled" and person.moodle_user_id and person.course_key:
+            course = moodle.courses_by_field("idnumber", spec.course(person.course_key).idnumber)
+            if course:
+                entry = {"userid": person.moodle_user_id, "courseid": course[0].id}
+                out = moodle.unenrol([entry]) if unenrol else moodle.enrol(
+                    [{**entry, "roleid": app.settings.student_role_id, "suspend": 1}])
+                if out.failed:
+                    raise out.failed[0][1]
+        store.update_participant(spec.offering_id, email, status="withdrawn", reason=f"withdrew ({action})")
+    result = None
+    if promoted is not None:
+        seat = replace(promoted, status="selected", class_name=person.class_name,
+                       course_key=person.course_key or course_chooser(spec)(promoted.regency),
+                       reason=f"promoted from the waitlist: seat of {email}")
+        if not dry_run:
+            store.update_participant(spec.offering_id, seat.email, status="selected", course_key=seat.course_key,
+                                     class_name=seat.class_name, reason=seat.reason)
+            result = enrol_participants(moodle, spec, [seat], auth=app.settings.new_user_auth,
+                                        student_role_id=app.settings.student_role_id,
+                                        on_result=lambda p, uid, why: store.update_participant(
+                                            spec.offering_id, p.email, status="failed" if why else "enrolled",
+                                            moodle_user_id=uid, reason=why or p.reason))
+    doc = {"offering": spec.offering_id, "withdrawn": email, "action": action if person.status == "enrolled" else
+           "none (not enrolled)", "promoted": promoted.email if promoted else None, "dry_run": dry_run,
+           "promoted_enrolment": result.to_dict() if result else None}
+
+    def human() -> None:
+        app.out.print(f"{email}: {doc['action']}" + (" (dry run)" if dry_run else ""))
+        if promoted is not None:
+            where = "same regency" if promoted.regency == person.regency else "overall waitlist"
+            app.out.print(f"Seat given to {promoted.fullname} <{promoted.email}> (waitlist #{promoted.rank}, {where}).")
+        elif freed and not no_promote:
+            app.out.print("The waitlist is empty: the seat stays free.")
+
+    app.emit(doc, human)
+    return 0 if result is None or not result.failed else 1
+
+
+COMMANDS = [select_cmd, enrol_cmd, withdraw_cmd]
