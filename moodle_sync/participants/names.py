@@ -63,9 +63,12 @@ def _suffix_form(token: str) -> str:
     return _SUFFIX_TITLES.get(token.replace(".", "").lower(), token)
 
 
+_PREFIX_WITHOUT_DOT = {"dr", "drs", "dra", "prof", "hj"}   # never names, so "Drs Sukarno" is a title too
+
+
 def _is_prefix(token: str) -> bool:
     key = token.replace(".", "").lower()
-    return key in _PREFIX_TITLES and (len(key) > 1 or token.endswith("."))
+    return key in _PREFIX_TITLES and (token.endswith(".") or key in _PREFIX_WITHOUT_DOT)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from moodle_sync.participants.names import InvalidValue, normalise_name, parse_n
     ("Budi Santoso Siregar", "Budi Santoso Siregar", "Budi Santoso", "Siregar"),
     ("Sukarno", "Sukarno", "Sukarno", "-"),
     ("Drs. Sukarno", "Drs. Sukarno", "Drs. Sukarno", "-"),
+    ("Drs Sukarno", "Drs. Sukarno", "Drs. Sukarno", "-"),
+    ("Ns Aa Bb", "Ns Aa Bb", "Ns Aa", "Bb"),
     ("Tukiyem S.Pd", "Tukiyem, S.Pd.", "Tukiyem", "S.Pd."),
     ("M. Rizky Pratama", "M. Rizky Pratama", "M. Rizky", "Pratama"),
     ("Ahmad S.", "Ahmad S.", "Ahmad", "S."),
@@ -55,5 +57,6 @@ _word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
 def test_first_and_last_rebuild_the_full_name(words: list[str]) -> None:
     name = parse_name(" ".join(words))
     first, last = name.split()
-    assert f"{first} {last}" == name.fullname
     assert first and last
+    if len(name.words) >= 2:
+        assert f"{first} {last}" == name.fullname
