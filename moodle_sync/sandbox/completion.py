@@ -69,9 +69,14 @@ def set_activity_state(state: State, cm: r.Module, userid: int, value: int, now:
                         overrideby=overrideby)
 
 
-def progress_percent(state: State, courseid: int, userid: int) -> float | None:
-    """Share of tracked activities the user completed (``None`` when the course tracks none)."""
-    tracked = tracked_modules(state, courseid)
+def progress_percent(state: State, courseid: int, userid: int,
+                     tracked: list[r.Module] | None = None) -> float | None:
+    """Share of tracked activities the user completed (``None`` when the course tracks none).
+
+    ``tracked`` may pass the course's :func:`tracked_modules` when computing many users at once.
+    """
+    if tracked is None:
+        tracked = tracked_modules(state, courseid)
     if not tracked:
         return None
     done = 0

@@ -6,7 +6,14 @@ from typing import Any
 
 from . import records as r
 from .calls import Call, course, enrolment, format_grade, module, modules_in_order, user, ws
-from .completion import COMPLETE_STATES, activity_record, activity_status, course_completed, set_activity_state
+from .completion import (
+    COMPLETE_STATES,
+    activity_record,
+    activity_status,
+    course_completed,
+    is_tracked_user,
+    set_activity_state,
+)
 from .errors import invalid_parameter, moodle_error
 
 REQUIREMENTS = {"completionview": "Viewing the {mod}", "completionusegrade": "Achieving grade",
@@ -17,6 +24,8 @@ REQUIREMENTS = {"completionview": "Viewing the {mod}", "completionusegrade": "Ac
 def get_activities_completion_status(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     crs = course(call.state, p["courseid"])
     u = user(call.state, p["userid"])
+    if not crs.enablecompletion:
+        raise moodle_error("cannotviewreport", "You cannot view this report")
     statuses = []
     for cm in modules_in_order(call.state, crs.id):
         if not cm.completion:
@@ -42,9 +51,13 @@ def get_course_completion_status(call: Call, p: dict[str, Any]) -> dict[str, Any
     state = call.state
     crs = course(state, p["courseid"])
     u = user(state, p["userid"])
-    if enrolment(state, crs.id, u.id) is None:
-        raise moodle_error("notenroled", "You are not enrolled in this course")
-    if not crs.criteria or not crs.enablecompletion:
+    if not crs.enablecompletion:
+        raise moodle_error("cannotviewreport", "You cannot view this report")
+    if not is_tracked_user(state, crs.id, u.id):  # Moodle tracks enrolled students only
+        if u.id == call.userid:
+            raise moodle_error("notenroled", "You are not enrolled in this course")
+        raise moodle_error("usernotenroled", "User is not enrolled in this course")
+    if not crs.criteria:
         raise moodle_error("nocriteriaset", "No completion criteria set for this course")
     completions = []
     for cmid in crs.criteria:

@@ -7,6 +7,7 @@ from typing import Any
 from . import records as r
 from .calls import ADMIN_ID, Call, userdate, ws
 from .completion import course_completed, progress_percent
+from .content import tracked_modules
 from .errors import invalid_parameter, missing_record
 
 SITE_NAME = "BGTK Test Moodle"
@@ -62,6 +63,7 @@ def participant_rows(call: Call) -> list[list[str]]:
     """Every active enrolment in every course, formatted for display like the participants report."""
     state = call.state
     rows: list[tuple[tuple[Any, ...], list[str]]] = []
+    tracked: dict[int, list[r.Module]] = {}
     for e in state.enrolments:
         if e.status != 0:
             continue
@@ -71,7 +73,9 @@ def participant_rows(call: Call) -> list[list[str]]:
             continue
         completion = state.course_completions.first("course_user", (c.id, u.id))
         done = course_completed(state, c.id, u.id)
-        progress = progress_percent(state, c.id, u.id)
+        if c.id not in tracked:
+            tracked[c.id] = tracked_modules(state, c.id)
+        progress = progress_percent(state, c.id, u.id, tracked[c.id])
         access = state.course_access.first("course_user", (c.id, u.id))
         total = _course_total(state, c.id, u.id)
         roles = ", ".join(r.ROLE_NAMES.get(x, "") for x in sorted(e.roles, key=lambda x: r.ROLE_SORTORDER[x]))

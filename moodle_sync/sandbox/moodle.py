@@ -135,6 +135,14 @@ class SandboxMoodle:
             n = sum(1 for t in self._state.tokens if t.service.startswith("custom")) + 1
             return self._add_token(f"custom{n}", functions, userid)
 
+    def token_functions(self, token: str | None) -> list[str]:
+        """The functions of the token's service; :func:`invalid_token` if there is no such token."""
+        with self.lock:
+            tok = self._state.tokens.first("token", token) if token else None
+            if tok is None:
+                raise invalid_token()
+            return list(tok.functions)
+
     # the pipeline ----------------------------------------------------------------------------
     @property
     def _state(self) -> State:

@@ -13,6 +13,7 @@ connections; bound to loopback only. Routes:
 from __future__ import annotations
 
 import importlib
+import inspect
 import ipaddress
 import json
 import logging
@@ -352,7 +353,10 @@ class _Handler(BaseHTTPRequestHandler):
         sandbox = self.server.sandbox
         handle: Callable[..., tuple[int, dict[str, str], bytes]] = module.handle_soap
         path_query = SOAP_PATH + ("?" + query if query else "")
-        status, headers, payload = handle(sandbox.ws_call, self.command, path_query, body, sandbox.url)
+        accepted = inspect.signature(handle).parameters
+        extra = {k: v for k, v in (("debug", sandbox.moodle.debug),
+                                   ("token_functions", sandbox.moodle.token_functions)) if k in accepted}
+        status, headers, payload = handle(sandbox.ws_call, self.command, path_query, body, sandbox.url, **extra)
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "text/xml; charset=utf-8")
         self._send(status, payload, ctype, headers)
 

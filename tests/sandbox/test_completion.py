@@ -63,6 +63,17 @@ def test_nocriteriaset_and_notenroled(sandbox: SandboxServer) -> None:
         sample("extra/core_completion_get_course_completion_status-nocriteria")
     assert call(sandbox, "core_completion_get_activities_completion_status",
                 {"courseid": cid, "userid": uid}) == sample("extra/core_completion_get_activities_completion_status-empty")
+    teacher = call(sandbox, "core_user_create_users", {"users": [{
+        "username": "fasil", "password": "Rahasia#2026", "firstname": "F", "lastname": "T",
+        "email": "fasil@bgtk.id"}]})[0]["id"]
+    call(sandbox, "enrol_manual_enrol_users", {"enrolments": [{"roleid": 4, "userid": teacher, "courseid": KODING}]})
+    with pytest.raises(SandboxMoodleError) as info:  # only students are tracked; another user's status
+        call(sandbox, "core_completion_get_course_completion_status", {"courseid": KODING, "userid": teacher})
+    assert (info.value.errorcode, info.value.message) == ("usernotenroled", "User is not enrolled in this course")
+    call(sandbox, "core_course_update_courses", {"courses": [{"id": cid, "enablecompletion": 0}]})
+    with pytest.raises(SandboxMoodleError) as info:
+        call(sandbox, "core_completion_get_course_completion_status", {"courseid": cid, "userid": uid})
+    assert info.value.errorcode == "cannotviewreport"
 
 
 def test_activity_states_and_override(sandbox: SandboxServer) -> None:

@@ -101,3 +101,16 @@ def test_reset_keeps_tokens_and_restores_the_seed(sandbox: SandboxServer, client
 def test_front_page_and_unknown_paths(sandbox: SandboxServer) -> None:
     assert requests.get(sandbox.url + "/login/index.php", timeout=10).status_code == 200
     assert requests.get(sandbox.url + "/nope", timeout=10).status_code == 404
+
+
+def test_soap_requests_reach_the_same_site(sandbox: SandboxServer) -> None:
+    pytest.importorskip("moodle_sync.sandbox.soap_endpoint")
+    pytest.importorskip("moodle_sync.ws.soap")
+    from moodle_sync.ws import make_transport
+
+    with MoodleClient(make_transport(sandbox.url, sandbox.token, protocol="soap"), timeout=10) as soap:
+        created = soap.call("core_user_create_users", NEW_USER)
+        assert created[0]["username"] == "guru1"
+        found = soap.call("core_user_get_users_by_field", {"field": "username", "values": ["guru1"]})
+        assert found[0]["id"] == created[0]["id"]
+    assert sandbox.control.call_counts()["core_user_create_users"] == 1
