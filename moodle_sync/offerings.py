@@ -84,7 +84,8 @@ class Facilitator:
 
     @property
     def name(self) -> str:
-        return f"{self.firstname} {self.lastname}" if self.firstname != self.lastname else self.firstname
+        """The full name as written (a lone ``-`` last name stands for "no last name")."""
+        return self.firstname if self.lastname == "-" else f"{self.firstname} {self.lastname}"
 
     @property
     def class_letter(self) -> str | None:
@@ -371,18 +372,19 @@ COLUMN_ALIASES = {
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """Moodle's first and last name from one full name.
+    """Moodle's first and last name from one full name, so that ``first + " " + last`` is the name.
 
-    The last word is the last name (an academic title after a comma stays with it); a one-word name
-    (common in Indonesia) is used for both, since Moodle requires both.
+    The last word is the last name, with any academic titles written after a comma
+    (``"Dra. Siti Aminah, M.Pd."`` -> ``"Dra. Siti"`` / ``"Aminah, M.Pd."``). A one-word name (common in
+    Indonesia) keeps the titles, or ``"-"``, as the last name, since Moodle requires one: the same
+    convention as the participants' names.
     """
-    core, _, suffix = " ".join(name.split()).partition(",")
-    words = core.split(" ")
+    core, comma, suffix = " ".join(name.split()).partition(",")
+    suffix = suffix.strip()
+    words = core.strip().split(" ")
     if len(words) == 1:
-        last = words[0] + (f",{suffix}" if suffix else "")
-        return words[0], last
-    first, last = " ".join(words[:-1]), words[-1]
-    return first, last + (f",{suffix}" if suffix else "")
+        return words[0], suffix or "-"
+    return " ".join(words[:-1]), words[-1] + (f", {suffix}" if comma and suffix else "")
 
 
 def load_facilitators(path: Path, offering: Offering) -> tuple[Facilitator, ...]:

@@ -165,8 +165,9 @@ def test_facilitators_csv_is_read_relative_to_the_offering(tmp_path: Path) -> No
                                                                             "A", "A")
     assert (rina.file, rina.row) == (str(tmp_path / "fasilitator.csv"), 2)
     assert (agus.firstname, agus.lastname, agus.class_ref) == ("Dr. Agus", "Salim, M.Pd.", None)
-    assert (made.firstname, made.lastname, made.class_ref, made.class_letter) == ("Sukarmi", "Sukarmi",
+    assert (made.firstname, made.lastname, made.class_ref, made.class_letter) == ("Sukarmi", "-",
                                                                                   "Kelas Mesuji A", None)
+    assert made.name == "Sukarmi" and agus.name == "Dr. Agus Salim, M.Pd."
 
 
 def test_facilitator_rows_are_validated_with_row_and_field(tmp_path: Path) -> None:
@@ -221,9 +222,11 @@ def test_single_course_facilitators_use_main(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name, expected", [
     ("Rina Kusumawati", ("Rina", "Kusumawati")),
-    ("Sukarno", ("Sukarno", "Sukarno")),
+    ("Sukarno", ("Sukarno", "-")),
+    ("Tukiyem, S.Pd.", ("Tukiyem", "S.Pd.")),
     ("I Made  Suardana", ("I Made", "Suardana")),
     ("Dra. Siti Aminah, M.Pd.", ("Dra. Siti", "Aminah, M.Pd.")),
+    ("Dra. Siti Aminah,M.Pd.", ("Dra. Siti", "Aminah, M.Pd.")),
 ])
 def test_split_name(name: str, expected: tuple[str, str]) -> None:
     assert split_name(name) == expected

@@ -153,7 +153,8 @@ def _course_detail(app: App, course: CourseSpec, dates: str) -> None:
     app.out.print(_table("Classes", ["name", "idnumber"], [[g.name, g.idnumber] for g in course.groups]))
     if course.facilitators:
         app.out.print(_table("Facilitators", ["email", "name", "classes"],
-                             [[f.email, f"{f.firstname} {f.lastname}", ", ".join(f.groups) or "(whole course)"]
+                             [[f.email, f.firstname if f.lastname == "-" else f"{f.firstname} {f.lastname}",
+                               ", ".join(f.groups) or "(whole course)"]
                               for f in course.facilitators]))
     _plain(app, "Summary (HTML):")
     _plain(app, course.summary)

@@ -29,13 +29,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..provision.spec import EvidenceSpec
 from ._checks import Checker, join, plain
 from ._discovery import find_templates
 from ._jinja import Renderer
-from ._yaml import LocatedDict, LocatedList, deep_merge, display_path, load_located_yaml
+from ._yaml import LocatedDict, deep_merge, display_path, load_located_yaml
 from .model import (TEMPLATE_FILE, GroupTemplate, MasterTemplate, Pattern, SectionTemplate, Template,
                     TemplateFile, TemplateSource)
 from .problems import Problem, ProblemsError, TemplateError
@@ -53,6 +53,8 @@ ACTIVITY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2$")
 MAX_EXTENDS_DEPTH = 10
+
+PatternReader = Callable[[LocatedDict, str, str], "Pattern | None"]
 
 
 def load_template(name: str, extra_dirs: Sequence[str | os.PathLike[str]] = (), *,
@@ -167,8 +169,8 @@ def build_template(source: TemplateSource, data: LocatedDict, files: Mapping[str
     abstract = c.typed(data, "abstract", "", bool) or False
     c.keys(data, "", TOP_KEYS, () if abstract else REQUIRED)
 
-    def pattern(mapping: LocatedDict, key: str, prefix: str, required: bool = False) -> Pattern | None:
-        value = c.text(mapping, key, prefix, required=required)
+    def pattern(mapping: LocatedDict, key: str, prefix: str) -> Pattern | None:
+        value = c.text(mapping, key, prefix)
         if value is None:
             return None
         file, line = mapping.where(key)
@@ -206,7 +208,7 @@ def _bool(c: Checker, data: LocatedDict, key: str, default: bool) -> bool:
 
 
 def _summary(c: Checker, data: LocatedDict, files: Mapping[str, TemplateFile], abstract: bool,
-             pattern: Any) -> Pattern | None:
+             pattern: PatternReader) -> Pattern | None:
     summary = pattern(data, "summary", "")
     if summary is None:
         return None
@@ -221,7 +223,7 @@ def _summary(c: Checker, data: LocatedDict, files: Mapping[str, TemplateFile], a
     return summary
 
 
-def _sections(c: Checker, data: LocatedDict, pattern: Any) -> tuple[SectionTemplate, ...]:
+def _sections(c: Checker, data: LocatedDict, pattern: PatternReader) -> tuple[SectionTemplate, ...]:
     items = c.sequence(data, "sections", "")
     if items is None:
         return ()
@@ -257,7 +259,7 @@ def _sections(c: Checker, data: LocatedDict, pattern: Any) -> tuple[SectionTempl
     return tuple(sorted(out, key=lambda s: s.number))
 
 
-def _master(c: Checker, data: LocatedDict, pattern: Any) -> MasterTemplate | None:
+def _master(c: Checker, data: LocatedDict, pattern: PatternReader) -> MasterTemplate | None:
     master = c.mapping(data, "master", "")
     if master is None:
         return None
@@ -271,7 +273,7 @@ def _master(c: Checker, data: LocatedDict, pattern: Any) -> MasterTemplate | Non
     return MasterTemplate(given[0], value) if value is not None else None
 
 
-def _group(c: Checker, data: LocatedDict, key: str, pattern: Any) -> GroupTemplate | None:
+def _group(c: Checker, data: LocatedDict, key: str, pattern: PatternReader) -> GroupTemplate | None:
     group = c.mapping(data, key, "")
     if group is None:
         return None

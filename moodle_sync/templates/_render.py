@@ -23,6 +23,7 @@ from ..provision.spec import (CourseSpec, FacilitatorSpec, GroupingSpec, GroupSp
                               OfferingSpec, SectionSpec)
 from ..regions import Regency
 from ._jinja import Renderer, letters
+from ._yaml import display_path
 from .model import GroupTemplate, Pattern, Template
 from .problems import Problem, TemplateError
 
@@ -43,7 +44,7 @@ def render_offering(offering: Offering, template: Template) -> OfferingSpec:
     and listing every rendered value that is invalid (shortname format, duplicates, unknown classes).
     """
     if template.abstract:
-        raise TemplateError([Problem(template.source.file.as_posix(), None, "abstract",
+        raise TemplateError([Problem(display_path(template.source.file), None, "abstract",
                                      f"template {template.name!r} is abstract: render a template that "
                                      "extends it")])
     renderer = Renderer(template.files)
@@ -113,7 +114,7 @@ def _render_course(offering: Offering, template: Template, renderer: Renderer, b
         sections=[{"number": s.number, "name": s.name} for s in sections],
         groups=[{"name": g.name, "idnumber": g.idnumber, "letter": letters(i)} for i, g in enumerate(groups)],
         grouping={"name": grouping.name, "idnumber": grouping.idnumber} if grouping else None,
-        facilitators=[{"name": f"{f.firstname} {f.lastname}" if f.firstname != f.lastname else f.firstname,
+        facilitators=[{"name": f.firstname if f.lastname == "-" else f"{f.firstname} {f.lastname}",
                        "email": f.email} for f in facilitators],
     )
     summary = ""
