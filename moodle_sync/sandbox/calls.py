@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import records as r
-from .errors import SandboxMoodleError, invalid_parameter, missing_record, moodle_error
+from .errors import SandboxMoodleError, invalid_parameter, missing_record
 from .state import State
 
 if TYPE_CHECKING:
@@ -132,10 +132,6 @@ def modules_in_order(state: State, courseid: int) -> list[r.Module]:
             if cm is not None:
                 out.append(cm)
     return out
-
-
-def not_implemented(function: str) -> SandboxMoodleError:
-    return moodle_error("sandboxnotimplemented", f"The moodle_sync sandbox does not implement {function}")
 
 
 # ----------------------------------------------------------------------------- display helpers

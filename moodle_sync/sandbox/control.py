@@ -104,7 +104,8 @@ class SandboxControl:
 
     def fail_record(self, function: str, match: dict[str, Any], errorcode: str, message: str,
                     debuginfo: str | None = None, times: int | None = None) -> None:
-        """Fail any batch call of ``function`` that reaches a record whose fields equal ``match``.
+        """Fail any batch call of ``function`` that reaches a record whose fields equal ``match``
+        (for a function without a batch: any call whose parameters equal ``match``).
 
         The call fails at that record (so an all-or-nothing batch is rolled back) with ``errorcode`` and
         ``message`` (``invalidparameter`` comes as Moodle's invalid_parameter_exception with

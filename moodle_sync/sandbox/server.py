@@ -27,8 +27,8 @@ from xml.sax.saxutils import escape
 from .control import ControlError, Fault, FaultBook, SandboxControl
 from .errors import SandboxMoodleError
 from .moodle import SandboxMoodle
-from .params import PhpArray, parse_php_form
-from .state import State
+from .params import parse_php_form
+from .state import State, write_state_file
 
 log = logging.getLogger("moodle_sync.sandbox")
 
@@ -149,17 +149,18 @@ class SandboxServer:
     # persistence -------------------------------------------------------------------------------
     def _save(self) -> None:
         assert self.state_file is not None
-        with self.moodle.lock:
+        with self.moodle.lock:  # snapshot under the lock, write outside it
             state = self.moodle.state
             assert state is not None
-            state.save(self.state_file)
+            snapshot = state.to_dict()
+        write_state_file(snapshot, self.state_file)
 
     def _save_loop(self) -> None:
         while not self._stopping.is_set():
             self._dirty.wait()
             if self._stopping.is_set():
                 return
-            self._stopping.wait(0.2)  # gather a burst of writes into one save
+            self._stopping.wait(1.0)  # gather a burst of writes into one save
             self._dirty.clear()
             try:
                 self._save()

@@ -116,6 +116,10 @@ def test_made_tokens_carry_exactly_their_functions(sandbox: SandboxServer) -> No
     info = post(sandbox, "core_webservice_get_site_info", token=token)
     assert [f["name"] for f in info["functions"]] == ["core_webservice_get_site_info", "core_course_get_categories"]
     assert post(sandbox, "core_user_create_users", {"users": []}, token=token)["errorcode"] == "accessexception"
+    unimplemented = sandbox.make_token(["core_course_duplicate_course"])
+    assert post(sandbox, "core_course_duplicate_course", {"courseid": 2, "fullname": "x", "shortname": "x",
+                                                          "categoryid": 1}, token=unimplemented)["errorcode"] == \
+        "sandboxnotimplemented"
 
 
 def test_refuses_to_listen_beyond_loopback() -> None:

@@ -186,3 +186,11 @@ def test_fail_record_fails_the_batch_at_that_record(sandbox: SandboxServer) -> N
     assert answer["errorcode"] == "invalidparameter" and answer["debuginfo"] == "Username already exists: guru2"
     assert "guru1" not in usernames(sandbox)
     assert len(post(sandbox, "core_user_create_users", {"users": [user("guru1")]})) == 1
+
+
+def test_fail_record_on_a_plain_call_matches_its_parameters(sandbox: SandboxServer) -> None:
+    sandbox.control.fail_record("core_enrol_get_enrolled_users", {"courseid": 3}, "nopermissions",
+                                "Sorry, but you do not currently have permissions to do that.", times=1)
+    assert call(sandbox, "core_enrol_get_enrolled_users", {"courseid": 2}) == []
+    assert error_of(sandbox, "core_enrol_get_enrolled_users", {"courseid": 3}).errorcode == "nopermissions"
+    assert call(sandbox, "core_enrol_get_enrolled_users", {"courseid": 3}) == []
