@@ -1,0 +1,272 @@
+"""Aggregation of completion evidence: snapshots and participant records in, typed tables out. Pure.
+
+Only enrolments with the ``student`` role count. A snapshot's missing class, regency or school level is
+taken from the participant record with the same e-mail (or Moodle user id); regencies are shown by
+their official names. Percentages are 0-100 and not rounded (renderers round them).
+
+- started: accessed the course, or completed any activity (``CompletionSnapshot.started``);
+- completion rate: completed / enrolled;
+- days to complete: ``time_completed`` minus ``time_enrolled`` (or the course's start date when the
+  enrolment time is unknown), for completed enrolments where both are known; the median is reported;
+- course grade: grade / grade maximum for those with a grade;
+- pre-test and post-test: means over the people who have both, and the gain (post minus pre, points).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ..evidence.model import CompletionSnapshot
+from ..regions import BY_NAME, BY_SLUG, LAMPUNG
+from ..store.records import ParticipantRecord, normalise_email
+
+DIMENSIONS = ("course", "class", "regency", "school_level")
+LEVEL_ORDER = ("PAUD", "SD", "SMP", "SMA", "SMK", "SLB")
+DAY = 86_400
+WIB = timezone(timedelta(hours=7), "WIB")   # Lampung's time zone (no daylight saving in Indonesia)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """The figures of one group (a course, class, regency or school level; ``group`` None: not known)."""
+
+    group: str | None
+    enrolled: int
+    started: int
+    completed: int
+    completion_pct: float | None
+    median_days: float | None
+    days_n: int
+    grade_mean_pct: float | None
+    grade_n: int
+    pre_mean_pct: float | None
+    post_mean_pct: float | None
+    gain_pct: float | None
+    prepost_n: int
+
+
+@dataclass(frozen=True)
+class FollowUpEntry:
+    """A participant a facilitator should contact: ``reason`` is ``not_started`` or ``stalled``."""
+
+    course_key: str
+    class_name: str | None
+    fullname: str
+    email: str
+    phone: str | None
+    reason: str
+    last_access: int | None
+    days_since_access: int | None
+    activities_done: int
+    activities_total: int
+    progress_pct: float | None
+
+
+@dataclass(frozen=True)
+class ProgressPoint:
+    """Counts after the pulls of one day (WIB): enrolled so far, and how many had started / completed."""
+
+    date: str
+    enrolled: int
+    started: int
+    completed: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows, for one offering."""
+
+    offering_id: str
+    title: str
+    generated_at: int
+    stalled_days: int
+    last_pulled_at: int | None
+    total: GroupStats
+    breakdowns: dict[str, list[GroupStats]]
+    follow_up: list[FollowUpEntry]
+    progress: list[ProgressPoint] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+def _pct(part: float, whole: float) -> float:
+    return part / whole * 100.0
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def regency_name(value: str | None) -> str | None:
+    """The official name of a regency given by slug or name; other text unchanged; None stays None."""
+    if not value:
+        return None
+    if value in BY_SLUG:
+        return BY_SLUG[value].name
+    return value
+
+
+def students(snapshots: Iterable[CompletionSnapshot]) -> list[CompletionSnapshot]:
+    """The snapshots of students (facilitators and other roles left out)."""
+    return [s for s in snapshots if s.role == "student"]
+
+
+def enrich(snapshots: Iterable[CompletionSnapshot],
+           participants: Iterable[ParticipantRecord]) -> list[CompletionSnapshot]:
+    """The students' snapshots, with class, regency and school level filled from the participant records
+    where the snapshot lacks them, and the regency given by its official name."""
+    by_email = {normalise_email(p.email): p for p in participants}
+    by_user = {p.moodle_user_id: p for p in by_email.values() if p.moodle_user_id is not None}
+    out = []
+    for s in students(snapshots):
+        p = by_email.get(normalise_email(s.email)) or by_user.get(s.user_id)
+        out.append(replace(
+            s,
+            class_name=s.class_name or (p.class_name if p else None),
+            regency=regency_name(s.regency or (p.regency if p else None)),
+            school_level=s.school_level or (p.school_level if p else None)))
+    return out
+
+
+# --- group figures -------------------------------------------------------------------------------------
+def group_stats(group: str | None, snapshots: Sequence[CompletionSnapshot],
+                course_starts: Mapping[str, int] | None = None) -> GroupStats:
+    """The figures of one group of (student) snapshots. ``course_starts`` maps a course key to the
+    course's start (Unix seconds), used when an enrolment's own time is unknown."""
+    starts = course_starts or {}
+    enrolled = len(snapshots)
+    started = sum(1 for s in snapshots if s.started)
+    completed = sum(1 for s in snapshots if s.completed)
+    days = []
+    for s in snapshots:
+        begin = s.time_enrolled or starts.get(s.course_key)
+        if s.completed and s.time_completed and begin:
+            days.append(max(0, s.time_completed - begin) / DAY)
+    grades = [_pct(s.course_grade, s.course_grade_max) for s in snapshots
+              if s.course_grade is not None and s.course_grade_max]
+    pairs = [(_pct(s.pretest_grade, s.pretest_max), _pct(s.posttest_grade, s.posttest_max)) for s in snapshots
+             if s.pretest_grade is not None and s.pretest_max and s.posttest_grade is not None and s.posttest_max]
+    pre = _mean([a for a, _ in pairs])
+    post = _mean([b for _, b in pairs])
+    return GroupStats(
+        group=group, enrolled=enrolled, started=started, completed=completed,
+        completion_pct=_pct(completed, enrolled) if enrolled else None,
+        median_days=statistics.median(days) if days else None, days_n=len(days),
+        grade_mean_pct=_mean(grades), grade_n=len(grades),
+        pre_mean_pct=pre, post_mean_pct=post,
+        gain_pct=post - pre if pre is not None and post is not None else None, prepost_n=len(pairs))
+
+
+def _order(dimension: str) -> Callable[[str | None], tuple[Any, ...]]:
+    regencies = {r.name: i for i, r in enumerate(LAMPUNG)}
+
+    def key(group: str | None) -> tuple[Any, ...]:
+        if group is None:
+            return (2, 0, "")
+        if dimension == "regency" and group in BY_NAME:
+            return (0, regencies[group], group)
+        if dimension == "school_level" and group in LEVEL_ORDER:
+            return (0, LEVEL_ORDER.index(group), group)
+        return (1 if dimension in ("regency", "school_level") else 0, 0, group.casefold())
+
+    return key
+
+
+def group_of(dimension: str, snapshot: CompletionSnapshot, several_courses: bool) -> str | None:
+    """The group a snapshot belongs to along ``dimension`` (one of :data:`DIMENSIONS`).
+
+    A class is named with its course ("lampung-selatan / Kelas A") when the offering has several courses,
+    since every course has its own classes.
+    """
+    if dimension == "course":
+        return snapshot.course_key
+    if dimension == "class":
+        if not snapshot.class_name:
+            return None
+        return f"{snapshot.course_key} / {snapshot.class_name}" if several_courses else snapshot.class_name
+    if dimension == "regency":
+        return snapshot.regency
+    if dimension == "school_level":
+        return snapshot.school_level
+    raise ValueError(f"unknown dimension {dimension!r} (one of {', '.join(DIMENSIONS)})")
+
+
+def breakdown(snapshots: Sequence[CompletionSnapshot], dimension: str,
+              course_starts: Mapping[str, int] | None = None) -> list[GroupStats]:
+    """The figures per group along ``dimension``, in a stable order (regencies by BPS code, school
+    levels by stage, others alphabetically; the unknown group last). Empty input gives no rows."""
+    several = len({s.course_key for s in snapshots}) > 1
+    groups: dict[str | None, list[CompletionSnapshot]] = {}
+    for s in snapshots:
+        groups.setdefault(group_of(dimension, s, several), []).append(s)
+    return [group_stats(g, groups[g], course_starts) for g in sorted(groups, key=_order(dimension))]
+
+
+# --- follow-up and progress ----------------------------------------------------------------------------
+def follow_up(snapshots: Sequence[CompletionSnapshot], participants: Iterable[ParticipantRecord], *, now: int,
+              stalled_days: int = 14) -> list[FollowUpEntry]:
+    """Students who have not started, or who started, have not completed and have not accessed the course
+    for ``stalled_days`` days (or never, as far as Moodle says), ordered by course, class, reason, name."""
+    phones = {normalise_email(p.email): p.phone for p in participants}
+    out = []
+    for s in snapshots:
+        if s.completed:
+            continue
+        since = (now - s.last_access) // DAY if s.last_access else None
+        if not s.started:
+            reason = "not_started"
+        elif since is None or since >= stalled_days:
+            reason = "stalled"
+        else:
+            continue
+        out.append(FollowUpEntry(
+            course_key=s.course_key, class_name=s.class_name, fullname=s.fullname, email=s.email,
+            phone=phones.get(normalise_email(s.email)), reason=reason, last_access=s.last_access,
+            days_since_access=since, activities_done=s.activities_done, activities_total=s.activities_total,
+            progress_pct=_pct(s.activities_done, s.activities_total) if s.activities_total else None))
+    out.sort(key=lambda e: (e.course_key, e.class_name or "\uffff", e.reason != "not_started",
+                            e.fullname.casefold(), e.email))
+    return out
+
+
+def day_of(timestamp: int) -> str:
+    """The WIB calendar date of a Unix time, as YYYY-MM-DD."""
+    return datetime.fromtimestamp(timestamp, WIB).date().isoformat()
+
+
+def progress_over_time(history: Iterable[CompletionSnapshot]) -> list[ProgressPoint]:
+    """From the history of changes: per day on which a pull recorded changes, the enrolled, started and
+    completed counts (each enrolment counted by its latest state on that day)."""
+    latest: dict[tuple[str, int, int], CompletionSnapshot] = {}
+    points: list[ProgressPoint] = []
+    rows = sorted(students(history), key=lambda s: s.pulled_at)
+    for i, s in enumerate(rows):
+        latest[s.key] = s
+        day = day_of(s.pulled_at)
+        if i + 1 == len(rows) or day_of(rows[i + 1].pulled_at) != day:
+            states = latest.values()
+            points.append(ProgressPoint(day, len(latest), sum(1 for x in states if x.started),
+                                        sum(1 for x in states if x.completed)))
+    return points
+
+
+def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
+                 participants: Iterable[ParticipantRecord] = (), history: Iterable[CompletionSnapshot] = (), *,
+                 now: int, title: str | None = None, stalled_days: int = 14,
+                 course_starts: Mapping[str, int] | None = None) -> Report:
+    """The whole report of an offering from its current snapshots, participant records and history."""
+    people = list(participants)
+    rows = enrich(snapshots, people)
+    return Report(
+        offering_id=offering_id, title=title or offering_id, generated_at=now, stalled_days=stalled_days,
+        last_pulled_at=max((s.pulled_at for s in rows), default=None) or None,
+        total=group_stats(None, rows, course_starts),
+        breakdowns={d: breakdown(rows, d, course_starts) for d in DIMENSIONS},
+        follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days),
+        progress=progress_over_time(enrich(history, people)))
+

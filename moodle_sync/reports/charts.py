@@ -1,0 +1,105 @@
+"""Charts for the HTML report, as inline SVG text drawn by matplotlib without pyplot (no GUI, no global
+state). Text is drawn as paths, so the SVG needs no fonts; ids inside each SVG get a per-chart prefix so
+that several charts can share one HTML document. Each function returns None when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from typing import Mapping, Sequence
+
+from matplotlib import rc_context
+from matplotlib.dates import AutoDateLocator, DateFormatter
+from matplotlib.figure import Figure
+
+from .aggregate import GroupStats, ProgressPoint
+
+BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#e08a1e", "#2e8b57", "#9aa4ae"
+_RC = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "axes.spines.top": False,
+       "axes.spines.right": False}
+# Metadata keys matplotlib would write into the SVG (with links to schema sites): none of them.
+_NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
+
+
+def to_svg(figure: Figure, prefix: str) -> str:
+    """The figure as an ``<svg>`` element for inlining in HTML: no XML prologue, metadata or comments
+    (matplotlib writes each label into a comment), ids prefixed with ``prefix``."""
+    buffer = io.StringIO()
+    with rc_context(_RC):
+        figure.savefig(buffer, format="svg", metadata=_NO_METADATA, bbox_inches="tight")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def _figure(width: float, height: float) -> Figure:
+    with rc_context(_RC):
+        return Figure(figsize=(width, height), dpi=96, layout="constrained")
+
+
+def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) -> str | None:
+    """Horizontal bars: the completion rate of each group (e.g. each regency)."""
+    drawn = [r for r in rows if r.completion_pct is not None]
+    if not drawn:
+        return None
+    with rc_context(_RC):
+        fig = _figure(7.0, 0.9 + 0.32 * len(drawn))
+        ax = fig.add_subplot()
+        names = [r.group or unknown for r in drawn][::-1]
+        values = [r.completion_pct or 0.0 for r in drawn][::-1]
+        bars = ax.barh(names, values, color=BLUE)
+        ax.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3)
+        ax.set_xlim(0, 110)
+        ax.set_title(title, loc="left")
+    return to_svg(fig, "completion")
+
+
+def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapping[str, str]) -> str | None:
+    """Lines: enrolled (dashed), started and completed per pull date."""
+    if not points:
+        return None
+    with rc_context(_RC):
+        fig = _figure(7.0, 3.0)
+        ax = fig.add_subplot()
+        days = [date.fromisoformat(p.date) for p in points]
+        ax.plot(days, [p.enrolled for p in points], color=GREY, linestyle="--", label=labels["enrolled"])
+        ax.plot(days, [p.started for p in points], color=ORANGE, marker="o", label=labels["started"])
+        ax.plot(days, [p.completed for p in points], color=GREEN, marker="o", label=labels["completed"])
+        if len(set(days)) > 1:
+            ax.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
+        else:
+            ax.set_xticks(days)
+        ax.xaxis.set_major_formatter(DateFormatter("%d/%m"))   # day/month: read the same in both languages
+        ax.set_ylim(0, max(p.enrolled for p in points) * 1.08 or 1)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.set_title(title, loc="left")
+    return to_svg(fig, "progress")
+
+
+def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], unknown: str) -> str | None:
+    """Paired bars: pre-test and post-test means per group, with the gain written above each pair."""
+    drawn = [r for r in rows if r.pre_mean_pct is not None and r.post_mean_pct is not None]
+    if not drawn:
+        return None
+    with rc_context(_RC):
+        fig = _figure(7.0, 3.2)
+        ax = fig.add_subplot()
+        xs = list(range(len(drawn)))
+        pre = ax.bar([x - 0.2 for x in xs], [r.pre_mean_pct or 0.0 for r in drawn], 0.4, color=GREY,
+                     label=labels["pretest"])
+        post = ax.bar([x + 0.2 for x in xs], [r.post_mean_pct or 0.0 for r in drawn], 0.4, color=BLUE,
+                      label=labels["posttest"])
+        ax.bar_label(pre, fmt="%.0f", padding=2)
+        ax.bar_label(post, labels=[f"{r.post_mean_pct:.0f} ({r.gain_pct:+.0f})" for r in drawn], padding=2)
+        ax.set_xticks(xs, [r.group or unknown for r in drawn], rotation=30 if len(drawn) > 4 else 0,
+                      ha="right" if len(drawn) > 4 else "center")
+        ax.set_ylim(0, 115)
+        ax.legend(loc="upper left", frameon=False, ncols=2)
+        ax.set_title(title, loc="left")
+    return to_svg(fig, "prepost")

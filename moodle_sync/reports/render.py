@@ -1,0 +1,88 @@
+"""Renderers of a :class:`~moodle_sync.reports.aggregate.Report`: rich tables, JSON, CSV and XLSX files.
+
+CSV and XLSX go through :mod:`moodle_sync.tabular`, which neutralises cells a spreadsheet would run as
+formulas. CSV holds one table per file, so a CSV report is three files: the summary (every breakdown in one
+long table), ``<name>-follow-up.csv`` and ``<name>-progress.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..tabular import Sheet, write_csv, write_xlsx
+from .aggregate import Report
+from .html import render_html
+from .i18n import labels
+from .tables import all_tables, cell_text, follow_up_table, progress_table, summary_table
+
+FORMATS = ("table", "csv", "xlsx", "html", "json")
+
+
+def print_tables(report: Report, console: Console, lang: str = "id") -> None:
+    """Print the report as rich tables."""
+    L = labels(lang)
+    t = report.total
+    console.print(f"[bold]{report.title}[/bold] ({report.offering_id}): {L['enrolled']} {t.enrolled}, "
+                  f"{L['started']} {t.started}, {L['completed']} {t.completed}", markup=True, highlight=False)
+    for table in all_tables(report, L, short=True):
+        if table.name == "follow_up":
+            if not table.rows:
+                console.print(f"{table.title}: {L['nobody_to_follow_up']}", markup=False)
+                continue
+            console.print(f"{table.title}: {L['follow_up_note'].format(days=report.stalled_days)}",
+                          markup=False)
+        out = Table(title=None if table.name == "follow_up" else table.title, title_justify="left",
+                    box=box.SIMPLE_HEAD)
+        texts = [[cell_text(c, lang) for c in row] for row in table.rows]
+        for i, head in enumerate(table.header):
+            numeric = table.name != "follow_up" and i > 0
+            widest = max((len(r[i]) for r in texts), default=0)
+            out.add_column(head, justify="right" if numeric else "left",
+                           min_width=widest if numeric else min(widest, 24))
+        for n, row in enumerate(texts):
+            last = n == len(texts) - 1 and table.name not in ("follow_up", "progress")
+            out.add_row(*row, style="bold" if last else None)
+        if not table.rows:
+            out.add_row(*([L["no_data"]] + [""] * (len(table.header) - 1)))
+        console.print(out)
+
+
+def report_document(report: Report, lang: str = "id") -> dict[str, Any]:
+    """The report as one JSON-ready document (field names in English; ``lang`` recorded for labels)."""
+    labels(lang)
+    return {"lang": lang, **report.to_dict()}
+
+
+def _sibling(path: Path, tail: str) -> Path:
+    return path.with_name(f"{path.stem}-{tail}{path.suffix or '.csv'}")
+
+
+def write_csv_report(report: Report, path: Path, lang: str = "id") -> list[Path]:
+    """Write the summary to ``path`` and the follow-up list and progress table beside it; returns the
+    paths. Raises ``OSError`` when a file cannot be written."""
+    L = labels(lang)
+    written = []
+    for table, target in ((summary_table(report, L), path),
+                          (follow_up_table(report, L), _sibling(path, "follow-up")),
+                          (progress_table(report, L), _sibling(path, "progress"))):
+        written.append(write_csv(target, table.header, table.rows))
+    return written
+
+
+def write_xlsx_report(report: Report, path: Path, lang: str = "id") -> Path:
+    """Write a workbook: one sheet per breakdown, then progress and follow-up. Raises ``OSError``."""
+    L = labels(lang)
+    titles = {"progress": L["sheet_progress"], "follow_up": L["sheet_follow_up"]}
+    return write_xlsx(path, [Sheet(titles.get(t.name, t.title), t.header, t.rows) for t in all_tables(report, L)])
+
+
+def write_html_report(report: Report, path: Path, lang: str = "id") -> Path:
+    """Write the self-contained HTML report (UTF-8). Raises ``OSError``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report, lang), encoding="utf-8")
+    return path

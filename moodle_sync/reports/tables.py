@@ -1,0 +1,89 @@
+"""A :class:`~moodle_sync.reports.aggregate.Report` as labelled tables: what every renderer prints.
+
+Cells are plain values (text, int, float rounded to one decimal, or None for "no value"), so the CSV
+and XLSX writers keep numbers as numbers; the table and HTML renderers format them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .aggregate import DIMENSIONS, GroupStats, Report, day_of
+
+STAT_FIELDS = ("enrolled", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
+               "pre_mean_pct", "post_mean_pct", "gain_pct", "prepost_n")
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table: ``name`` is stable (course, class, regency, school_level, follow_up, progress)."""
+
+    name: str
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+
+
+def rounded(value: Any) -> Any:
+    """Floats to one decimal; everything else unchanged."""
+    return round(value, 1) if isinstance(value, float) else value
+
+
+def _stat_row(label: str, stats: GroupStats) -> list[Any]:
+    return [label, *(rounded(getattr(stats, f)) for f in STAT_FIELDS)]
+
+
+def group_label(group: str | None, L: Mapping[str, str]) -> str:
+    return L["unknown"] if group is None else group
+
+
+def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: bool = False) -> ReportTable:
+    """The figures per group of ``dimension``, with the whole offering as the last row (``short``:
+    brief column headings, for a terminal)."""
+    rows = [_stat_row(group_label(g.group, L), g) for g in report.breakdowns[dimension]]
+    rows.append(_stat_row(L["total"], report.total))
+    header = [L[dimension], *(L[f"short_{f}" if short else f] for f in STAT_FIELDS)]
+    return ReportTable(dimension, L[f"by_{dimension}"], header, rows)
+
+
+def summary_table(report: Report, L: Mapping[str, str]) -> ReportTable:
+    """Every breakdown in one long table (first column: which breakdown), then the overall row."""
+    rows = [[L[d], group_label(g.group, L), *(rounded(getattr(g, f)) for f in STAT_FIELDS)]
+            for d in DIMENSIONS for g in report.breakdowns[d]]
+    rows.append([L["total"], L["total"], *(rounded(getattr(report.total, f)) for f in STAT_FIELDS)])
+    return ReportTable("summary", L["summary"], [L["dimension"], L["group"], *(L[f] for f in STAT_FIELDS)],
+                       rows)
+
+
+def follow_up_table(report: Report, L: Mapping[str, str]) -> ReportTable:
+    """The follow-up list, by course and class."""
+    header = [L["course"], L["class"], L["name"], L["email"], L["phone"], L["reason"], L["last_access"],
+              L["days_since_access"], L["activities"], L["progress"]]
+    rows = [[e.course_key, e.class_name, e.fullname, e.email, e.phone, L[e.reason],
+             day_of(e.last_access) if e.last_access else L["never"], e.days_since_access,
+             f"{e.activities_done}/{e.activities_total}", rounded(e.progress_pct)]
+            for e in report.follow_up]
+    return ReportTable("follow_up", L["follow_up"], header, rows)
+
+
+def progress_table(report: Report, L: Mapping[str, str]) -> ReportTable:
+    """Enrolled, started and completed counts per pull date."""
+    return ReportTable("progress", L["progress_over_time"], [L["date"], L["enrolled"], L["started"], L["completed"]],
+                       [[p.date, p.enrolled, p.started, p.completed] for p in report.progress])
+
+
+def all_tables(report: Report, L: Mapping[str, str], *, short: bool = False) -> list[ReportTable]:
+    """The per-dimension tables, the progress table and the follow-up list, in reading order."""
+    return [*(stats_table(report, d, L, short=short) for d in DIMENSIONS), progress_table(report, L),
+            follow_up_table(report, L)]
+
+
+def cell_text(value: Any, lang: str = "en", empty: str = "–") -> str:
+    """A cell for people: None as ``empty``, floats with one decimal (a decimal comma in Indonesian)."""
+    if value is None:
+        return empty
+    if isinstance(value, float):
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if lang == "id" else text
+    return str(value)
