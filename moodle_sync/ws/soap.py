@@ -227,7 +227,8 @@ class SoapTransport:
         return _Service(actions)
 
     # --------------------------------------------------------------------------------- HTTP errors
-    def _request(self, function: str, method: str, url: str, timeout: float, **kwargs: Any) -> requests.Response:
+    def _request(self, function: str, method: str, url: str, timeout: float,
+                 **kwargs: Any) -> requests.Response:
         """One HTTP exchange, with failures mapped exactly as the REST transport maps them."""
         try:
             return self.session.request(method, url, timeout=(min(10.0, timeout), timeout), **kwargs)

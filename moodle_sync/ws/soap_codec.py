@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -58,7 +59,8 @@ _BOOL_PARAM = {"bool", "boolean"}
 _INT_PARAM = {"int", "integer"}
 _FLOAT_PARAM = {"float", "localisedfloat"}
 # XML Schema 2001 and the drafts PHP and older stacks still write, and SOAP-ENC's typed scalars.
-_SCALAR_NAMESPACES = {XSD, "http://www.w3.org/1999/XMLSchema", "http://www.w3.org/2000/10/XMLSchema", SOAP_ENC}
+_SCALAR_NAMESPACES = {XSD, "http://www.w3.org/1999/XMLSchema", "http://www.w3.org/2000/10/XMLSchema",
+                      SOAP_ENC}
 
 
 class SoapCodecError(ValueError):
@@ -127,7 +129,7 @@ def _encode_value(parent: etree._Element, tag: str, value: Any, desc: Mapping[st
     if isinstance(value, Mapping):
         entries = [(str(k), v) for k, v in value.items() if v is not None]
         if not entries:  # PHP reads an empty Map as null; an empty array is array()
-            _array(parent, tag, "xsd:ur-type", [])
+            _array(parent, tag)
             return
         keys = desc.get("keys", {}) if desc and desc.get("kind") == "single_structure" else {}
         node = etree.SubElement(parent, tag, {_TYPE: "ns2:Map"})
@@ -137,10 +139,11 @@ def _encode_value(parent: etree._Element, tag: str, value: Any, desc: Mapping[st
             _encode_value(item, "value", sub_value, keys.get(key))
     elif isinstance(value, (list, tuple)):
         content = desc.get("content") if desc and desc.get("kind") == "multiple_structure" else None
-        items = [v for v in value if v is not None]
-        node = _array(parent, tag, _common_type(items), items)
-        for item in items:
-            _encode_value(node, "item", item, content)
+        node = _array(parent, tag)
+        for item in value:
+            if item is not None:
+                _encode_value(node, "item", item, content)
+        _set_array_type(node)
     elif isinstance(value, bool):
         if desc is not None and desc.get("type") in _BOOL_PARAM:
             _scalar(parent, tag, "xsd:boolean", "true" if value else "false")
@@ -166,18 +169,11 @@ def _scalar_of(value: Any) -> tuple[str, str]:
     return "xsd:string", str(value)
 
 
-def _common_type(items: list[Any]) -> str:
+def _set_array_type(node: etree._Element) -> None:
     """The ``arrayType`` PHP writes: the items' type when they all share one, else ``xsd:ur-type``."""
-    types = {_wire_type(v) for v in items}
-    return types.pop() if len(types) == 1 else "xsd:ur-type"
-
-
-def _wire_type(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "ns2:Map" if any(v is not None for v in value.values()) else "SOAP-ENC:Array"
-    if isinstance(value, (list, tuple)):
-        return "SOAP-ENC:Array"
-    return _scalar_of(value)[0]
+    types = {item.get(_TYPE) for item in node}
+    item_type = types.pop() if len(types) == 1 and None not in types else "xsd:ur-type"
+    node.set(_ARRAY_TYPE, f"{item_type}[{len(node)}]")
 
 
 def _scalar(parent: etree._Element, tag: str, xsd_type: str, text: str) -> etree._Element:
@@ -189,9 +185,9 @@ def _scalar(parent: etree._Element, tag: str, xsd_type: str, text: str) -> etree
     return node
 
 
-def _array(parent: etree._Element, tag: str, item_type: str, items: list[Any]) -> etree._Element:
-    return etree.SubElement(parent, tag, {_ARRAY_TYPE: f"{item_type}[{len(items)}]",
-                                          _TYPE: "SOAP-ENC:Array"})
+def _array(parent: etree._Element, tag: str) -> etree._Element:
+    """An empty ``SOAP-ENC:Array``; :func:`_set_array_type` completes it once it has its items."""
+    return etree.SubElement(parent, tag, {_ARRAY_TYPE: "xsd:ur-type[0]", _TYPE: "SOAP-ENC:Array"})
 
 
 def _envelope(namespace: str) -> tuple[etree._Element, etree._Element]:
@@ -203,7 +199,8 @@ def _envelope(namespace: str) -> tuple[etree._Element, etree._Element]:
 
 def _serialize(envelope: etree._Element) -> bytes:
     """The document as PHP's SoapClient/SoapServer write it: declaration, newline, one line of XML."""
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(envelope, encoding="UTF-8", xml_declaration=False) + b"\n"
+    xml = etree.tostring(envelope, encoding="UTF-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + xml + b"\n"
 
 
 # ---------------------------------------------------------------------------------------- answers
@@ -256,7 +253,7 @@ def decode_fault(body: bytes) -> tuple[str, str]:
 
 
 _ERRORCODE = " | ERRORCODE: "
-_NOT_PRESENT = re.compile(r"Procedure '([^']*)' not present")
+_NOT_PRESENT = re.compile(r"Procedure '[^']*' not present")
 # Failures before the call (token, user, site) come as HTTP 200 with the message alone, followed by
 # " - debuginfo" when the site debugs. Matched on Moodle's English strings.
 _EARLY_FAULTS = [
@@ -284,8 +281,7 @@ def moodle_error_from_fault(fault: SoapFault) -> dict[str, Any]:
     if _ERRORCODE in string:
         message, _, errorcode = string.partition(_ERRORCODE)
         return _error(None, errorcode.strip() or (fault.actor or ""), message, fault.detail)
-    match = _NOT_PRESENT.fullmatch(string)
-    if match:
+    if _NOT_PRESENT.fullmatch(string):
         return _error("webservice_access_exception", "accessexception", "Access control exception", string)
     if string == "Missing parameter":
         return _error("core\\exception\\invalid_parameter_exception", "invalidparameter",
@@ -305,13 +301,20 @@ def _error(exception: str | None, errorcode: str, message: str, debuginfo: str |
 
 
 # ---------------------------------------------------------------------------------------- decoding
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                          remove_comments=True, remove_pis=True)
+_PARSERS = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _parser() -> etree.XMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                                   huge_tree=False, remove_comments=True, remove_pis=True)
+    return parser
 
 
 def _parse(body: bytes) -> etree._Element:
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
         raise SoapCodecError(f"not XML: {exc}") from None
     if root is None or root.tag != f"{{{SOAP_ENV}}}Envelope":
@@ -352,13 +355,21 @@ class _Decoder:
     """Decodes encoded values, following ``href`` references to ``id``-carrying elements."""
 
     def __init__(self, root: etree._Element) -> None:
-        self._ids = {node.get("id"): node for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+        self._ids = {node.get("id"): node for node in root.iter()
+                     if isinstance(node.tag, str) and node.get("id")}
+        self._following: set[str] = set()
 
     def decode(self, node: etree._Element, desc: Mapping[str, Any] | None,
                default_type: tuple[str | None, str] | None = None) -> Any:
         href = node.get("href")
         if href and href.startswith("#") and href[1:] in self._ids:
-            node = self._ids[href[1:]]
+            if href in self._following:
+                raise SoapCodecError(f"the reference {href} contains itself")
+            self._following.add(href)
+            try:
+                return self.decode(self._ids[href[1:]], desc, default_type)
+            finally:
+                self._following.discard(href)
         if node.get(_NIL) in ("true", "1"):
             return None
         wire = _xsi_type(node) or default_type
@@ -497,10 +508,10 @@ def _encode_untyped(parent: etree._Element, tag: str, value: Any) -> None:
             _scalar(item, "key", *_scalar_of(key))
             _encode_untyped(item, "value", sub_value)
     elif isinstance(value, (Mapping, list, tuple)):
-        items = list(value)
-        node = _array(parent, tag, _common_type(items) if items else "xsd:ur-type", items)
-        for item in items:
+        node = _array(parent, tag)
+        for item in value:  # an empty Mapping is an empty PHP array
             _encode_untyped(node, "item", item)
+        _set_array_type(node)
     else:
         _scalar(parent, tag, *_scalar_of(value))
 

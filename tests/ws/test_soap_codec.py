@@ -109,7 +109,8 @@ def test_parameters_follow_the_signature_order_and_left_out_ones_get_their_defau
     defaults = etree.fromstring(encode_request("core_course_get_categories", {}, NS))[0][0]
     assert [(c.tag, c.text) for c in defaults] == [("criteria", None), ("addsubcategories", "1")]
 
-    search = etree.fromstring(encode_request("core_course_edit_section", {"action": "hide", "id": 3}, NS))[0][0]
+    edit = encode_request("core_course_edit_section", {"action": "hide", "id": 3}, NS)
+    search = etree.fromstring(edit)[0][0]
     assert search[2].tag == "sectionreturn" and search[2].get(f"{{{XSI}}}nil") == "true"  # default null
 
 
@@ -188,7 +189,8 @@ def test_answers_decode_to_the_shape_and_types_of_the_rest_json(function: str) -
 
 
 def test_answer_details() -> None:
-    users = decode_response(envelope("core_user_get_users_by_field.response.xml"), "core_user_get_users_by_field")
+    users = decode_response(envelope("core_user_get_users_by_field.response.xml"),
+                            "core_user_get_users_by_field")
     assert users[0]["suspended"] is False and users[0]["confirmed"] is True and users[0]["timezone"] == "99"
     courses = decode_response(envelope("core_course_get_courses_by_field.response.xml"),
                               "core_course_get_courses_by_field")
@@ -201,19 +203,25 @@ def test_answer_details() -> None:
 
 def test_answers_without_a_result() -> None:
     assert decode_response(b"") is None  # HTTP 202, as Moodle answers a function that returns nothing
-    assert decode_response(encode_response("core_user_delete_users", None, NS), "core_user_delete_users") is None
+    void = encode_response("core_user_delete_users", None, NS)
+    assert decode_response(void, "core_user_delete_users") is None
 
 
 def test_multi_reference_values_are_followed() -> None:
     body = (b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
-            b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
+            b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            b'xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
             b'<SOAP-ENV:Body><r><return><a href="#r1"/><b href="#r1"/></return></r>'
             b'<v id="r1" xsi:type="xsd:int">7</v></SOAP-ENV:Body></SOAP-ENV:Envelope>')
     assert decode_response(body) == {"a": 7, "b": 7}
+    loop = body.replace(b'<v id="r1" xsi:type="xsd:int">7</v>', b'<v id="r1"><w href="#r1"/></v>')
+    with pytest.raises(SoapCodecError):
+        decode_response(loop)
 
 
-@pytest.mark.parametrize("body", [b"<html>Error</html>", b"not xml", b"<?xml version='1.0'?><a/>",
-                                  b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"/>'])
+@pytest.mark.parametrize("body", [
+    b"<html>Error</html>", b"not xml", b"<?xml version='1.0'?><a/>",
+    b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"/>'])
 def test_what_is_not_a_soap_answer_is_refused(body: bytes) -> None:
     with pytest.raises(SoapCodecError):
         decode_response(body)
@@ -237,14 +245,16 @@ def test_answers_we_encode_decode_like_the_real_ones(function: str) -> None:
     # where Moodle's WSDL types the result it is a struct, elsewhere Maps: as PHP writes it
     top = etree.fromstring(ours)[0][0][0]
     real_top = etree.fromstring(envelope(f"{function}.response.xml"))[0][0][0]
-    assert (top.get(f"{{{XSI}}}type") == "SOAP-ENC:Array") == (real_top.get(f"{{{XSI}}}type") == "SOAP-ENC:Array")
+    is_array = top.get(f"{{{XSI}}}type") == "SOAP-ENC:Array"
+    assert is_array == (real_top.get(f"{{{XSI}}}type") == "SOAP-ENC:Array")
 
 
 def test_struct_answers_type_booleans_as_int_and_missing_keys_as_nil() -> None:
     info = sample("core_webservice_get_site_info")
     ours = etree.fromstring(encode_response("core_webservice_get_site_info", info, NS))
     ret = ours[0][0][0]
-    assert (ret.find("userissiteadmin").get(f"{{{XSI}}}type"), ret.find("userissiteadmin").text) == ("xsd:int", "1")
+    admin = ret.find("userissiteadmin")
+    assert (admin.get(f"{{{XSI}}}type"), admin.text) == ("xsd:int", "1")
     assert ret.find("userhomepageurl").get(f"{{{XSI}}}nil") == "true"
     assert ret.find("functions")[0].get(f"{{{XSI}}}type") == "ns2:Map"
 
@@ -304,7 +314,8 @@ REAL_FAULTS = [
     ("MOODLE:error", "Invalid token - token not found", None, InvalidTokenError, "invalidtoken"),
     ("Receiver", "Unknown error | ERRORCODE: invalidparameter", "invalidparameter", InvalidParameterError,
      "invalidparameter"),
-    ("Receiver", "Unknown error | ERRORCODE: invalidrecord", "invalidrecord", RecordMissingError, "invalidrecord"),
+    ("Receiver", "Unknown error | ERRORCODE: invalidrecord", "invalidrecord", RecordMissingError,
+     "invalidrecord"),
     ("Receiver", "Unknown error | ERRORCODE: nocriteriaset", "nocriteriaset", NoCompletionCriteriaError,
      "nocriteriaset"),
     ("SOAP-ENV:Server", "Procedure 'core_course_get_categories' not present", None, AccessDeniedError,
@@ -332,12 +343,14 @@ def test_a_weak_password_fault_carries_the_policy() -> None:
 
 
 def test_a_debugging_site_gives_message_and_debuginfo() -> None:
-    fault = find_fault(fault_body("Receiver", "Invalid parameter value detected | ERRORCODE: invalidparameter",
+    fault = find_fault(fault_body("Receiver",
+                                  "Invalid parameter value detected | ERRORCODE: invalidparameter",
                                   "invalidparameter", "Username already exists: guru1"))
     assert moodle_error_from_fault(fault) == {"exception": None, "errorcode": "invalidparameter",
                                               "message": "Invalid parameter value detected",
                                               "debuginfo": "Username already exists: guru1"}
-    access = find_fault(fault_body("MOODLE:error", "Access control exception - Invalid token - token expired"))
+    access = find_fault(fault_body("MOODLE:error",
+                                   "Access control exception - Invalid token - token expired"))
     assert moodle_error_from_fault(access)["errorcode"] == "accessexception"
     assert moodle_error_from_fault(access)["debuginfo"] == "Invalid token - token expired"
 

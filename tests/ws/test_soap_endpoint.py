@@ -59,7 +59,8 @@ def post(site: Site, function: str, params: dict[str, Any], **kw: Any) -> tuple[
 
 def operations(wsdl: bytes) -> set[str]:
     root = etree.fromstring(wsdl)
-    return {op.get("name") for op in root.iter(f"{{{WSDL}}}operation") if op.getparent().tag == f"{{{WSDL}}}portType"}
+    return {op.get("name") for op in root.iter(f"{{{WSDL}}}operation")
+            if op.getparent().tag == f"{{{WSDL}}}portType"}
 
 
 def test_the_wsdl_is_the_real_one_for_this_site_and_token() -> None:
@@ -89,7 +90,8 @@ def test_a_bad_token_is_a_moodle_error_fault_with_http_200() -> None:
     status, headers, body = handle_soap(Site(), "GET", "/webservice/soap/server.php?wsdl=1&wstoken=nope", b"",
                                         BASE)
     assert status == 200 and headers["Content-Type"].startswith("application/xml")
-    assert find_fault(body).code == "MOODLE:error" and find_fault(body).string == "Invalid token - token not found"
+    fault = find_fault(body)
+    assert fault.code == "MOODLE:error" and fault.string == "Invalid token - token not found"
     status, _, body = handle_soap(Site(), "POST", "/webservice/soap/server.php?wstoken=nope",
                                   encode_request("core_webservice_get_site_info", {}, "urn:x"), BASE)
     assert status == 200 and find_fault(body).string == "Invalid token - token not found"
@@ -101,8 +103,9 @@ def test_a_call_reaches_moodle_as_php_hands_it_over() -> None:
     real = (FIXTURES / "soap" / "core_course_get_categories.request.xml").read_bytes()
     status, headers, body = handle_soap(site, "POST", CALL, real, BASE)
     assert status == 200 and headers["Content-Type"].startswith("text/xml")
+    criteria = [{"key": "idnumber", "value": "bench-std"}]
     assert site.calls[-1] == (TOKEN, "core_course_get_categories",
-                              {"criteria": [{"key": "idnumber", "value": "bench-std"}], "addsubcategories": 0})
+                              {"criteria": criteria, "addsubcategories": 0})
     assert decode_response(body, "core_course_get_categories") == sample("core_course_get_categories")
     assert f'xmlns:ns1="{BASE}/webservice/soap/server.php?wstoken={TOKEN}"'.encode() in body
 
@@ -110,7 +113,8 @@ def test_a_call_reaches_moodle_as_php_hands_it_over() -> None:
 def test_a_part_left_out_arrives_as_null_and_no_part_at_all_is_missing_parameter() -> None:
     site = Site()
     partial = (b'<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
-               b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><SOAP-ENV:Body><m:core_course_get_categories '
+               b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><SOAP-ENV:Body>'
+               b'<m:core_course_get_categories '
                b'xmlns:m="urn:x"><addsubcategories xsi:type="xsd:int" '
                b'xmlns:xsd="http://www.w3.org/2001/XMLSchema">0</addsubcategories>'
                b'</m:core_course_get_categories></SOAP-ENV:Body></SOAP-ENV:Envelope>')

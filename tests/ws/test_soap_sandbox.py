@@ -1,4 +1,4 @@
-"""End to end: the same provisioning story over REST and over SOAP against the sandbox gives the same answers."""
+"""End to end: one provisioning story over REST and over SOAP against the sandbox, the same answers."""
 
 from __future__ import annotations
 

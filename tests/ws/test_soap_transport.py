@@ -98,7 +98,7 @@ def token_fault() -> Answer:
 
 
 class Replay:
-    """Answers SOAP calls with the real envelopes of tests/fixtures/soap (or set ``answers``), REST with samples."""
+    """SOAP calls get the real envelopes of tests/fixtures/soap (or set ``answers``), REST calls samples."""
 
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {}
@@ -142,8 +142,9 @@ def test_real_answers_decode_to_what_rest_gives(replay: Replay, soap: SoapTransp
     rest = RestTransport(replay.site.url, TOKEN)
     assert soap.send("core_webservice_get_site_info", {}, timeout=5) == rest.send(
         "core_webservice_get_site_info", {}, timeout=5) == sample("core_webservice_get_site_info")
-    categories = soap.send("core_course_get_categories", {"criteria": [{"key": "idnumber", "value": "bench-std"}],
-                                                          "addsubcategories": False}, timeout=5)
+    criteria = [{"key": "idnumber", "value": "bench-std"}]
+    categories = soap.send("core_course_get_categories", {"criteria": criteria, "addsubcategories": False},
+                           timeout=5)
     assert categories[0]["idnumber"] == "bench-std" and categories[0]["id"] == 5
     assert categories[0].keys() == sample("core_course_get_categories")[0].keys()
     courses = soap.send("core_course_get_courses_by_field", {"field": "idnumber", "value": "bench-std-metro"},
@@ -399,8 +400,8 @@ def test_errors_through_the_sandbox_endpoint(moodle: FakeMoodle) -> None:
     with pytest.raises(InvalidParameterError):
         soap.send("core_course_get_courses_by_field", {"field": "bogus", "value": "1"}, timeout=5)
     with pytest.raises(ShortnameTakenError):
-        soap.send("core_course_create_courses", {"courses": [{"fullname": "A", "shortname": "a", "categoryid": 1}]},
-                  timeout=5)
+        course = {"fullname": "A", "shortname": "a", "categoryid": 1}
+        soap.send("core_course_create_courses", {"courses": [course]}, timeout=5)
     assert soap.send("enrol_manual_enrol_users", {"enrolments": [{"roleid": 5, "userid": 3, "courseid": 2}]},
                      timeout=5) is None
     limited = FakeMoodle(functions=["core_webservice_get_site_info"])
