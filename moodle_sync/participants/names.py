@@ -52,10 +52,12 @@ def _capitalise(word: str) -> str:
                     for part in word.split("-"))
 
 
-def _is_suffix(token: str) -> bool:
+def _is_suffix(token: str, *, after_comma: bool = False) -> bool:
+    """A title after the name: a known one (written without dots only if 3+ letters, like "SPd", or after a
+    comma, so that names such as "Ma" stay names), or anything dotted in the shape of one ("S.Pd.Bio")."""
     key = token.replace(".", "").lower()
     if key in _SUFFIX_TITLES:
-        return True
+        return "." in token or len(key) >= 3 or after_comma
     return "." in token.rstrip(".") and bool(_TITLE_SHAPE.match(token))
 
 
@@ -113,7 +115,7 @@ def parse_name(value: str | None) -> PersonName:
         prefixes.append(_PREFIX_TITLES[tokens.pop(0).replace(".", "").lower()])
     comma_suffix = [t for t in re.split(r"[\s,]+", text.split(",", 1)[1]) if t] if "," in text else []
     suffixes: list[str] = []
-    if comma_suffix and all(_is_suffix(t) for t in comma_suffix):
+    if comma_suffix and all(_is_suffix(t, after_comma=True) for t in comma_suffix):
         suffixes = [_suffix_form(t) for t in comma_suffix]
         tokens = tokens[: len(tokens) - len(comma_suffix)]
     while len(tokens) > 1 and _is_suffix(tokens[-1]):
