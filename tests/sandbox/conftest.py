@@ -1,8 +1,5 @@
-"""Sandbox fixtures for these tests and helpers to call the sandbox over HTTP.
-
-The fixtures come from :mod:`moodle_sync.sandbox.pytest_plugin`; they are imported here because
-``pytest_plugins`` may only be set in the top-level conftest.py.
-"""
+"""Helpers to call the sandbox over HTTP (the ``sandbox`` fixtures come from the plugin that
+tests/conftest.py loads: :mod:`moodle_sync.sandbox.pytest_plugin`)."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ from typing import Any
 import pytest
 import requests
 
-from moodle_sync.sandbox.pytest_plugin import sandbox, sandbox_env, sandbox_server  # noqa: F401
 from moodle_sync.sandbox.server import SandboxServer
 from moodle_sync.ws.rest import RestTransport, encode_php_form
 from moodle_sync.ws.transport import MoodleClient, RetryPolicy
