@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# Install moodle_sync with its test extras (in a virtualenv unless one is active) and run the whole suite.
+# Install moodle_sync with its test extras (in .venv unless a virtualenv is active) and run the whole suite.
 # Usage: scripts/test.sh [pytest args...]
+# Contract tests also run against a real Moodle 4.5 when MOODLE_URL and MOODLE_TOKEN are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${VIRTUAL_ENV:-}" ]; then
-    if [ ! -x .venv/bin/python ]; then
-        python3 -m venv .venv
-    fi
-    # shellcheck disable=SC1091
-    . .venv/bin/activate
-fi
-python -m pip install --quiet --upgrade pip >/dev/null
-python -m pip install --quiet -e '.[test]'
+. scripts/_venv.sh
+ensure_venv test
 exec python -m pytest "$@"

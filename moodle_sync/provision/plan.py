@@ -77,6 +77,7 @@ def course_fields(spec: CourseSpec) -> dict[str, Any]:
         "fullname": spec.fullname, "shortname": spec.shortname, "idnumber": spec.idnumber,
         "summary": spec.summary, "summaryformat": 1, "format": spec.format,
         "startdate": spec.start_date, "enddate": spec.end_date, "visible": int(spec.visible),
+        "groupmode": spec.groupmode,
         "enablecompletion": int(spec.enable_completion),
     }
     if spec.lang:
@@ -88,7 +89,8 @@ def _course_changes(spec: CourseSpec, cs: CourseState, categoryid: int | None) -
     c = cs.course
     observed = {"fullname": c.fullname, "shortname": c.shortname, "idnumber": c.idnumber,
                 "summary": c.summary, "format": c.format, "startdate": c.startdate, "enddate": c.enddate,
-                "visible": int(c.visible), "enablecompletion": int(c.enablecompletion), "lang": c.lang}
+                "visible": int(c.visible), "enablecompletion": int(c.enablecompletion), "lang": c.lang,
+                "groupmode": c.groupmode}
     changes = []
     for name, new in course_fields(spec).items():
         if name == "summaryformat":

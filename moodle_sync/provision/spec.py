@@ -71,6 +71,7 @@ class CourseSpec:
     start_date: int = 0
     end_date: int = 0
     visible: bool = True
+    groupmode: int = 1               # 0 no groups, 1 separate groups (a facilitator sees their class), 2 visible
     lang: str = "id"
     enable_completion: bool = True
     sections: tuple[SectionSpec, ...] = ()

@@ -66,6 +66,7 @@ class Course:
     visible: bool = True
     lang: str = ""
     enablecompletion: bool = False
+    groupmode: int = 0
 
     @classmethod
     def from_moodle(cls, d: Mapping[str, Any]) -> "Course":
@@ -74,7 +75,7 @@ class Course:
                    summary=d.get("summary") or "", format=d.get("format") or "topics",
                    startdate=int(d.get("startdate") or 0), enddate=int(d.get("enddate") or 0),
                    visible=bool(d.get("visible", 1)), lang=d.get("lang") or "",
-                   enablecompletion=bool(d.get("enablecompletion", 0)))
+                   enablecompletion=bool(d.get("enablecompletion", 0)), groupmode=int(d.get("groupmode") or 0))
 
 
 @dataclass(frozen=True)

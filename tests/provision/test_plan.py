@@ -36,7 +36,7 @@ MASTER_COURSE = Course(5, "Master", "MASTER-KODING", "MASTER-KODING", 2)
 
 def observed_in_sync() -> ObservedState:
     s = spec()
-    course = Course(20, s.fullname, s.shortname, s.idnumber, 11, s.summary, "topics", 100, 200, True, "id", True)
+    course = Course(20, s.fullname, s.shortname, s.idnumber, 11, s.summary, "topics", 100, 200, True, "id", True, 1)
     sections = [Section(100, 0, "Umum", "", (Module(1, "Pengumuman", "forum", 1),)),
                 Section(101, 1, "Orientasi", "", (Module(2, "Pre-test", "quiz", 1),))]
     teacher = EnrolledUser(7, "f@guru.belajar.id", "f@guru.belajar.id", "Fasil Satu", "", ("editingteacher",),
