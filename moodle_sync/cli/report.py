@@ -10,8 +10,6 @@ import click
 
 from ..reports import FORMATS, LANGUAGES, load_report, print_tables, report_document
 from ..reports.render import write_csv_report, write_html_report, write_xlsx_report
-from ..store import Store
-from ..store.engine import parse_url, sqlite_path
 from . import output_options
 from .app import App, pass_app
 
@@ -19,6 +17,8 @@ EXTENSIONS = {"csv": ".csv", "xlsx": ".xlsx", "html": ".html", "json": ".json"}
 
 
 def _store_exists(url: str) -> bool:
+    from ..store.engine import parse_url, sqlite_path
+
     parsed = parse_url(url)
     path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
     return path is None or path.exists()
@@ -46,6 +46,8 @@ def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, st
     url = app.settings.store_url
     built = None
     if _store_exists(url):
+        from ..store import Store
+
         with Store.open(url) as store:
             built = load_report(store, offering, now=int(time.time()), stalled_days=stalled_days)
     if built is None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
-from typing import Mapping, Sequence
-
-from matplotlib import rc_context
-from matplotlib.dates import AutoDateLocator, DateFormatter
-from matplotlib.figure import Figure
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .aggregate import GroupStats, ProgressPoint
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#e08a1e", "#2e8b57", "#9aa4ae"
 _RC = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "axes.spines.top": False,
@@ -23,11 +23,18 @@ _RC = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "a
 _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
 
+def _style() -> AbstractContextManager[Any]:
+    """matplotlib's settings for our charts (matplotlib is imported here, on first use: it is slow)."""
+    from matplotlib import rc_context
+
+    return rc_context(_RC)
+
+
 def to_svg(figure: Figure, prefix: str) -> str:
     """The figure as an ``<svg>`` element for inlining in HTML: no XML prologue, metadata or comments
     (matplotlib writes each label into a comment), ids prefixed with ``prefix``."""
     buffer = io.StringIO()
-    with rc_context(_RC):
+    with _style():
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA, bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
@@ -39,8 +46,9 @@ def to_svg(figure: Figure, prefix: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    with rc_context(_RC):
-        return Figure(figsize=(width, height), dpi=96, layout="constrained")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=96, layout="constrained")
 
 
 def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) -> str | None:
@@ -48,7 +56,7 @@ def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) ->
     drawn = [r for r in rows if r.completion_pct is not None]
     if not drawn:
         return None
-    with rc_context(_RC):
+    with _style():
         fig = _figure(7.0, 0.9 + 0.32 * len(drawn))
         ax = fig.add_subplot()
         names = [r.group or unknown for r in drawn][::-1]
@@ -64,13 +72,15 @@ def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapp
     """Lines: enrolled (dashed), started and completed per pull date."""
     if not points:
         return None
-    with rc_context(_RC):
+    with _style():
         fig = _figure(7.0, 3.0)
         ax = fig.add_subplot()
         days = [date.fromisoformat(p.date) for p in points]
         ax.plot(days, [p.enrolled for p in points], color=GREY, linestyle="--", label=labels["enrolled"])
         ax.plot(days, [p.started for p in points], color=ORANGE, marker="o", label=labels["started"])
         ax.plot(days, [p.completed for p in points], color=GREEN, marker="o", label=labels["completed"])
+        from matplotlib.dates import AutoDateLocator, DateFormatter
+
         if len(set(days)) > 1:
             ax.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
         else:
@@ -87,7 +97,7 @@ def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], 
     drawn = [r for r in rows if r.pre_mean_pct is not None and r.post_mean_pct is not None]
     if not drawn:
         return None
-    with rc_context(_RC):
+    with _style():
         fig = _figure(7.0, 3.2)
         ax = fig.add_subplot()
         xs = list(range(len(drawn)))

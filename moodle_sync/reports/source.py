@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from ..store import Store
 from .aggregate import Report, build_report
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 def course_starts(data: Mapping[str, Any]) -> dict[str, int]:

@@ -1,4 +1,12 @@
-"""The local store (SQLite by default, PostgreSQL by URL): ``Store.open(settings.store_url)``."""
+"""The local store (SQLite by default, PostgreSQL by URL): ``Store.open(settings.store_url)``.
+
+:class:`Store` (and with it SQLAlchemy) is imported on first use, so that code which only needs the
+record types (reports, selection) stays quick to import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .records import (
     OBJECT_KINDS,
@@ -12,7 +20,18 @@ from .records import (
     WriteRecord,
     normalise_email,
 )
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from .store import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Store", "OfferingRecord", "MappedObject", "WriteRecord", "ParticipantRecord", "normalise_email",
