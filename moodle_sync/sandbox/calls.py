@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from . import records as r
-from .errors import SandboxMoodleError, invalid_parameter, missing_record
+from .errors import SandboxMoodleError, invalid_parameter, missing_record, moodle_error
 from .state import State
 
 if TYPE_CHECKING:
@@ -91,6 +91,15 @@ def course_context(state: State, courseid: int) -> r.Course:
     row = state.courses.get(courseid)
     if row is None:
         raise invalid_parameter("Context does not exist")
+    return row
+
+
+def course_in_context(state: State, courseid: int) -> r.Course:
+    """The course, or the ``errorcoursecontextnotvalid`` error group functions raise for a missing one."""
+    row = state.courses.get(courseid)
+    if row is None:
+        raise moodle_error("errorcoursecontextnotvalid", "You cannot execute functions in the course context "
+                           f"(course id:{courseid}). The context error message was: Invalid parameter value detected")
     return row
 
 

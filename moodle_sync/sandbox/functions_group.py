@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import records as r
-from .calls import Call, course_context, is_enrolled, ws
+from .calls import Call, course_in_context, is_enrolled, ws
 from .errors import invalid_parameter, invalid_response, missing_record, moodle_error
 
 
@@ -18,7 +18,7 @@ def group_dict(g: r.Group, *, enrolmentkey_null: bool = False) -> dict[str, Any]
 
 @ws("core_group_get_course_groups")
 def get_course_groups(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
-    crs = course_context(call.state, p["courseid"])
+    crs = course_in_context(call.state, p["courseid"])
     groups = sorted(call.state.groups.find("course", crs.id), key=lambda g: (g.name, g.id))
     return [group_dict(g, enrolmentkey_null=True) for g in groups]
 
@@ -32,10 +32,7 @@ def create_groups(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
             raise invalid_parameter("Invalid group name")
         if state.groups.first("course_name", (item["courseid"], item["name"])) is not None:
             raise invalid_parameter("Group with the same name already exists in the course")
-        if state.courses.get(item["courseid"]) is None:
-            raise moodle_error("errorcoursecontextnotvalid", "You cannot execute functions in the course context "
-                               f"(course id:{item['courseid']}). The context error message was: Invalid parameter "
-                               "value detected")
+        course_in_context(state, item["courseid"])
         idnumber = item.get("idnumber") or ""
         if idnumber and state.groups.first("course_idnumber", (item["courseid"], idnumber)) is not None:
             raise moodle_error("idnumbertaken", "This ID number is already taken")
@@ -88,7 +85,7 @@ def grouping_dict(g: r.Grouping) -> dict[str, Any]:
 
 @ws("core_group_get_course_groupings")
 def get_course_groupings(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
-    crs = course_context(call.state, p["courseid"])
+    crs = course_in_context(call.state, p["courseid"])
     groupings = sorted(call.state.groupings.find("course", crs.id), key=lambda g: (g.name, g.id))
     return [grouping_dict(g) for g in groupings]
 
@@ -105,10 +102,7 @@ def create_groupings(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
             raise invalid_parameter("Invalid grouping name")
         if any(g.name == item["name"] for g in state.groupings.find("course", item["courseid"])):
             raise invalid_parameter("Grouping with the same name already exists in the course")
-        if state.courses.get(item["courseid"]) is None:
-            raise moodle_error("errorcoursecontextnotvalid", "You cannot execute functions in the course context "
-                               f"(course id:{item['courseid']}). The context error message was: Invalid parameter "
-                               "value detected")
+        course_in_context(state, item["courseid"])
         idnumber = item.get("idnumber")
         if idnumber and state.groupings.first("course_idnumber", (item["courseid"], idnumber)) is not None:
             raise moodle_error("idnumbertaken", "This ID number is already taken")

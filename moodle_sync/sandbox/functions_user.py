@@ -235,7 +235,7 @@ def _enrolled_user(call: Call, u: r.User, e: r.Enrolment, fields: set[str] | Non
 @ws("core_enrol_get_enrolled_users")
 def get_enrolled_users(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
     state = call.state
-    crs = course_context(state, p["courseid"])
+    crs = course(state, p["courseid"])
     opts = {o["name"]: str(o["value"]) for o in p["options"]}
     onlyactive = opts.get("onlyactive", "0") not in ("", "0")
     onlysuspended = opts.get("onlysuspended", "0") not in ("", "0")

@@ -194,3 +194,12 @@ def test_fail_record_on_a_plain_call_matches_its_parameters(sandbox: SandboxServ
     assert call(sandbox, "core_enrol_get_enrolled_users", {"courseid": 2}) == []
     assert error_of(sandbox, "core_enrol_get_enrolled_users", {"courseid": 3}).errorcode == "nopermissions"
     assert call(sandbox, "core_enrol_get_enrolled_users", {"courseid": 3}) == []
+
+
+def test_missing_courses_fail_the_way_each_function_fails(sandbox: SandboxServer) -> None:
+    assert error_of(sandbox, "core_enrol_get_enrolled_users", {"courseid": 404}).message == \
+        "Can't find data record in database table course."
+    err = error_of(sandbox, "core_group_get_course_groups", {"courseid": 404})
+    assert err.errorcode == "errorcoursecontextnotvalid" and "(course id:404)" in err.message
+    assert error_of(sandbox, "enrol_manual_unenrol_users", {"enrolments": [{"userid": 2, "courseid": 404}]}) \
+        .debuginfo == "Context does not exist"
