@@ -228,6 +228,8 @@ _BY_ERRORCODE: dict[str, type[WebServiceError]] = {
     "shortnametaken": ShortnameTakenError,
     "nocriteriaset": NoCompletionCriteriaError,
     "notenroled": NotEnrolledError,
+    "usernotenroled": NotEnrolledError,
+    "cannotviewreport": AccessDeniedError,
 }
 
 _TAG = re.compile(r"<[^>]+>")
