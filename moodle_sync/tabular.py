@@ -159,7 +159,8 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
                     cell.font = Font(bold=True)
                 while len(widths) < c:
                     widths.append(0)
-                widths[c - 1] = max(widths[c - 1], min(60, max((len(p) for p in text.split("\n")), default=0)))
+                longest = max((len(p) for p in text.split("\n")), default=0)
+                widths[c - 1] = max(widths[c - 1], min(60, longest))
         for c, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(c)].width = max(8, width + 2)
         ws.freeze_panes = "A2"

@@ -52,8 +52,10 @@ REGENCIES: dict[str, tuple[float, list[str], list[str]]] = {
     "tanggamus": (6, ["Kabupaten Tanggamus", "Tanggamus", "Kab. Tanggamus", "TANGGAMUS"],
                   ["Kota Agung", "Talang Padang", "Gisting"]),
     "pringsewu": (5, ["Kabupaten Pringsewu", "Pringsewu", "Kab. Pringsewu"], ["Pringsewu", "Gadingrejo"]),
-    "pesawaran": (5, ["Kabupaten Pesawaran", "Pesawaran", "Kab Pesawaran"], ["Gedong Tataan", "Padang Cermin"]),
-    "metro": (5, ["Kota Metro", "Metro", "METRO", "Kota metro"], ["Metro Pusat", "Metro Barat", "Metro Timur"]),
+    "pesawaran": (5, ["Kabupaten Pesawaran", "Pesawaran", "Kab Pesawaran"],
+                  ["Gedong Tataan", "Padang Cermin"]),
+    "metro": (5, ["Kota Metro", "Metro", "METRO", "Kota metro"],
+              ["Metro Pusat", "Metro Barat", "Metro Timur"]),
     "way-kanan": (4, ["Kabupaten Way Kanan", "Way Kanan", "Waykanan"], ["Blambangan Umpu", "Baradatu"]),
     "lampung-barat": (3, ["Kabupaten Lampung Barat", "Lampung Barat", "Lambar"], ["Liwa", "Sumber Jaya"]),
     "tulang-bawang": (3, ["Kabupaten Tulang Bawang", "Tulang Bawang", "Tuba", "Kab. Tulang Bawang"],
@@ -80,8 +82,10 @@ LEVELS = {  # level: (weight, form answers, school name patterns)
     "SD": (40, ["SD/MI", "SD/MI", "SD/MI", "SD", "sd", "MI", "Sekolah Dasar"],
            ["SD Negeri {n} {town}", "SDN {n} {town}", "MI Nurul Huda {town}", "SD IT Al-Azhar {town}"]),
     "SMP": (25, ["SMP/MTs", "SMP/MTs", "SMP", "Smp", "MTs"],
-            ["SMP Negeri {n} {town}", "SMPN {n} {town}", "MTs Negeri {n} {town}", "SMP Muhammadiyah {n} {town}"]),
-    "SMA": (15, ["SMA/MA", "SMA/MA", "SMA", "MA"], ["SMA Negeri {n} {town}", "SMAN {n} {town}", "MA Al-Hikmah {town}"]),
+            ["SMP Negeri {n} {town}", "SMPN {n} {town}", "MTs Negeri {n} {town}",
+             "SMP Muhammadiyah {n} {town}"]),
+    "SMA": (15, ["SMA/MA", "SMA/MA", "SMA", "MA"],
+            ["SMA Negeri {n} {town}", "SMAN {n} {town}", "MA Al-Hikmah {town}"]),
     "SMK": (12, ["SMK/MAK", "SMK", "smk"], ["SMK Negeri {n} {town}", "SMK PGRI {n} {town}"]),
     "SLB": (3, ["SLB"], ["SLB Negeri {town}", "SLB Dharma Bhakti {town}"]),
     "PAUD": (5, ["TK/PAUD", "TK", "PAUD"], ["TK Pertiwi {n} {town}", "PAUD Melati {town}"]),
@@ -141,8 +145,8 @@ class _Maker:
             words = [r.choice(GIVEN)] + ([r.choice(GIVEN)] if r.random() < 0.3 else []) + [r.choice(FAMILY)]
         plain = " ".join(words)
         prefix = r.choice(["Dra. ", "Drs. ", "Hj. ", "H. "]) if r.random() < 0.08 else ""
-        suffix = r.choice([", S.Pd.", ", S.Pd", ", S.Pd.I", " S.Pd", ", S.Pd., M.Pd.", ", S.Pd.SD", ", S.Pd., Gr.",
-                           ", S.Si", ", A.Ma.Pd", ", S.Kom."]) if r.random() < 0.75 else ""
+        suffix = r.choice([", S.Pd.", ", S.Pd", ", S.Pd.I", " S.Pd", ", S.Pd., M.Pd.", ", S.Pd.SD",
+                           ", S.Pd., Gr.", ", S.Si", ", A.Ma.Pd", ", S.Kom."]) if r.random() < 0.75 else ""
         full = prefix + plain + suffix
         style = r.random()
         if style < 0.10:
@@ -157,8 +161,9 @@ class _Maker:
         r = self.rnd
         base = f"{first}.{last}".lower().replace(" ", "").replace("’", "")
         while True:
-            domain = r.choice(["gmail.com", "gmail.com", "gmail.com", "yahoo.co.id", f"guru.{level.lower()}.belajar.id"
-                               if level in ("SD", "SMP", "SMA", "SMK") else "gmail.com"])
+            official = (f"guru.{level.lower()}.belajar.id" if level in ("SD", "SMP", "SMA", "SMK")
+                        else "gmail.com")
+            domain = r.choice(["gmail.com", "gmail.com", "gmail.com", "yahoo.co.id", official])
             email = f"{base}{r.randint(1, 999) if r.random() < 0.6 else ''}@{domain}"
             if email not in self.emails:
                 self.emails.add(email)
@@ -174,7 +179,8 @@ class _Maker:
 
     def phone(self) -> str:
         r = self.rnd
-        n = f"8{r.choice(['12', '13', '21', '22', '52', '53', '57', '77', '95'])}{r.randint(10**6, 10**8 - 1)}"
+        prefix = r.choice(["12", "13", "21", "22", "52", "53", "57", "77", "95"])
+        n = f"8{prefix}{r.randint(10**6, 10**8 - 1)}"
         return r.choice([f"0{n}", f"0{n}", f"+62{n}", f"+62 {n[:3]} {n[3:7]} {n[7:]}", f"62{n}",
                          f"0{n[:3]}-{n[3:7]}-{n[7:]}", n, f"0{n} / 0857{r.randint(10**6, 10**7 - 1)}",
                          f"(0721) {r.randint(700000, 799999)}", "-"])
@@ -190,7 +196,10 @@ class _Maker:
         npsn = self.schools.setdefault((slug, school), f"108{r.randint(0, 99999):05d}")
         full, first, last = self.name()
         roll = r.random()
-        nuptk = self.nuptk() if roll < 0.72 else ("" if roll < 0.9 else r.choice(["-", "tidak ada", "belum punya"]))
+        if roll < 0.72:
+            nuptk = self.nuptk()
+        else:
+            nuptk = "" if roll < 0.9 else r.choice(["-", "tidak ada", "belum punya"])
         street = r.choice(["Jl. Pendidikan", "Jl. Raya", "Jl. Merdeka", "Jl. Soekarno-Hatta", "Jl. Pramuka"])
         address = f"{street} No. {r.randint(1, 200)}"
         if r.random() < 0.35:
@@ -199,8 +208,8 @@ class _Maker:
         if r.random() < 0.03:
             trained = ""
         return Row(self.when(), self.email(first, last, level), full, nuptk, school,
-                   npsn if r.random() < 0.93 else "", address, r.choice(ways), r.choice(answers), self.phone(),
-                   r.choice(SUBJECTS), trained, iso_time=r.random() < 0.02)
+                   npsn if r.random() < 0.93 else "", address, r.choice(ways), r.choice(answers),
+                   self.phone(), r.choice(SUBJECTS), trained, iso_time=r.random() < 0.02)
 
 
 def _bad_rows(m: _Maker) -> list[Row]:
@@ -208,7 +217,8 @@ def _bad_rows(m: _Maker) -> list[Row]:
     r = m.rnd
     out: list[Row] = []
     for bad in ["budi.santoso@gmail", "dewi lestari@gmail.com", "rina.marlinagmail.com", "agus@@yahoo.co.id",
-                "sri.wahyuni@gmail.con", "", "ahmad.fauzi@gmial.com", "nurul huda", "=HYPERLINK(\"http://x.id\")"]:
+                "sri.wahyuni@gmail.con", "", "ahmad.fauzi@gmial.com", "nurul huda",
+                "=HYPERLINK(\"http://x.id\")"]:
         row = m.person()
         out.append(replace(row, email=bad, expect="rejected:email"))
     for place in OUTSIDE + ["Kota Palembang", "Jakarta Timur"]:
@@ -267,8 +277,9 @@ def generate(seed: int = DEFAULT_SEED, people: int = 345) -> list[Row]:
         original = rows[i]
         original.expect = "superseded"
         first, last = original.name.split()[0], "baru"
-        extra.append(replace(original, when=original.when + timedelta(days=r.randint(1, 5)), iso_time=False,
-                             email=m.email(first.strip(".,").lower() or "guru", last, "SD"), expect="accepted"))
+        when = original.when + timedelta(days=r.randint(1, 5))
+        email = m.email(first.strip(".,").lower() or "guru", last, "SD")
+        extra.append(replace(original, when=when, iso_time=False, email=email, expect="accepted"))
     everything = rows + extra + _bad_rows(m)
     everything.sort(key=lambda row: row.when)
     return everything

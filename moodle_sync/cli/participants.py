@@ -15,6 +15,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..exceptions import InputError
 from ..participants import default_rejects_path, import_registrations, write_rejects
 from . import EXIT_OK, EXIT_PROBLEM, output_options
 from .app import App, pass_app
@@ -37,7 +38,11 @@ def participants() -> None:
 def check(app: App, file: Path, mapping: Path | None, rejects: Path | None) -> int:
     """Import FILE, report accepted / superseded / rejected rows, and write the rejects file."""
     result = import_registrations(file, mapping=mapping)
-    rejects_path = write_rejects(result, rejects or default_rejects_path(file))
+    target = rejects or default_rejects_path(file)
+    try:
+        rejects_path = write_rejects(result, target)
+    except OSError as exc:
+        raise InputError(f"cannot write the rejects file: {exc.strerror or exc}", file=str(target)) from exc
     document = {**result.to_dict(), "rejects_file": str(rejects_path)}
 
     def human() -> None:
@@ -51,7 +56,8 @@ def check(app: App, file: Path, mapping: Path | None, rejects: Path | None) -> i
         app.out.print(Text("Columns: " + "; ".join(f"{f} = {h!r}" for f, h in columns.items())))
         if result.rejected:
             by_field = Counter(r.field or "row" for r in result.rejected)
-            app.out.print(Text("Rejected by field: " + ", ".join(f"{f} {n}" for f, n in by_field.most_common())))
+            summary = ", ".join(f"{f} {n}" for f, n in by_field.most_common())
+            app.out.print(Text(f"Rejected by field: {summary}"))
             for r in result.rejected[:10]:
                 app.out.print(Text(f"  row {r.row}: {r.field}: {r.reason}"))
             if len(result.rejected) > 10:

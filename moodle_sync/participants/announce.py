@@ -21,7 +21,8 @@ __all__ = ["mask_email", "announcement_sheets", "write_announcement_csv", "write
            "SHEET_SELECTED", "SHEET_WAITLIST", "SHEET_NOT_SELECTED"]
 
 SHEET_SELECTED, SHEET_WAITLIST, SHEET_NOT_SELECTED = "Peserta Terpilih", "Daftar Tunggu", "Tidak Terpilih"
-_FILE_SUFFIX = {SHEET_SELECTED: "terpilih", SHEET_WAITLIST: "daftar-tunggu", SHEET_NOT_SELECTED: "tidak-terpilih"}
+_FILE_SUFFIX = {SHEET_SELECTED: "terpilih", SHEET_WAITLIST: "daftar-tunggu",
+                SHEET_NOT_SELECTED: "tidak-terpilih"}
 _PERSON = ["Nama Lengkap", "Asal Sekolah", "Kabupaten/Kota", "Jenjang", "Email (disamarkan)"]
 
 
@@ -83,7 +84,8 @@ def write_announcement_xlsx(selection: Selection, path: str | os.PathLike[str], 
 
 
 def write_announcement_csv(selection: Selection, directory: str | os.PathLike[str], *,
-                           stem: str = "pengumuman", classes: Mapping[str, Sequence[ClassGroup]] | None = None,
+                           stem: str = "pengumuman",
+                           classes: Mapping[str, Sequence[ClassGroup]] | None = None,
                            delimiter: str = ",") -> dict[str, Path]:
     """Three CSV files in ``directory``: ``<stem>-terpilih.csv``, ``<stem>-daftar-tunggu.csv``,
     ``<stem>-tidak-terpilih.csv``. Returns sheet title -> path; raises ``OSError`` if one cannot be

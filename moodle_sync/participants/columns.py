@@ -27,7 +27,8 @@ from .model import FIELDS, REQUIRED_FIELDS
 __all__ = ["ColumnMap", "detect_columns", "load_mapping", "resolve_columns"]
 
 _FIELD_ALIASES = {"timestamp": "submitted_at", "name": "fullname", "level": "school_level",
-                  "jenjang": "school_level", "kabupaten": "regency", "hp": "phone", "trained": "trained_before"}
+                  "jenjang": "school_level", "kabupaten": "regency", "hp": "phone",
+                  "trained": "trained_before"}
 
 
 def _norm(header: str) -> str:
@@ -122,9 +123,11 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
     for key, value in data.items():
         field = _FIELD_ALIASES.get(str(key), str(key))
         if field not in FIELDS:
-            raise InputError(f"unknown field {key!r}; fields are: {', '.join(FIELDS)}", file=file, field=str(key))
+            raise InputError(f"unknown field {key!r}; fields are: {', '.join(FIELDS)}", file=file,
+                             field=str(key))
         if value is not None and not isinstance(value, (str, int)):
-            raise InputError("the header must be text (or null to ignore the field)", file=file, field=str(key))
+            raise InputError("the header must be text (or null to ignore the field)", file=file,
+                             field=str(key))
         mapping[field] = None if value is None else str(value)
     return mapping
 
@@ -164,7 +167,8 @@ def resolve_columns(header: Sequence[str], *, file: str, mapping: Mapping[str, s
             index[field] = columns[0]
     if ambiguous:
         raise InputError("several columns look like the same field: " + "; ".join(ambiguous) +
-                         ". Say which one to use in a mapping file (--mapping), e.g. `email: \"Alamat email\"`",
+                         ". Say which one to use in a mapping file (--mapping), "
+                         "e.g. `email: \"Alamat email\"`",
                          file=file)
     missing = [f for f in REQUIRED_FIELDS if f not in index]
     if missing:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .allocation import Share
-from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED, CAUSE_TRAINED, NOT_SELECTED,
-                        SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN, Placement, Selection,
-                        TierAllocation, ordinal)
+from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED, CAUSE_TRAINED,
+                        NOT_SELECTED, SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN,
+                        Placement, Selection, TierAllocation, ordinal)
 
 __all__ = ["explain"]
 
@@ -88,9 +88,10 @@ def explain(selection: Selection, email: str) -> str:
                          f"went to applicants who registered earlier.")
         else:
             lines.append(f"{region} got no seat in this tier.")
-        lines.append(f"Result: waitlist position {p.rank} overall ({ordinal(p.regency_rank or 0)} in {region}). "
-                     f"When someone selected from {region} withdraws, the first on {region}'s waitlist gets the "
-                     f"seat; if {region} has no one waiting, the first on the overall waitlist does.")
+        lines.append(f"Result: waitlist position {p.rank} overall ({ordinal(p.regency_rank or 0)} in "
+                     f"{region}). When someone selected from {region} withdraws, the first on {region}'s "
+                     f"waitlist gets the seat; if {region} has no one waiting, the first on the overall "
+                     f"waitlist does.")
     elif p.cause == CAUSE_BEYOND_WAITLIST:
         lines.append(f"Result: not selected; the waitlist holds only {selection.waitlist_size} people and "
                      f"this applicant came after them.")

@@ -46,14 +46,15 @@ def _check(field: str, fn: Callable[[str | None], T], value: str | None) -> T:
         raise _Reject(field, str(exc)) from exc
 
 
-def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...], dayfirst: bool) -> Applicant:
+def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...],
+               dayfirst: bool) -> Applicant:
     def v(field: str) -> str | None:
         return columns.value(cells, field)
 
-    extra = [c for c in cells[len(table.header):] if c]
-    if extra:
-        raise _Reject("row", f"the row has {len(table.header) + len(extra)} or more cells but the header only "
-                             f"{len(table.header)} (a stray delimiter?)")
+    used = max((i + 1 for i, c in enumerate(cells) if c), default=0)
+    if used > len(table.header):
+        raise _Reject("row", f"the row has {used} cells but the header only {len(table.header)} "
+                             f"(a stray delimiter?)")
     submitted_at = _check("submitted_at", lambda x: parse_timestamp(x, dayfirst=dayfirst), v("submitted_at"))
     email = _check("email", normalise_email, v("email"))
     name = _check("fullname", parse_name, v("fullname"))
@@ -121,7 +122,8 @@ def _deduplicate(valid: Sequence[Applicant], order: Mapping[str, int]
 
 
 def import_table(tables: Table | Sequence[Table], *,
-                 mapping: Mapping[str, str | None] | None = None, mapping_file: str | None = None) -> ImportResult:
+                 mapping: Mapping[str, str | None] | None = None,
+                 mapping_file: str | None = None) -> ImportResult:
     """Import tables already read (pure: no I/O). See the module docstring for the buckets.
 
     Raises :class:`~moodle_sync.exceptions.InputError` when a table cannot be used at all (a required

@@ -27,8 +27,8 @@ def _text(value: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", value or "").split())
 
 
-_PLACEHOLDERS = {"", "-", "--", "0", "tidak ada", "tdk ada", "belum ada", "belum punya", "blm ada", "tidak punya",
-                 "n/a", "na", "none", "null", "kosong", "x", "nihil", "."}
+_PLACEHOLDERS = {"", "-", "--", "0", "tidak ada", "tdk ada", "belum ada", "belum punya", "blm ada",
+                 "tidak punya", "n/a", "na", "none", "null", "kosong", "x", "nihil", "."}
 
 # --- e-mail -----------------------------------------------------------------------------------------
 _LOCAL = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -131,7 +131,8 @@ def normalise_school_level(value: str | None) -> str | None:
     found += [_LEVEL_WORDS[w] for w in words_text.split() if w in _LEVEL_WORDS]
     levels = sorted(set(found))
     if not levels:
-        raise InvalidValue(f"{_text(value)!r} is not a school level (PAUD/TK, SD/MI, SMP/MTs, SMA/MA, SMK, SLB)")
+        raise InvalidValue(f"{_text(value)!r} is not a school level "
+                           f"(PAUD/TK, SD/MI, SMP/MTs, SMA/MA, SMK, SLB)")
     if len(levels) > 1:
         raise InvalidValue(f"{_text(value)!r} names more than one school level ({', '.join(levels)})")
     return levels[0]

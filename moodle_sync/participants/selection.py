@@ -266,8 +266,8 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
     for position, (a, trained, source, conflict) in enumerate(waiting, start=1):
         if waitlist_size is not None and position > waitlist_size:
             placements.append(Placement(a, NOT_SELECTED, CAUSE_BEYOND_WAITLIST,
-                                        f"not selected: past the waitlist of {waitlist_size}", trained=trained,
-                                        trained_source=source, conflict=conflict))
+                                        f"not selected: past the waitlist of {waitlist_size}",
+                                        trained=trained, trained_source=source, conflict=conflict))
         else:
             placements.append(Placement(a, WAITLISTED, CAUSE_WAITLIST, "", position, trained=trained,
                                         trained_source=source, conflict=conflict))
@@ -346,8 +346,8 @@ def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[S
                                note=f"promoted from waitlist position {candidate.rank} after "
                                     f"{person.email} withdrew ({where})")
             placements[candidate.email] = promoted
+    promotion = Promotion(person.email, promoted.email if promoted else None, rule)
     new = Selection(selection.seats, selection.min_per_regency, selection.regencies,
                     _renumber(list(placements.values())), selection.tiers,
-                    selection.promotions + (Promotion(person.email, promoted.email if promoted else None, rule),),
-                    selection.waitlist_size)
+                    selection.promotions + (promotion,), selection.waitlist_size)
     return new, (new.placement(promoted.email) if promoted else None)

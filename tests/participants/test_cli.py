@@ -65,3 +65,12 @@ def test_unusable_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "participants", "check")
     assert code == 2 and "Missing argument" in err
+
+
+def test_unwritable_rejects_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "form.csv"
+    source.write_text("Timestamp,Email,Nama,Kota\n27/11/2026 10:00:00,a@b.id,Budi,Metro\n", "utf-8")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = _run(capsys, "participants", "check", str(source), "--rejects", str(blocker / "r.csv"))
+    assert code == 1 and "cannot write the rejects file" in err
