@@ -188,10 +188,35 @@ def normalise_phone(value: str | None) -> str | None:
 
 
 # --- timestamps ------------------------------------------------------------------------------------------
-_DMY = re.compile(
-    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:[.,]\d+)?"
-    r"\s*([AaPp][Mm])?)?$")
+_TIME = (r"(?:[ T,]+(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?(?:[.,]\d+)?"
+         r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+         r"(?:\s*(?:(?P<gmt>GMT|UTC)\s*(?:(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?)?"
+         r"|(?P<zone>WIB|WITA|WIT)))?$")
+_DMY = re.compile(r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4})" + _TIME, re.IGNORECASE)
+_YMD = re.compile(r"^(?P<y>\d{4})[/.\-](?P<b>\d{1,2})[/.\-](?P<a>\d{1,2})" + _TIME, re.IGNORECASE)
+_ZONES = {"wib": 7, "wita": 8, "wit": 9}
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _from_match(m: re.Match[str], text: str, *, day: int, month: int) -> datetime:
+    hour, minute, second = (int(m.group(g) or 0) for g in ("h", "mi", "s"))
+    ampm = (m.group("ampm") or "").replace(".", "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise InvalidValue(f"{text!r} is not a valid time")
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    try:
+        result = datetime(int(m.group("y")), month, day, hour, minute, second)
+    except ValueError as exc:
+        raise InvalidValue(f"{text!r} is not a valid date and time ({exc})") from exc
+    if m.group("zone") or m.group("gmt"):
+        if m.group("zone"):
+            offset = timedelta(hours=_ZONES[m.group("zone").lower()])
+        else:
+            offset = timedelta(hours=int(m.group("oh") or 0), minutes=int(m.group("om") or 0))
+            offset = -offset if m.group("sign") == "-" else offset
+        result = result.replace(tzinfo=timezone(offset)).astimezone(FORM_TIMEZONE).replace(tzinfo=None)
+    return result
 
 
 def detect_dayfirst(values: Iterable[str]) -> bool:
@@ -201,7 +226,7 @@ def detect_dayfirst(values: Iterable[str]) -> bool:
     for v in values:
         m = _DMY.match(_text(v))
         if m:
-            a, b = int(m.group(1)), int(m.group(2))
+            a, b = int(m.group("a")), int(m.group("b"))
             day_first_seen |= a > 12
             month_first_seen |= b > 12
     return not (month_first_seen and not day_first_seen)
@@ -211,8 +236,10 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
     """A naive datetime (form time zone) from the formats Google Forms and spreadsheets produce.
 
     Accepts ``27/11/2026 14:03:12`` (also ``.`` as time separator, ``-`` or ``.`` in the date, seconds
-    optional, AM/PM), ISO 8601 (an offset is converted to WIB), a date alone (midnight) and Excel serial
-    dates (``46353.585``). ``dayfirst`` decides ``a/b/yyyy`` only when both ``a`` and ``b`` are at most 12.
+    optional, AM/PM), ``2026/11/27 2:03:12 PM GMT+7`` (Google Forms' own CSV download), ISO 8601, a date
+    alone (midnight) and Excel serial dates (``46353.585``). A time zone (``GMT+7``, ``UTC``, ``WIB``,
+    ``WITA``, ``WIT``, ``+07:00``, ``Z``) is converted to WIB. ``dayfirst`` decides ``a/b/yyyy`` only
+    when both ``a`` and ``b`` are at most 12.
     Raises :class:`InvalidValue` when empty, unreadable, or outside the years 2000-2100.
     """
     text = _text(value)
@@ -220,19 +247,13 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
         raise InvalidValue("the timestamp is empty")
     result: datetime | None = None
     m = _DMY.match(text)
+    ymd = _YMD.match(text)
     if m:
-        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        a, b = int(m.group("a")), int(m.group("b"))
         day, month = (a, b) if (a > 12 or (dayfirst and b <= 12)) else (b, a)
-        hour, minute, second = (int(m.group(i) or 0) for i in (4, 5, 6))
-        ampm = (m.group(7) or "").lower()
-        if ampm:
-            if not 1 <= hour <= 12:
-                raise InvalidValue(f"{text!r} is not a valid time")
-            hour = hour % 12 + (12 if ampm == "pm" else 0)
-        try:
-            result = datetime(year, month, day, hour, minute, second)
-        except ValueError as exc:
-            raise InvalidValue(f"{text!r} is not a valid date and time ({exc})") from exc
+        result = _from_match(m, text, day=day, month=month)
+    elif ymd:
+        result = _from_match(ymd, text, day=int(ymd.group("a")), month=int(ymd.group("b")))
     elif re.fullmatch(r"\d{5}(?:\.\d+)?", text):
         result = _EXCEL_EPOCH + timedelta(days=float(text))
         result = result.replace(microsecond=0) + timedelta(seconds=round(result.microsecond / 1e6))
