@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .regions import LAMPUNG, Regency
-from .templates._checks import Checker, describe, join, plain
+from .templates._checks import Checker, check_variables, describe, join
 from .templates._yaml import LocatedDict, display_path, load_located_yaml
 from .templates.problems import OfferingError, Problem, ProblemsError
 
@@ -52,7 +52,6 @@ ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 40
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 LETTER_RE = re.compile(r"^[A-Za-z]{1,2}$")
-VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -189,7 +188,7 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
         c.add(document.where("min_per_regency"), "min_per_regency",
               f"{min_per_regency} for each of {len(regencies)} regencies needs "
               f"{min_per_regency * len(regencies)} seats, but there are only {seats}")
-    variables = _variables(c, document)
+    variables = check_variables(c, document)
     visible = c.typed(document, "visible", "", bool)
     if c.problems:
         raise OfferingError(c.problems)
@@ -296,17 +295,6 @@ def _count(c: Checker, document: LocatedDict, key: str, default: int, *, minimum
         c.add(document.where(key), key, f"must be at least {minimum}")
         return default
     return value
-
-
-def _variables(c: Checker, document: LocatedDict) -> dict[str, Any]:
-    variables = c.mapping(document, "variables", "")
-    if variables is None:
-        return {}
-    for key in variables:
-        if not isinstance(key, str) or not VARIABLE_RE.match(key):
-            c.add(variables.where(key), join("variables", str(key)),
-                  "variable names are letters, digits and '_' (not starting with a digit)")
-    return plain(variables)
 
 
 def _classes(c: Checker, document: LocatedDict, offering: Offering) -> dict[str, int]:

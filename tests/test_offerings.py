@@ -48,9 +48,9 @@ def test_example_offering_loads() -> None:
     assert offering.id == "koding-2026-a1" and offering.template == "koding-untuk-guru"
     assert offering.mode == "per-regency" and offering.regencies == LAMPUNG
     assert offering.category == ("BGTK Lampung", "2026", "Koding")
-    assert (offering.seats, offering.class_size, offering.min_per_regency) == (450, 30, 10)
+    assert (offering.seats, offering.class_size, offering.min_per_regency) == (300, 30, 10)
     assert offering.course_keys == tuple(r.slug for r in LAMPUNG)
-    assert all(offering.classes_for(k) == 1 for k in offering.course_keys)     # 30 seats per course
+    assert all(offering.classes_for(k) == 1 for k in offering.course_keys)     # 20 seats per course
     assert len(offering.facilitators) >= 5
     assert {f.course for f in offering.facilitators} >= {"metro", "bandar-lampung", "way-kanan"}
 

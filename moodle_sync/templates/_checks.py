@@ -106,3 +106,18 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_variables(c: Checker, document: Any) -> dict[str, Any]:
+    """The ``variables`` mapping of a template or offering, its names checked (letters, digits, ``_``)."""
+    variables = c.mapping(document, "variables", "")
+    if variables is None:
+        return {}
+    for key in variables:
+        if not isinstance(key, str) or not VARIABLE_RE.match(key):
+            c.add(variables.where(key), join("variables", str(key)),
+                  "variable names are letters, digits and '_' (not starting with a digit)")
+    return plain(variables)

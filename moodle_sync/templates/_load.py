@@ -29,10 +29,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from ..provision.spec import EvidenceSpec
-from ._checks import Checker, join, plain
+from ._checks import Checker, check_variables, join
 from ._discovery import find_templates
 from ._jinja import Renderer
 from ._yaml import LocatedDict, deep_merge, display_path, load_located_yaml
@@ -50,7 +50,6 @@ FORMATS = frozenset({"topics", "weeks", "social", "singleactivity"})
 ROLES = frozenset({"editingteacher", "teacher"})
 LANG_RE = re.compile(r"^[a-z]{2,3}(_[a-z0-9]+)*$")
 ACTIVITY_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-VARIABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.j2$")
 MAX_EXTENDS_DEPTH = 10
 
@@ -192,7 +191,7 @@ def build_template(source: TemplateSource, data: LocatedDict, files: Mapping[str
         facilitator_role=c.text(data, "facilitator_role", "", choices=ROLES) or defaults.facilitator_role,
         sections=_sections(c, data, pattern), master=_master(c, data, pattern),
         groups=_group(c, data, "groups", pattern), grouping=_group(c, data, "grouping", pattern),
-        evidence=_evidence(c, data), variables=_variables(c, data), files=dict(files),
+        evidence=_evidence(c, data), variables=check_variables(c, data), files=dict(files),
     )
     renderer = Renderer(files)
     if not c.problems:
@@ -294,17 +293,6 @@ def _evidence(c: Checker, data: LocatedDict) -> EvidenceSpec:
     return EvidenceSpec(
         pretest_idnumber=c.text(evidence, "pretest", "evidence", pattern=ACTIVITY_ID_RE, explain=explain),
         posttest_idnumber=c.text(evidence, "posttest", "evidence", pattern=ACTIVITY_ID_RE, explain=explain))
-
-
-def _variables(c: Checker, data: LocatedDict) -> dict[str, Any]:
-    variables = c.mapping(data, "variables", "")
-    if variables is None:
-        return {}
-    for key in variables:
-        if not isinstance(key, str) or not VARIABLE_RE.match(key):
-            c.add(variables.where(key), join("variables", str(key)),
-                  "variable names are letters, digits and '_' (not starting with a digit)")
-    return plain(variables)
 
 
 def _syntax_problems(template: Template, renderer: Renderer) -> list[Problem]:

@@ -60,6 +60,18 @@ def encode_php_form(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return fields
 
 
+def pooled_session(session: requests.Session | None, *, verify: bool | str, pool_size: int) -> requests.Session:
+    """A session that verifies TLS as asked, names us, and keeps up to ``pool_size`` connections open
+    (one per concurrent read); urllib3's own retries are off (the client retries reads itself)."""
+    session = session or requests.Session()
+    session.verify = verify
+    session.headers["User-Agent"] = f"moodle_sync/{__version__}"
+    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class RestTransport:
     """Sends calls to ``{url}/webservice/rest/server.php`` over one pooled ``requests.Session``."""
 
@@ -71,12 +83,7 @@ class RestTransport:
         self.url = url.rstrip("/")
         self.endpoint = self.url + REST_PATH
         self._token = token
-        self.session = session or requests.Session()
-        self.session.verify = verify
-        self.session.headers["User-Agent"] = f"moodle_sync/{__version__}"
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = pooled_session(session, verify=verify, pool_size=pool_size)
 
     def __repr__(self) -> str:  # never show the token
         return f"RestTransport({self.url!r})"

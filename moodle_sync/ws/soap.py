@@ -26,10 +26,8 @@ from urllib.parse import quote
 import requests
 import zeep
 from lxml import etree
-from requests.adapters import HTTPAdapter
 from zeep.transports import Transport as ZeepTransport
 
-from .. import __version__
 from ..exceptions import (
     ConnectionFailedError,
     RateLimitedError,
@@ -40,7 +38,7 @@ from ..exceptions import (
     redact,
     register_secret,
 )
-from .rest import _reason, _refused, _seconds
+from .rest import _reason, _refused, _seconds, pooled_session
 from .soap_codec import (
     SOAP_ENC,
     SoapCodecError,
@@ -144,12 +142,7 @@ class SoapTransport:
         self._token = token
         self._endpoint = f"{self.url}{SOAP_PATH}"
         self._namespace = self._endpoint  # Moodle ignores the call's namespace; keep the token out of bodies
-        self.session = session or requests.Session()
-        self.session.verify = verify
-        self.session.headers["User-Agent"] = f"moodle_sync/{__version__}"
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = pooled_session(session, verify=verify, pool_size=pool_size)
         self._service: _Service | None = None
         self._lock = threading.Lock()
 
