@@ -107,7 +107,8 @@ def _item_dict(call: Call, item: r.GradeItem, grade: r.Grade | None, total: floa
     if item.cmid is not None:
         out["cmid"] = item.cmid
     out.update({
-        "graderaw": None if is_course or grade is None else grade.rawgrade,
+        # Moodle's user report puts the final grade in graderaw, the course total's included.
+        "graderaw": final,
         "gradedatesubmitted": None if is_course or grade is None else grade.timecreated,
         "gradedategraded": None if is_course or grade is None else grade.timemodified,
         "gradehiddenbydate": False, "gradeneedsupdate": False, "gradeishidden": False, "gradeislocked": False,

@@ -106,6 +106,8 @@ def test_grades_for_everyone_in_one_call(sandbox: SandboxServer) -> None:
     assert pretest["cmid"] == sandbox.state.modules.first("idnumber", (KODING, "pretest")).id
     assert pretest["gradeformatted"] == "7.50" and pretest["percentageformatted"] == "75.00 %"
     assert report["usergrades"][1]["gradeitems"][0]["graderaw"] is None
+    # as in Moodle's user report, the course total's graderaw is its final grade
+    assert (items[-1]["graderaw"], report["usergrades"][1]["gradeitems"][-1]["graderaw"]) == (7.5, None)
     # a grade completes the quiz, whose completion rule is "receive a grade"
     statuses = call(sandbox, "core_completion_get_activities_completion_status", {"courseid": KODING, "userid": a})
     assert next(s for s in statuses["statuses"] if s["cmid"] == pretest["cmid"])["state"] == 1
