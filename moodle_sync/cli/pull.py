@@ -24,12 +24,13 @@ from .app import App, pass_app
                    "(default: the completion_report_id setting).")
 @click.option("--stale-hours", type=float, default=24.0, show_default=True,
               help="Incremental pulls re-read an incomplete enrolment at least this often.")
+@click.option("--dry-run", is_flag=True, help="Read Moodle and say what changed; save nothing.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Append a log of the run to this file (default: pull.log in the data dir).")
 @output_options
 @pass_app
 def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | None, stale_hours: float,
-             log_file: Path | None) -> int:
+             dry_run: bool, log_file: Path | None) -> int:
     """Pull completion, grades and access for OFFERING_IDs (default: every offering in the store).
 
     Safe under cron: a lock stops two pulls from overlapping (exit 75 when one is already running).
@@ -55,14 +56,15 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
             with app.progress("Pulling", total) as advance:
                 outcome = pull_offerings(app.moodle(), store, ids, full=full,
                                          report_id=report_id or app.settings.completion_report_id,
-                                         stale_after=int(stale_hours * 3600) or DAY, progress=advance)
+                                         stale_after=int(stale_hours * 3600) or DAY, progress=advance,
+                                         dry_run=dry_run)
         logging.getLogger("moodle_sync.pull").info(
             "run %s %s: %s, %d enrolments, %d re-read, %d changed, %d calls, %.1fs", outcome.run_id,
             outcome.mode, outcome.status, outcome.enrolments, outcome.reread, outcome.changed, outcome.calls,
             outcome.seconds)
 
         def human() -> None:
-            app.out.print(f"Pull {outcome.run_id} ({outcome.mode}) of {', '.join(ids)}: {outcome.status}. "
+            app.out.print(("Dry run: would pull" if dry_run else f"Pull {outcome.run_id}") + f" ({outcome.mode}) of {', '.join(ids)}: {outcome.status}. "
                           f"{outcome.enrolments} enrolments, {outcome.reread} re-read, {outcome.changed} changed, "
                           f"{outcome.calls} calls in {outcome.seconds:.1f}s.")
             for e in outcome.errors[:20]:

@@ -265,16 +265,18 @@ class PullOutcome:
 def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, full: bool = False,
                    report_id: int | None = None, stale_after: int = DAY, student_role: str = "student",
                    progress: Callable[[int], None] | None = None,
-                   clock: Callable[[], float] = time.time) -> PullOutcome:
+                   clock: Callable[[], float] = time.time, dry_run: bool = False) -> PullOutcome:
     """Pull every course of the offerings into ``store`` (a :class:`~moodle_sync.store.Store`), as one run.
 
     The run is recorded with its mode, call count, enrolments read and errors; its status is ``ok``,
     ``partial`` (some enrolments or courses could not be read: their last state is kept) or ``failed``.
+    With ``dry_run`` Moodle is read as usual but nothing is written to the store (``changed`` is then
+    the number of enrolments whose state differs from the stored one).
     """
     mode = "report" if report_id else ("full" if full else "incremental")
     started = time.perf_counter()
     before = moodle.client.stats.snapshot()
-    run = store.start_run(list(offering_ids), mode)
+    run_id = 0 if dry_run else store.start_run(list(offering_ids), mode).id
     puller = Puller(moodle, student_role=student_role, full=full or bool(report_id), stale_after=stale_after,
                     clock=clock, progress=progress)
     changed = 0
@@ -296,11 +298,16 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
                                                if cid is None else f"{offering_id}/{target.key}: {cid}")
                     continue
                 try:
-                    snaps = puller.pull_course(target, cid, people, store.pull_marks(offering_id, cid), report_rows)
+                    marks = store.pull_marks(offering_id, cid)
+                    snaps = puller.pull_course(target, cid, people, marks, report_rows)
                 except MoodleSyncError as exc:
                     puller.stats.errors.append(f"{offering_id}/{target.key}: {exc}")
                     continue
-                changed += store.save_snapshots(run.id, snaps)
+                if dry_run:
+                    changed += sum(1 for s in snaps if s.user_id not in marks
+                                   or marks[s.user_id].state() != s.state())
+                else:
+                    changed += store.save_snapshots(run_id, snaps)
         if puller.stats.errors:
             status = "partial"
     except MoodleSyncError as exc:
@@ -309,7 +316,8 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
         raise
     finally:
         calls = moodle.client.stats.since(before).total_calls
-        store.finish_run(run.id, status, calls=calls, enrolments=puller.stats.enrolments,
-                         reread=puller.stats.reread, errors=puller.stats.errors)
-    return PullOutcome(run.id, mode, status, puller.stats.enrolments, puller.stats.reread, calls,
+        if not dry_run:
+            store.finish_run(run_id, status, calls=calls, enrolments=puller.stats.enrolments,
+                             reread=puller.stats.reread, errors=puller.stats.errors)
+    return PullOutcome(run_id, mode, status, puller.stats.enrolments, puller.stats.reread, calls,
                        round(time.perf_counter() - started, 3), changed, puller.stats.errors)
