@@ -42,7 +42,7 @@ def create_course(state: State, now: int, *, category: int, fullname: str, short
     fmt = settings.get("format") or "topics"
     startdate = settings.pop("startdate", None)
     if startdate is None:
-        startdate = midnight(now) + 86400
+        startdate = midnight(now)  # Moodle: usergetmidnight(time())
     enddate = settings.pop("enddate", None)
     if enddate is None:
         enddate = startdate + YEAR if fmt in ("topics", "weeks") else 0
@@ -57,6 +57,10 @@ def create_course(state: State, now: int, *, category: int, fullname: str, short
         state.insert("sections", r.Section(id=0, course=course.id, section=number, timemodified=now))
     state.insert("grade_items", r.GradeItem(id=0, courseid=course.id, itemtype="course",
                                             iteminstance=state.counter("grade_categories"), grademax=0.0))
+    if fmt in ("topics", "weeks") and course.newsitems > 0:
+        # Moodle's forum observer adds the Announcements forum to section 0 when a course is created.
+        general = next(s for s in sections_of(state, course.id) if s.section == 0)
+        add_module(state, general, modname="forum", name="Announcements", completion=0, now=now)
     return course
 
 

@@ -38,7 +38,9 @@ def user_details(call: Call, u: r.User) -> dict[str, Any]:
     for key in ("institution", "address", "phone1", "phone2", "city", "country"):
         if getattr(u, key):
             out[key] = getattr(u, key)
-    out.update({"idnumber": u.idnumber, "firstaccess": u.firstaccess, "lastaccess": u.lastaccess, "auth": u.auth,
+    if u.idnumber:  # Moodle leaves an empty idnumber out
+        out["idnumber"] = u.idnumber
+    out.update({"firstaccess": u.firstaccess, "lastaccess": u.lastaccess, "auth": u.auth,
                 "suspended": bool(u.suspended), "confirmed": bool(u.confirmed), "lang": u.lang, "theme": u.theme,
                 "timezone": u.timezone, "mailformat": u.mailformat, "trackforums": 0})
     if u.description:
@@ -166,7 +168,7 @@ def enrol_users(call: Call, p: dict[str, Any]) -> None:
         crs = course_context(state, item["courseid"])
         if item["roleid"] not in ASSIGNABLE_ROLES:
             raise moodle_error("wsusercannotassign", f"You don't have the permission to assign this role "
-                               f"({item['roleid']}) to this user ({item['userid']}) in this course({crs.id}).")
+                               f"({item['roleid']}) to this user ({item['userid']}) in this course ({crs.id}).")
         u = state.users.get(item["userid"])
         if u is None or u.deleted:
             raise invalid_parameter(f"User id not exist: {item['userid']}")
@@ -195,7 +197,7 @@ def unenrol_users(call: Call, p: dict[str, Any]) -> None:
         roleid = item.get("roleid")
         if roleid is not None and roleid not in ASSIGNABLE_ROLES:
             raise moodle_error("wsusercannotassign", f"You don't have the permission to assign this role "
-                               f"({roleid}) to this user ({u.id}) in this course({crs.id}).")
+                               f"({roleid}) to this user ({u.id}) in this course ({crs.id}).")
         existing = enrolment(state, crs.id, u.id)
         if existing is not None:
             unenrol(state, existing)
@@ -207,7 +209,8 @@ def _enrolled_user(call: Call, u: r.User, e: r.Enrolment, fields: set[str] | Non
     access = state.course_access.first("course_user", (e.courseid, u.id))
     out: dict[str, Any] = {"id": u.id, "username": u.username, "firstname": u.firstname, "lastname": u.lastname,
                            "fullname": u.fullname, "email": u.email, "department": u.department,
-                           "idnumber": u.idnumber, "firstaccess": u.firstaccess, "lastaccess": u.lastaccess,
+                           **({"idnumber": u.idnumber} if u.idnumber else {}),
+                           "firstaccess": u.firstaccess, "lastaccess": u.lastaccess,
                            "lastcourseaccess": access.timeaccess if access else 0,
                            "profileimageurlsmall": call.user_picture("f2"),
                            "profileimageurl": call.user_picture("f1")}
