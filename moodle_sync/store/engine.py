@@ -59,7 +59,11 @@ def sqlite_path(url: URL) -> Path | None:
 def create_store_engine(url: URL) -> Engine:
     """An engine for ``url`` that makes every transaction (DDL included) a real one."""
     if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError:
+            raise ConfigError(f"the store {url.render_as_string(hide_password=True)} needs a PostgreSQL driver: "
+                              "pip install 'moodle-sync[postgres]'") from None
     path = sqlite_path(url)
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 30}}
     if path is None:
