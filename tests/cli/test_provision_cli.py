@@ -1,0 +1,159 @@
+"""``moodle-sync plan`` and ``apply`` against the sandbox: exit codes, dry runs that write nothing, the
+confirmation, and a change made by hand in Moodle showing up as exactly one update."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.cli import main
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import Store
+from moodle_sync.ws import connect
+from moodle_sync.ws.functions import FUNCTIONS
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+OFFERING = str(EXAMPLES / "offering-koding.yaml")
+OFFERING_ID = "koding-2026-a1"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def writes(counts: dict[str, int]) -> dict[str, int]:
+    """The write functions among a sandbox's call counts."""
+    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
+
+
+@pytest.fixture
+def store_path(sandbox_env: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data" / "store.sqlite"
+    monkeypatch.setenv("MOODLE_SYNC_STORE", str(path))
+    return path
+
+
+def test_plan_is_2_before_apply_and_0_after(sandbox_env: SandboxServer, store_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", OFFERING, "--json")
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["offering"] == OFFERING_ID and doc["changes_pending"] is True and doc["problems"] == []
+    assert sum(1 for a in doc["actions"] if a["kind"] == "course" and a["op"] == "create") == 15
+    assert not writes(sandbox_env.control.call_counts())  # planning reads only
+
+    code, out, _ = run(capsys, "apply", OFFERING, "--yes", "--json")
+    assert code == 0, out
+    applied = json.loads(out)
+    assert applied["applied"] is True and applied["result"]["failed"] == []
+
+    code, out, _ = run(capsys, "plan", OFFERING)
+    assert code == 0 and "Nothing to change" in out
+    code, out, _ = run(capsys, "plan", OFFERING, "--json")
+    assert code == 0 and json.loads(out)["changes_pending"] is False
+
+    with Store.open(str(store_path)) as store:   # the audit trail and the object map
+        assert store.get_offering(OFFERING_ID) is not None
+        assert len(store.objects(OFFERING_ID, "course")) == 15
+        assert store.writes(OFFERING_ID) and all(w.outcome == "ok" for w in store.writes(OFFERING_ID))
+    before = writes(sandbox_env.control.call_counts())
+    code, _, _ = run(capsys, "apply", OFFERING, "--yes")
+    assert code == 0
+    assert writes(sandbox_env.control.call_counts()) == before   # nothing to do: nothing sent
+
+
+def test_apply_dry_run_writes_nothing(sandbox_env: SandboxServer, store_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "apply", OFFERING, "--dry-run", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["applied"] is False and doc["dry_run"] is True and doc["changes_pending"] is True
+    assert writes(sandbox_env.control.call_counts()) == {}
+    assert sandbox_env.control.call_counts()  # it did read Moodle
+    code, out, _ = run(capsys, "apply", OFFERING, "--dry-run")
+    assert code == 0 and f"Plan for {OFFERING_ID}:" in out and "0 unchanged" in out
+    assert writes(sandbox_env.control.call_counts()) == {}
+    assert not store_path.exists()
+    code, _, _ = run(capsys, "plan", OFFERING)
+    assert code == 2   # still everything to do
+
+
+def test_apply_json_without_yes_is_a_usage_error(sandbox_env: SandboxServer, store_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "apply", OFFERING, "--json")
+    assert code == 2
+    assert "--yes" in err
+    assert writes(sandbox_env.control.call_counts()) == {}
+
+
+def test_apply_asks_first(sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    code, _, err = run(capsys, "apply", OFFERING)
+    assert code == 130 and "Apply" in err
+    assert writes(sandbox_env.control.call_counts()) == {}
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    code, out, _ = run(capsys, "apply", OFFERING)
+    assert code == 0 and "Applied" in out
+    assert run(capsys, "plan", OFFERING)[0] == 0
+
+
+def test_a_fullname_edited_in_moodle_is_exactly_one_update(sandbox_env: SandboxServer, store_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", OFFERING, "--yes", "--quiet")[0] == 0
+    moodle = connect(sandbox_env.url, sandbox_env.token)
+    try:
+        course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-metro")[0]
+        moodle.update_courses([{"id": course.id, "fullname": "Diubah manual"}])
+    finally:
+        moodle.client.close()
+    code, out, _ = run(capsys, "plan", OFFERING, "--json")
+    assert code == 2
+    pending = [a for a in json.loads(out)["actions"] if a["op"] != "unchanged"]
+    assert len(pending) == 1
+    action = pending[0]
+    assert (action["kind"], action["op"], action["key"]) == ("course", "update", "metro")
+    assert action["changes"] == [{"field": "fullname", "old": "Diubah manual", "new": course.fullname}]
+    code, out, _ = run(capsys, "plan", OFFERING)
+    assert code == 2 and "Diubah manual" in out
+    assert run(capsys, "apply", OFFERING, "--yes")[0] == 0
+    assert run(capsys, "plan", OFFERING)[0] == 0
+
+
+def test_a_missing_master_course_is_a_problem(sandbox_env: SandboxServer, store_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    moodle = connect(sandbox_env.url, sandbox_env.token)
+    try:
+        master = moodle.courses_by_field("idnumber", "MASTER-KODING")[0]
+        moodle.delete_courses([master.id])
+    finally:
+        moodle.client.close()
+    code, out, _ = run(capsys, "plan", OFFERING, "--json")
+    assert code == 1
+    problems = json.loads(out)["problems"]
+    assert problems and any("MASTER-KODING" in p for p in problems)
+    code, out, _ = run(capsys, "apply", OFFERING, "--yes", "--json")
+    assert code == 1 and json.loads(out)["applied"] is False
+    assert writes(sandbox_env.control.call_counts()) == {"core_course_delete_courses": 1}
+
+
+def test_a_bad_offering_file_is_an_input_error(sandbox_env: SandboxServer, store_path: Path,
+                                               capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "facilitators.csv", tmp_path / "facilitators.csv")
+    bad = tmp_path / "bad.yaml"
+    text = re.sub(r"(?m)^seats: *\d+", "seats: many", (EXAMPLES / "offering-koding.yaml").read_text("utf-8"))
+    assert "seats: many" in text
+    bad.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "plan", str(bad))
+    assert code == 1
+    assert "seats" in err and "bad.yaml" in err
+    assert sandbox_env.control.call_counts() == {}

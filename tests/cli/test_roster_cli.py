@@ -1,0 +1,340 @@
+"""``moodle-sync select``, ``enrol`` and ``withdraw`` against the sandbox, end to end.
+
+Most tests use a small copy of examples/offering-koding.yaml (two regencies, 12 seats, so there is a
+waitlist in both) with the example registrations; the selection test uses the example as it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from moodle_sync.cli import main
+from moodle_sync.offerings import find_regency
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import Store
+from moodle_sync.ws import connect
+from moodle_sync.ws.functions import FUNCTIONS
+from moodle_sync.ws.moodle import Moodle
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+REGISTRATIONS = str(EXAMPLES / "registrations.csv")
+OFFERING_ID = "koding-2026-a1"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code, out, err = run(capsys, *args, "--json")
+    assert out, err
+    return code, json.loads(out)
+
+
+def writes(counts: dict[str, int]) -> dict[str, int]:
+    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
+
+
+def small_offering(folder: Path, regencies: tuple[str, ...] = ("metro", "pesawaran"), seats: int = 12,
+                   min_per_regency: int = 4, **changes: Any) -> Path:
+    """A copy of the example offering for fewer regencies and seats, with the facilitators of those regencies
+    (the offering's ``facilitators:`` path is relative to the offering file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    document = yaml.safe_load((EXAMPLES / "offering-koding.yaml").read_text("utf-8"))
+    document.update(regencies=list(regencies), seats=seats, min_per_regency=min_per_regency, **changes)
+    rows = list(csv.reader((EXAMPLES / "facilitators.csv").read_text("utf-8-sig").splitlines()))
+    course = rows[0].index("course")
+    keep = [r for r in rows[1:] if (reg := find_regency(r[course])) is not None and reg.slug in regencies]
+    with open(folder / document["facilitators"], "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([rows[0], *keep])
+    path = folder / "offering.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store_path(sandbox_env: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data" / "store.sqlite"
+    monkeypatch.setenv("MOODLE_SYNC_STORE", str(path))
+    monkeypatch.chdir(tmp_path)   # announcement lists default to ./<offering>-seleksi
+    return path
+
+
+@pytest.fixture
+def moodle(sandbox: SandboxServer) -> Iterator[Moodle]:
+    m = connect(sandbox.url, sandbox.token)
+    yield m
+    m.client.close()
+
+
+@pytest.fixture
+def offering(sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """The small offering, provisioned."""
+    path = small_offering(tmp_path / "offering")
+    assert run(capsys, "apply", str(path), "--yes", "--quiet")[0] == 0
+    return str(path)
+
+
+def participants(store_path: Path) -> dict[str, Any]:
+    with Store.open(str(store_path)) as store:
+        return {p.email: p for p in store.participants(OFFERING_ID)}
+
+
+def students(moodle: Moodle, course_key: str, *, onlyactive: bool = False) -> list[Any]:
+    course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-{course_key}")[0]
+    return [u for u in moodle.enrolled_users(course.id, onlyactive=onlyactive) if "student" in u.roles]
+
+
+def test_select_counts_statuses_and_announcements(sandbox_env: SandboxServer, store_path: Path,
+                                                  capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    offering = str(EXAMPLES / "offering-koding.yaml")
+    out_dir = tmp_path / "pengumuman"
+    code, doc = run_json(capsys, "select", offering, "--applicants", REGISTRATIONS, "--output", str(out_dir))
+    assert code == 0 and doc["dry_run"] is False
+    counts = doc["counts"]
+    assert 0 < counts["selected"] <= counts["seats"]
+    assert counts["selected"] + counts["waitlisted"] + counts["not_selected"] + counts["withdrawn"] \
+        == counts["applicants"]
+    placements = [p for status in ("selected", "waitlist", "not_selected", "withdrawn")
+                  for p in doc["selection"][status]]
+    emails = Counter(p["email"] for p in placements)
+    assert len(emails) == counts["applicants"] and set(emails.values()) == {1}   # each exactly once
+    stored = participants(store_path)
+    assert set(stored) == set(emails)
+    by_status = Counter(p.status for p in stored.values())
+    assert by_status["selected"] == counts["selected"] and by_status["waitlist"] == counts["waitlisted"]
+    assert all(p.course_key and p.class_name for p in stored.values() if p.status == "selected")
+    assert all(p.course_key is None for p in stored.values() if p.status != "selected")
+    files = doc["files"]
+    assert Path(files["xlsx"]).parent == out_dir and Path(files["xlsx"]).stat().st_size > 0
+    csvs = sorted(Path(p).name for k, p in files.items() if k != "xlsx")
+    assert csvs == ["pengumuman-daftar-tunggu.csv", "pengumuman-terpilih.csv", "pengumuman-tidak-terpilih.csv"]
+    chosen = (out_dir / "pengumuman-terpilih.csv").read_text("utf-8-sig").splitlines()
+    assert len(chosen) == 1 + counts["selected"]
+    assert writes(sandbox_env.control.call_counts()) == {}   # selecting writes nothing to Moodle
+
+
+def test_select_dry_run_saves_and_writes_nothing(sandbox_env: SandboxServer, store_path: Path,
+                                                 capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = small_offering(tmp_path / "offering")
+    code, doc = run_json(capsys, "select", str(path), "--applicants", REGISTRATIONS, "--dry-run")
+    assert code == 0 and doc["dry_run"] is True and doc["files"] == {}
+    assert doc["counts"]["selected"] == 12
+    assert participants(store_path) == {}
+    assert not (tmp_path / f"{OFFERING_ID}-seleksi").exists()
+
+
+def test_an_enrolment_in_an_earlier_offering_in_moodle_counts_as_training(sandbox_env: SandboxServer, store_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path, moodle: Moodle) -> None:
+    earlier = small_offering(tmp_path / "earlier", id="koding-2025-a1", start="2025-08-04", end="2025-11-28")
+    assert run(capsys, "apply", str(earlier), "--yes", "--quiet")[0] == 0   # the store maps its courses
+    path = str(small_offering(tmp_path / "offering"))
+    _, before = run_json(capsys, "select", path, "--applicants", REGISTRATIONS, "--dry-run")
+    first = before["selection"]["selected"][0]
+    assert first["trained"] is False
+    # Trained last year, but not through this store: only Moodle knows.
+    user = moodle.create_users([{"username": "guru.lama", "email": first["email"], "firstname": "Guru",
+                                 "lastname": "Lama", "auth": "manual", "createpassword": 1}]).done
+    assert user
+    uid = moodle.users_by_field("email", [first["email"]])[0].id
+    old_course = moodle.courses_by_field("idnumber", "koding-2025-a1-metro")[0].id
+    assert not moodle.enrol([{"roleid": 5, "userid": uid, "courseid": old_course}]).failed
+    _, after = run_json(capsys, "select", path, "--applicants", REGISTRATIONS, "--dry-run")
+    placement = next(p for status in ("selected", "waitlist") for p in after["selection"][status]
+                     if p["email"] == first["email"])
+    assert placement["trained"] is True and "koding-2025-a1 (Moodle)" in placement["trained_source"]
+    assert placement["status"] == "waitlisted"   # never-trained applicants come first
+    _, without = run_json(capsys, "select", path, "--applicants", REGISTRATIONS, "--dry-run", "--no-moodle-history")
+    assert without["selection"]["selected"][0]["email"] == first["email"]
+
+
+def test_enrol_everyone_selected_exactly_once_and_rerun_changes_nothing(offering: str, store_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        moodle: Moodle, sandbox: SandboxServer) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    selected = {e: p for e, p in participants(store_path).items() if p.status == "selected"}
+    assert len(selected) == 12
+
+    code, doc = run_json(capsys, "enrol", offering)
+    assert code == 0, doc
+    assert (doc["participants"], doc["created"], doc["enrolled"], doc["failed"]) == (12, 12, 12, [])
+    for key in ("metro", "pesawaran"):
+        enrolled = students(moodle, key)
+        emails = Counter(u.email for u in enrolled)
+        assert set(emails.values()) == {1}
+        assert set(emails) == {e for e, p in selected.items() if p.course_key == key}
+        course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-{key}")[0]
+        groups = {g.id: g.name for g in moodle.groups(course.id)}
+        for u in enrolled:   # each in their class, the group provisioning made
+            assert [groups[g] for g in u.groups] == [selected[u.email].class_name]
+    stored = participants(store_path)
+    assert all(stored[e].status == "enrolled" and stored[e].moodle_user_id for e in selected)
+
+    before = writes(sandbox.control.call_counts())
+    code, doc = run_json(capsys, "enrol", offering)
+    assert code == 0
+    assert (doc["created"], doc["enrolled"], doc["grouped"], doc["matched"], doc["already_enrolled"]) \
+        == (0, 0, 0, 12, 12)
+    assert writes(sandbox.control.call_counts()) == before
+    code, out, _ = run(capsys, "enrol", offering)
+    assert code == 0 and "0 users were created, 0 enrolments were made (12 already enrolled)" in out
+
+
+def test_enrol_dry_run_writes_nothing(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
+                                      sandbox: SandboxServer) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    before = writes(sandbox.control.call_counts())
+    code, doc = run_json(capsys, "enrol", offering, "--dry-run")
+    assert code == 0 and doc["dry_run"] is True
+    assert (doc["created"], doc["enrolled"], doc["grouped"]) == (12, 12, 0)
+    assert writes(sandbox.control.call_counts()) == before
+    assert {p.status for p in participants(store_path).values()} == {"selected", "waitlist", "not_selected"}
+
+
+def test_select_refuses_to_reshuffle_enrolled_participants(offering: str, store_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    before = participants(store_path)
+    code, _, err = run(capsys, "select", offering, "--applicants", REGISTRATIONS)
+    assert code == 1
+    assert "12 participants" in err and "already enrolled" in err and "--force" in err
+    assert participants(store_path) == before
+    code, _, _ = run(capsys, "select", offering, "--applicants", REGISTRATIONS, "--force", "--quiet")
+    assert code == 0
+
+
+def test_a_record_moodle_refuses_fails_only_that_person(offering: str, store_path: Path,
+                                                        capsys: pytest.CaptureFixture[str], sandbox: SandboxServer,
+                                                        moodle: Moodle) -> None:
+    sandbox.moodle.debug = True   # Moodle sends debuginfo (the real reason of invalidparameter) only then
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    selected = sorted(e for e, p in participants(store_path).items() if p.status == "selected")
+    victim = selected[5]
+    sandbox.control.fail_record("core_user_create_users", {"email": victim}, "invalidparameter",
+                                f"Email address is invalid: {victim}")
+    code, out, _ = run(capsys, "enrol", offering)
+    assert code == 1
+    assert f"not enrolled: {victim}: Invalid parameter value detected" in out
+    assert f"Email address is invalid: {victim}" in out
+    assert "11 users were created, 11 enrolments were made" in out
+    code, doc = run_json(capsys, "enrol", offering)   # still failing: named in JSON with the reason
+    assert code == 1 and [f["email"] for f in doc["failed"]] == [victim]
+    assert doc["failed"][0]["reason"] == (f"Invalid parameter value detected [invalidparameter]: "
+                                          f"Email address is invalid: {victim}")
+    enrolled = {u.email for key in ("metro", "pesawaran") for u in students(moodle, key)}
+    assert enrolled == set(selected) - {victim}
+    stored = participants(store_path)
+    assert stored[victim].status == "failed" and "Email address is invalid" in (stored[victim].reason or "")
+    assert stored[victim].moodle_user_id is None
+    assert all(stored[e].status == "enrolled" for e in selected if e != victim)
+
+    sandbox.control.clear_faults()
+    code, doc = run_json(capsys, "enrol", offering)
+    assert code == 0 and (doc["created"], doc["enrolled"], doc["failed"]) == (1, 1, [])
+    assert participants(store_path)[victim].status == "enrolled"
+
+
+def test_a_lost_answer_creates_no_duplicates(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
+                                             sandbox: SandboxServer, moodle: Moodle) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    selected = sorted(e for e, p in participants(store_path).items() if p.status == "selected")
+    creates = sandbox.control.call_counts()["core_user_create_users"]   # the facilitators' accounts
+    sandbox.control.inject_fault("core_user_create_users", "apply_then_drop")
+    code, doc = run_json(capsys, "enrol", offering)
+    assert code == 0, doc   # the lost answer was resolved by reading the users back
+    assert doc["created"] == 12 and doc["enrolled"] == 12 and doc["failed"] == []
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1   # not re-sent blindly
+    code, doc = run_json(capsys, "enrol", offering)
+    assert code == 0 and (doc["created"], doc["enrolled"], doc["matched"]) == (0, 0, 12)
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1
+    users = moodle.users_by_field("email", selected)
+    assert sorted(u.email for u in users) == selected    # one user each
+    assert sorted(u.email for key in ("metro", "pesawaran") for u in students(moodle, key)) == selected
+
+
+def test_withdraw_suspends_and_promotes_the_same_regency(offering: str, store_path: Path,
+                                                         capsys: pytest.CaptureFixture[str], moodle: Moodle,
+                                                         sandbox: SandboxServer) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    people = participants(store_path)
+    leaving = min((p for p in people.values() if p.status == "enrolled" and p.regency == "pesawaran"),
+                  key=lambda p: p.rank or 0)
+    waitlist = sorted((p for p in people.values() if p.status == "waitlist"), key=lambda p: p.rank or 0)
+    successor = next(p for p in waitlist if p.regency == "pesawaran")
+    assert waitlist[0].regency != "pesawaran"   # so the regency rule, not the overall order, decides
+
+    before = writes(sandbox.control.call_counts())
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--dry-run")
+    assert code == 0 and doc["promoted"] == successor.email and doc["dry_run"] is True
+    assert writes(sandbox.control.call_counts()) == before
+    assert participants(store_path)[leaving.email].status == "enrolled"
+
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email.upper())
+    assert code == 0, doc
+    assert (doc["withdrawn"], doc["action"], doc["promoted"]) == (leaving.email, "suspended", successor.email)
+    assert doc["promoted_enrolment"]["enrolled"] == 1 and doc["promoted_enrolment"]["failed"] == []
+    everyone = {u.email: u for u in students(moodle, "pesawaran")}
+    active = {u.email for u in students(moodle, "pesawaran", onlyactive=True)}
+    assert leaving.email in everyone and leaving.email not in active      # suspended, work kept
+    assert successor.email in active
+    course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-pesawaran")[0]
+    groups = {g.id: g.name for g in moodle.groups(course.id)}
+    assert [groups[g] for g in everyone[successor.email].groups] == [leaving.class_name]
+    stored = participants(store_path)
+    assert stored[leaving.email].status == "withdrawn"
+    assert stored[successor.email].status == "enrolled" and stored[successor.email].class_name == leaving.class_name
+    assert stored[successor.email].course_key == "pesawaran"
+
+    code, _, err = run(capsys, "withdraw", offering, leaving.email)
+    assert code == 1 and "already withdrawn" in err
+    code, _, err = run(capsys, "withdraw", offering, "nobody@example.org")
+    assert code == 1 and "not a participant" in err
+
+
+def test_withdraw_unenrol_removes_the_enrolment(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
+                                                moodle: Moodle) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    people = participants(store_path)
+    leaving = next(p for p in people.values() if p.status == "enrolled" and p.regency == "metro")
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--unenrol", "--no-promote")
+    assert code == 0 and doc["action"] == "unenrolled" and doc["promoted"] is None
+    assert leaving.email not in {u.email for u in students(moodle, "metro")}
+    after = participants(store_path)
+    assert after[leaving.email].status == "withdrawn"
+    assert sum(p.status == "enrolled" for p in after.values()) == 11   # nobody promoted
+
+
+def test_enrol_people_from_a_file(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str], moodle: Moodle,
+                                  tmp_path: Path) -> None:
+    export = tmp_path / "peserta.csv"
+    export.write_text(
+        "Timestamp,Alamat email,Nama Lengkap,Kabupaten/Kota,Jenjang\n"
+        "02/11/2026 07:00:00,Sari.Dewi@Guru.Belajar.id,Sari Dewi S.Pd,Kota Metro,SD\n"
+        "02/11/2026 07:05:00,budi.hartono@guru.belajar.id,Budi Hartono,Pesawaran,SMP\n",
+        encoding="utf-8")
+    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export))
+    assert code == 0, doc
+    assert (doc["participants"], doc["created"], doc["enrolled"]) == (2, 2, 2)
+    assert [u.email for u in students(moodle, "metro")] == ["sari.dewi@guru.belajar.id"]
+    assert [u.email for u in students(moodle, "pesawaran")] == ["budi.hartono@guru.belajar.id"]
+    assert {p.status for p in participants(store_path).values()} == {"enrolled"}
+
+
+def test_enrol_before_select_is_an_input_error(offering: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "enrol", offering)
+    assert code == 1 and "run 'moodle-sync select' first" in err

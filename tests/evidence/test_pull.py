@@ -1,0 +1,251 @@
+"""The pull: which enrolments an incremental pull re-reads (each rule of ``needs_reread``), the report
+rows, and whole pulls against the sandbox with a controlled clock (staleness, failures keep what we knew)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from moodle_sync.enrolment import enrol_participants
+from moodle_sync.evidence.model import CompletionSnapshot
+from moodle_sync.evidence.pull import DAY, needs_reread, parse_report_rows, pull_offerings, read_report
+from moodle_sync.exceptions import MoodleSyncError
+from moodle_sync.offerings import load_offering
+from moodle_sync.provision.apply import apply_plan
+from moodle_sync.provision.observe import observe
+from moodle_sync.provision.plan import plan_offering
+from moodle_sync.provision.spec import OfferingSpec, offering_summary
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import ParticipantRecord, Store
+from moodle_sync.templates import load_template, render_offering
+from moodle_sync.ws import connect
+from moodle_sync.ws.moodle import EnrolledUser, Moodle
+from moodle_sync.ws.transport import RetryPolicy
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "offering-koding.yaml"
+ACTIVITIES = ["panduan", "pretest", "materi-1", "tugas-1", "materi-2", "tugas-2", "materi-3", "tugas-3",
+              "posttest", "refleksi"]
+NOW = 1_790_000_000
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+# needs_reread, rule by rule --------------------------------------------------------------------------
+
+def user(last_course_access: int | None = 1_789_000_000) -> EnrolledUser:
+    return EnrolledUser(id=10, username="a@b.id", email="a@b.id", fullname="A B", idnumber="", roles=("student",),
+                        role_ids=(5,), groups=(), first_access=None, last_access=last_course_access,
+                        last_course_access=last_course_access)
+
+
+def snapshot(**changes: Any) -> CompletionSnapshot:
+    base = CompletionSnapshot(offering_id="o", course_id=3, course_key="metro", user_id=10, email="a@b.id",
+                              fullname="A B", last_access=1_789_000_000, activities_total=10, activities_done=4,
+                              course_grade=40.0, pretest_grade=6.0, grades_modified=1_788_000_000,
+                              pulled_at=NOW - 3600)
+    return replace(base, **changes)
+
+
+GRADES = {"course_grade": 40.0, "course_grade_max": 100.0, "pretest_grade": 6.0, "pretest_max": 10.0,
+          "posttest_grade": None, "posttest_max": 10.0, "grades_modified": 1_788_000_000}
+
+
+def test_nothing_changed_recently_read_is_not_reread() -> None:
+    assert needs_reread(snapshot(), user(), GRADES, NOW, DAY) is False
+
+
+def test_a_new_enrolment_is_read() -> None:
+    assert needs_reread(None, user(), GRADES, NOW, DAY) is True
+    assert needs_reread(None, user(None), {}, NOW, DAY) is True
+
+
+@pytest.mark.parametrize("access", [1_789_500_000, None])
+def test_access_moved_is_reread(access: int | None) -> None:
+    assert needs_reread(snapshot(), user(access), GRADES, NOW, DAY) is True
+
+
+def test_never_accessed_stays_never_accessed() -> None:
+    assert needs_reread(snapshot(last_access=None), user(None), GRADES, NOW, DAY) is False
+    assert needs_reread(snapshot(last_access=None), user(0), GRADES, NOW, DAY) is False   # Moodle's 0: never
+
+
+@pytest.mark.parametrize("field,value", [("course_grade", 55.0), ("pretest_grade", None), ("posttest_grade", 8.0),
+                                         ("grades_modified", 1_789_100_000)])
+def test_a_grade_changed_is_reread(field: str, value: Any) -> None:
+    assert needs_reread(snapshot(), user(), {**GRADES, field: value}, NOW, DAY) is True
+
+
+def test_a_grade_changed_is_reread_even_when_complete() -> None:
+    done = snapshot(completed=True, time_completed=NOW - 10 * DAY, activities_done=10)
+    assert needs_reread(done, user(), {**GRADES, "posttest_grade": 9.0}, NOW, DAY) is True
+
+
+def test_completed_stays_completed_however_old() -> None:
+    done = snapshot(completed=True, time_completed=NOW - 40 * DAY, activities_done=10, pulled_at=NOW - 30 * DAY)
+    assert needs_reread(done, user(), GRADES, NOW, DAY) is False
+
+
+def test_all_activities_done_but_not_complete_is_reread() -> None:
+    waiting = snapshot(activities_done=10, pulled_at=NOW - 60)
+    assert needs_reread(waiting, user(), GRADES, NOW, DAY) is True
+    assert needs_reread(snapshot(activities_done=9, pulled_at=NOW - 60), user(), GRADES, NOW, DAY) is False
+
+
+def test_no_tracked_activities_is_not_all_done() -> None:
+    assert needs_reread(snapshot(activities_total=0, activities_done=0), user(), GRADES, NOW, DAY) is False
+
+
+@pytest.mark.parametrize("age,expected", [(DAY - 1, False), (DAY, True), (3 * DAY, True)])
+def test_incomplete_is_reread_after_stale_after(age: int, expected: bool) -> None:
+    assert needs_reread(snapshot(pulled_at=NOW - age), user(), GRADES, NOW, DAY) is expected
+
+
+def test_stale_after_is_the_callers_choice() -> None:
+    old = snapshot(pulled_at=NOW - 2 * 3600)
+    assert needs_reread(old, user(), GRADES, NOW, 3600) is True
+    assert needs_reread(old, user(), GRADES, NOW, 3 * 3600) is False
+
+
+# report rows --------------------------------------------------------------------------------------------
+
+HEADERS = ["Full name", "Email address", "Course ID number", "Completed", "Student progress", "Time completed",
+           "Last access to course"]
+
+
+def test_report_rows_become_snapshot_fields() -> None:
+    rows = [["Sari Dewi", " Sari.Dewi@Guru.Belajar.id ", "o-metro", "Yes", "100%", "Monday, 3 August 2026, 9:05 AM",
+             "Monday, 3 August 2026, 9:00 AM"],
+            ["Budi", "budi@x.id", "o-metro", "No", "40%", "", "Never"],
+            ["Eko", "eko@x.id", "o-metro", "No", "", "", "Never"]]
+    out = parse_report_rows(HEADERS, rows, WIB)
+    assert set(out) == {("sari.dewi@guru.belajar.id", "o-metro"), ("budi@x.id", "o-metro"), ("eko@x.id", "o-metro")}
+    sari = out[("sari.dewi@guru.belajar.id", "o-metro")]
+    assert sari["completed"] is True and sari["activities_done"] == sari["activities_total"] == 100
+    assert sari["time_completed"] == int(datetime(2026, 8, 3, 9, 5, tzinfo=WIB).timestamp())
+    assert out[("budi@x.id", "o-metro")] == {"completed": False, "time_completed": None, "activities_total": 100,
+                                             "activities_done": 40}
+    assert out[("eko@x.id", "o-metro")]["activities_total"] == 0
+
+
+def test_a_report_without_a_needed_column_is_refused_by_name() -> None:
+    headers = [h for h in HEADERS if h != "Student progress"]
+    with pytest.raises(MoodleSyncError, match="'Student progress'"):
+        parse_report_rows(headers, [], WIB)
+
+
+# whole pulls against the sandbox -------------------------------------------------------------------------
+
+@pytest.fixture
+def moodle(sandbox: SandboxServer) -> Iterator[Moodle]:
+    m = connect(sandbox.url, sandbox.token, max_input_vars=5000)
+    m.client.retry = RetryPolicy(attempts=2, backoff=0.0)
+    yield m
+    m.client.close()
+
+
+@pytest.fixture
+def offering() -> OfferingSpec:
+    o = load_offering(EXAMPLE)
+    spec = render_offering(o, load_template(o.template))
+    return replace(spec, courses=tuple(c for c in spec.courses if c.key in ("metro", "pesawaran")))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(str(tmp_path / "store.sqlite")) as s:
+        yield s
+
+
+@pytest.fixture
+def enrolled(moodle: Moodle, offering: OfferingSpec, store: Store) -> dict[str, list[int]]:
+    """Two courses, three participants each; returns course key -> [course id, user ids...]."""
+    assert apply_plan(moodle, offering, plan_offering(offering, observe(moodle, offering))).ok
+    people = [ParticipantRecord(email=f"guru{n}.{key}@belajar.id", firstname=f"Guru{n}", lastname=key.title(),
+                                regency=key, school_level="SD", course_key=key,
+                                class_name=offering.course(key).groups[0].name)
+              for key in ("metro", "pesawaran") for n in range(3)]
+    store.save_offering(offering.offering_id, offering.template, offering.title, offering_summary(offering))
+    store.save_participants(offering.offering_id, people)
+    result = enrol_participants(moodle, offering, people)
+    assert result.failed == [] and result.enrolled == 6
+    out = {}
+    for key in ("metro", "pesawaran"):
+        cid = moodle.courses_by_field("idnumber", offering.course(key).idnumber)[0].id
+        out[key] = [cid, *sorted(result.user_ids[p.email] for p in people if p.course_key == key)]
+    return out
+
+
+def finish(sandbox: Any, courseid: int, userid: int, when: int) -> None:
+    sandbox.control.record_access(courseid, userid, time=when)
+    for idnumber in ACTIVITIES:
+        sandbox.control.complete_activity(courseid, userid, idnumber, time=when)
+
+
+def test_incremental_pulls_with_a_clock(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, store: Store,
+                                        enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    t0 = NOW
+
+    def pull_at(t: int, **kw: Any) -> Any:
+        return pull_offerings(moodle, store, [oid], clock=lambda: t, stale_after=DAY, **kw)
+
+    first = pull_at(t0)
+    assert (first.status, first.enrolments, first.reread, first.changed) == ("ok", 6, 6, 6)
+    assert {s.regency for s in store.current(oid)} == {"metro", "pesawaran"}
+
+    metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
+    finish(sandbox, metro, m1, t0 + 60)
+    sandbox.control.run_cron(time=t0 + 120)
+    second = pull_at(t0 + 600)
+    assert (second.reread, second.changed) == (1, 1)
+    done = {s.user_id: s for s in store.current(oid)}[m1]
+    assert done.completed and done.activities_done == len(ACTIVITIES) and done.pulled_at == t0 + 600
+
+    assert pull_at(t0 + 1200).reread == 0
+    stale = pull_at(t0 + DAY + 1)                     # a day on: every incomplete enrolment, not the complete one
+    assert stale.reread == 5
+    marks = {s.user_id: s for s in store.current(oid)}
+    assert marks[m1].pulled_at == t0 + 600 and all(s.pulled_at == t0 + DAY + 1 for u, s in marks.items() if u != m1)
+    assert pull_at(t0 + DAY + 2).reread == 0
+    assert pull_at(t0 + DAY + 3, full=True).reread == 6
+
+
+def test_a_read_that_fails_keeps_what_we_knew(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec,
+                                              store: Store, enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).status == "ok"
+    before = {s.user_id: s for s in store.current(oid)}
+    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    outcome = pull_offerings(moodle, store, [oid], full=True, clock=lambda: NOW + 60)
+    assert outcome.status == "partial" and len(outcome.errors) == 6 and outcome.reread == 6
+    after = {s.user_id: s for s in store.current(oid)}
+    assert {u: s.pulled_at for u, s in after.items()} == {u: s.pulled_at for u, s in before.items()}
+    assert all(s.activities_total == len(ACTIVITIES) for s in after.values())
+    run = store.runs()[0]
+    assert run.status == "partial" and len(run.errors) == 6
+
+
+def test_a_missing_course_is_an_error_of_that_course_only(sandbox: SandboxServer, moodle: Moodle,
+                                                          offering: OfferingSpec, store: Store,
+                                                          enrolled: dict[str, list[int]]) -> None:
+    moodle.delete_courses([enrolled["pesawaran"][0]])
+    outcome = pull_offerings(moodle, store, [offering.offering_id], clock=lambda: NOW)
+    assert outcome.status == "partial" and outcome.enrolments == 3
+    assert outcome.errors == [f"{offering.offering_id}/pesawaran: course {offering.course('pesawaran').idnumber} "
+                              "not found"]
+    assert {s.course_key for s in store.current(offering.offering_id)} == {"metro"}
+
+
+def test_the_report_is_read_page_by_page(sandbox: SandboxServer, moodle: Moodle,
+                                         enrolled: dict[str, list[int]]) -> None:
+    finish(sandbox, enrolled["metro"][0], enrolled["metro"][2], NOW)
+    sandbox.control.run_cron(time=NOW + 60)
+    report_id = sandbox.control.create_participants_report()
+    whole = read_report(moodle, report_id)
+    paged = read_report(moodle, report_id, perpage=2)
+    assert paged == whole and len(whole) >= 6
+    assert sum(v["completed"] for v in whole.values()) == 1

@@ -1,0 +1,219 @@
+"""``enrol_participants`` against the sandbox: match or create users, enrol, classes; bad records isolated;
+lost answers reconciled; dry runs read only. And the user records we send."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from moodle_sync.enrolment import enrol_participants, group_idnumber, moodle_username, new_user_record
+from moodle_sync.offerings import load_offering
+from moodle_sync.provision.apply import apply_plan
+from moodle_sync.provision.observe import observe
+from moodle_sync.provision.plan import plan_offering
+from moodle_sync.provision.spec import OfferingSpec
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import ParticipantRecord
+from moodle_sync.templates import load_template, render_offering
+from moodle_sync.ws import connect
+from moodle_sync.ws.functions import FUNCTIONS
+from moodle_sync.ws.moodle import Moodle
+from moodle_sync.ws.transport import RetryPolicy
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "offering-koding.yaml"
+
+
+def writes(counts: dict[str, int]) -> dict[str, int]:
+    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
+
+
+def person(n: int, key: str = "metro", **changes: Any) -> ParticipantRecord:
+    base = ParticipantRecord(email=f"guru{n}.{key}@guru.belajar.id", fullname=f"Guru {n}", firstname="Guru",
+                             lastname=str(n), regency=key, school_level="SD", course_key=key,
+                             class_name=f"Kelas {key.replace('-', ' ').title()} A")
+    return replace(base, **changes)
+
+
+# the records we send ----------------------------------------------------------------------------------
+
+def test_a_new_user_record() -> None:
+    p = person(1, nuptk="1234567890123456", school="SD Negeri 1 Metro " * 20, phone="+6281234567890123456789",
+               email=" Guru1.Metro@Guru.Belajar.ID ")
+    record = new_user_record(p, "manual")
+    assert record["username"] == "guru1.metro@guru.belajar.id" == record["email"]
+    assert (record["auth"], record["createpassword"]) == ("manual", 1)
+    assert (record["firstname"], record["lastname"]) == ("Guru", "1")
+    assert record["idnumber"] == "1234567890123456" and record["city"] == "Kota Metro"
+    assert (record["country"], record["timezone"], record["department"]) == ("ID", "Asia/Jakarta", "SD")
+    assert len(record["institution"]) == 255 and len(record["phone1"]) == 20
+    assert "password" not in record
+
+
+def test_an_oauth2_user_gets_no_password_and_a_bare_record_is_valid() -> None:
+    record = new_user_record(ParticipantRecord(email="solo@belajar.id", fullname="Solo"), "oauth2")
+    assert record == {"username": "solo@belajar.id", "email": "solo@belajar.id", "auth": "oauth2",
+                      "firstname": "Solo", "lastname": "-", "country": "ID", "timezone": "Asia/Jakarta"}
+
+
+def test_usernames_and_group_idnumbers() -> None:
+    assert moodle_username(" Sari.Dewi+Lms@Guru.Belajar.id ") == "sari.dewilms@guru.belajar.id"
+    assert moodle_username("o'neil@x.id") == "oneil@x.id"
+    assert group_idnumber("koding-2026-a1", "metro", "Kelas Metro B!") == "koding-2026-a1-metro-kelas-metro-b"
+    assert len(group_idnumber("o" * 60, "k" * 30, "Kelas " + "x" * 40)) == 100
+
+
+# against the sandbox ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def moodle(sandbox: SandboxServer) -> Iterator[Moodle]:
+    m = connect(sandbox.url, sandbox.token)
+    m.client.retry = RetryPolicy(attempts=2, backoff=0.0)
+    yield m
+    m.client.close()
+
+
+@pytest.fixture
+def offering(moodle: Moodle) -> OfferingSpec:
+    """Two courses of the example offering, provisioned."""
+    o = load_offering(EXAMPLE)
+    spec = render_offering(o, load_template(o.template))
+    spec = replace(spec, courses=tuple(c for c in spec.courses if c.key in ("metro", "pesawaran")))
+    assert apply_plan(moodle, spec, plan_offering(spec, observe(moodle, spec))).ok
+    return spec
+
+
+def students(moodle: Moodle, offering: OfferingSpec, key: str) -> dict[str, Any]:
+    cid = moodle.courses_by_field("idnumber", offering.course(key).idnumber)[0].id
+    return {u.email: u for u in moodle.enrolled_users(cid) if "student" in u.roles}
+
+
+def group_names(moodle: Moodle, offering: OfferingSpec, key: str) -> dict[int, str]:
+    cid = moodle.courses_by_field("idnumber", offering.course(key).idnumber)[0].id
+    return {g.id: g.name for g in moodle.groups(cid)}
+
+
+def test_everyone_enrolled_once_in_their_class_and_a_rerun_does_nothing(sandbox: SandboxServer, moodle: Moodle,
+                                                                        offering: OfferingSpec) -> None:
+    people = [person(n, "metro") for n in range(5)] + [person(n, "pesawaran") for n in range(3)]
+    seen: list[tuple[str, int | None, str | None]] = []
+    result = enrol_participants(moodle, offering, people,
+                                on_result=lambda p, uid, why: seen.append((p.email, uid, why)))
+    assert (result.created, result.enrolled, result.grouped, result.matched, result.failed) == (8, 8, 8, 0, [])
+    assert sorted(e for e, _, _ in seen) == sorted(p.email for p in people)
+    assert all(uid == result.user_ids[e] and why is None for e, uid, why in seen)
+    for key, n in (("metro", 5), ("pesawaran", 3)):
+        enrolled = students(moodle, offering, key)
+        assert len(enrolled) == n
+        names = group_names(moodle, offering, key)
+        template_class = offering.course(key).groups[0].name
+        assert {tuple(names[g] for g in u.groups) for u in enrolled.values()} == {(template_class,)}
+    before = writes(sandbox.control.call_counts())
+    again = enrol_participants(moodle, offering, people)
+    assert (again.created, again.enrolled, again.grouped, again.matched, again.already_enrolled) == (0, 0, 0, 8, 8)
+    assert writes(sandbox.control.call_counts()) == before
+
+
+def test_existing_users_are_matched_by_email_then_nuptk(moodle: Moodle, offering: OfferingSpec) -> None:
+    by_email, by_nuptk = person(1), person(2, nuptk="9876543210987654")
+    outcome = moodle.create_users([
+        {**new_user_record(by_email, "manual"), "username": "guru.lama"},
+        {**new_user_record(replace(by_nuptk, email="old.address@yahoo.co.id"), "manual"),
+         "username": "guru.nuptk", "idnumber": "9876543210987654"}])
+    assert not outcome.failed
+    result = enrol_participants(moodle, offering, [by_email, by_nuptk, person(3)])
+    assert (result.matched, result.created, result.enrolled) == (2, 1, 3)
+    enrolled = students(moodle, offering, "metro")
+    assert set(enrolled) == {by_email.email, "old.address@yahoo.co.id", person(3).email}
+
+
+def test_people_who_cannot_be_placed_are_named(moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(1), person(2, course_key=None), person(3, "tanggamus"), person(4, "lampung-barat")]
+    result = enrol_participants(moodle, offering, people)
+    reasons = dict(result.failed)
+    assert set(reasons) == {person(2).email, person(3, "tanggamus").email, person(4, "lampung-barat").email}
+    assert "no course assigned" in reasons[person(2).email]
+    assert "not part of offering" in reasons[person(3, "tanggamus").email]
+    assert result.enrolled == 1 and set(result.user_ids) == {person(1).email}
+
+
+def test_a_course_not_provisioned_yet(moodle: Moodle) -> None:
+    o = load_offering(EXAMPLE)
+    spec = render_offering(o, load_template(o.template))
+    result = enrol_participants(moodle, spec, [person(1)])
+    assert result.failed == [(person(1).email, f"course {spec.course('metro').idnumber} does not exist yet: "
+                                               "run apply first")]
+    assert result.created == 0
+
+
+def test_a_bad_record_fails_alone(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(9)]
+    victim = people[4].email
+    sandbox.control.fail_record("core_user_create_users", {"email": victim}, "invalidparameter", "bad e-mail")
+    result = enrol_participants(moodle, offering, people)
+    assert [e for e, _ in result.failed] == [victim]
+    assert result.failed[0][1].startswith("Invalid parameter value detected [invalidparameter]")
+    assert (result.created, result.enrolled) == (8, 8)
+    assert set(students(moodle, offering, "metro")) == {p.email for p in people} - {victim}
+
+
+def test_an_enrolment_refused_fails_alone(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(4)]
+    enrol_participants(moodle, offering, people[:1])
+    victim = moodle.users_by_field("email", [people[0].email])[0]
+    cid = moodle.courses_by_field("idnumber", offering.course("metro").idnumber)[0].id
+    moodle.unenrol([{"userid": victim.id, "courseid": cid}])
+    sandbox.control.fail_record("enrol_manual_enrol_users", {"userid": victim.id}, "wsnoinstance",
+                                "Manual enrolment plugin instance doesn't exist or is disabled for the course")
+    result = enrol_participants(moodle, offering, people)
+    assert [e for e, _ in result.failed] == [people[0].email]
+    assert "[wsnoinstance]" in result.failed[0][1]
+    assert set(students(moodle, offering, "metro")) == {p.email for p in people[1:]}
+
+
+def test_a_lost_answer_is_reconciled_not_resent(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(6)]
+    creates = sandbox.control.call_counts().get("core_user_create_users", 0)
+    sandbox.control.inject_fault("core_user_create_users", "apply_then_drop")
+    result = enrol_participants(moodle, offering, people)
+    assert (result.created, result.enrolled, result.failed) == (6, 6, [])
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1
+    again = enrol_participants(moodle, offering, people)
+    assert (again.created, again.matched, again.enrolled) == (0, 6, 0)
+    assert sorted(u.email for u in moodle.users_by_field("email", [p.email for p in people])) \
+        == sorted(p.email for p in people)
+
+
+def test_a_lost_enrolment_answer_is_finished_by_a_rerun(sandbox: SandboxServer, moodle: Moodle,
+                                                        offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(3)]
+    sandbox.control.inject_fault("enrol_manual_enrol_users", "apply_then_drop")
+    first = enrol_participants(moodle, offering, people)
+    assert first.created == 3
+    again = enrol_participants(moodle, offering, people)
+    assert again.failed == [] and again.enrolled + again.already_enrolled == 3
+    assert len(students(moodle, offering, "metro")) == 3
+
+
+def test_a_class_the_template_lacks_is_created(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(1), person(2, class_name="Kelas Tambahan")]
+    result = enrol_participants(moodle, offering, people)
+    assert result.groups_created == 1 and result.failed == []
+    cid = moodle.courses_by_field("idnumber", offering.course("metro").idnumber)[0].id
+    extra = next(g for g in moodle.groups(cid) if g.name == "Kelas Tambahan")
+    assert extra.idnumber == group_idnumber(offering.offering_id, "metro", "Kelas Tambahan")
+    assert students(moodle, offering, "metro")[person(2).email].groups == (extra.id,)
+    assert enrol_participants(moodle, offering, people).groups_created == 0
+
+
+def test_dry_run_only_reads(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(4)] + [person(9, class_name="Kelas Baru")]
+    before = writes(sandbox.control.call_counts())
+    called: list[str] = []
+    result = enrol_participants(moodle, offering, people, dry_run=True,
+                                on_result=lambda p, u, w: called.append(p.email))
+    assert result.dry_run and (result.created, result.enrolled, result.groups_created) == (5, 5, 1)
+    assert writes(sandbox.control.call_counts()) == before and called == []
+    assert students(moodle, offering, "metro") == {}

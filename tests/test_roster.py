@@ -1,0 +1,185 @@
+"""The roster: which course serves a regency, selection into courses and classes named as provisioning
+named them, the participant records, and earlier training found in Moodle."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from moodle_sync.exceptions import MoodleSyncError
+from moodle_sync.participants.classes import assign_classes
+from moodle_sync.provision.spec import CourseSpec, GroupSpec, OfferingSpec
+from moodle_sync.roster import build_roster, class_names, course_chooser, moodle_history
+from moodle_sync.store.records import MappedObject, OfferingRecord
+from moodle_sync.ws.moodle import Course, User
+from tests.participants.factories import applicant, crowd
+
+
+def course(key: str, regency: str | None, groups: Iterable[str]) -> CourseSpec:
+    return CourseSpec(key=key, fullname=f"Koding {key}", shortname=f"K-{key}", idnumber=f"o-{key}",
+                      category_path=("BGTK",), regency=regency,
+                      groups=tuple(GroupSpec(name, f"o-{key}-{i}") for i, name in enumerate(groups)))
+
+
+def per_regency(seats: int = 10, class_size: int = 30, min_per_regency: int = 0) -> OfferingSpec:
+    return OfferingSpec(offering_id="o", title="Koding", template="koding-untuk-guru", batch="Angkatan 1",
+                        courses=(course("metro", "metro", ["Kelas Metro A"]),
+                                 course("pesawaran", "pesawaran", ["Kelas Pesawaran A", "Kelas Pesawaran B"])),
+                        seats=seats, class_size=class_size, min_per_regency=min_per_regency)
+
+
+def single(seats: int, class_size: int, groups: Iterable[str] = ("Kelas Provinsi A",)) -> OfferingSpec:
+    return OfferingSpec(offering_id="o", title="PM", template="pembelajaran-mendalam", batch="Angkatan 1",
+                        courses=(course("main", None, groups),), seats=seats, class_size=class_size)
+
+
+# course_chooser ---------------------------------------------------------------------------------------
+
+def test_per_regency_each_regency_to_its_own_course() -> None:
+    choose = course_chooser(per_regency())
+    assert choose("metro") == "metro" and choose("pesawaran") == "pesawaran"
+    assert choose("tanggamus") is None and choose(None) is None
+
+
+def test_single_course_serves_everyone() -> None:
+    choose = course_chooser(single(10, 5))
+    assert [choose(r) for r in ("metro", "tanggamus", None)] == ["main", "main", "main"]
+
+
+def test_no_course_at_all() -> None:
+    empty = OfferingSpec(offering_id="o", title="", template="t", batch="b", courses=())
+    assert course_chooser(empty)("metro") is None
+
+
+# build_roster -----------------------------------------------------------------------------------------
+
+def test_selected_go_to_their_regency_course_in_the_templates_classes() -> None:
+    applicants = crowd({"metro": 8, "pesawaran": 6, "tanggamus": 3})
+    roster = build_roster(per_regency(seats=10), applicants, previously_trained={})
+    by_email = {r.email: r for r in roster.records}
+    assert len(by_email) == len(applicants) == len(roster.records)   # every applicant exactly once
+    selected = [r for r in roster.records if r.status == "selected"]
+    assert len(selected) == 10
+    assert all(r.course_key == r.regency for r in selected)
+    assert {r.class_name for r in selected if r.regency == "metro"} == {"Kelas Metro A"}
+    assert {r.class_name for r in selected if r.regency == "pesawaran"} == {"Kelas Pesawaran A"}
+    waiting = [r for r in roster.records if r.status == "waitlist"]
+    assert len(waiting) == 4 and all(r.course_key is None and r.class_name is None for r in waiting)
+    assert sorted(r.rank for r in waiting) == [1, 2, 3, 4]
+    outside = [r for r in roster.records if r.regency == "tanggamus"]
+    assert {r.status for r in outside} == {"not_selected"} and all(r.course_key is None for r in outside)
+    assert set(roster.classes) == {"metro", "pesawaran"}
+
+
+def test_records_carry_the_applicant_and_the_registration_time_in_wib() -> None:
+    a = applicant("sari.dewi@guru.belajar.id", "metro", minute=5, nuptk="1234567890123456", school="SDN 1 Metro",
+                  npsn="10801234")
+    roster = build_roster(per_regency(), [a], previously_trained={})
+    (r,) = roster.records
+    assert (r.email, r.fullname, r.firstname, r.lastname) == (a.email, a.fullname, a.firstname, a.lastname)
+    assert (r.nuptk, r.npsn, r.school, r.regency, r.school_level) == (a.nuptk, a.npsn, a.school, "metro", "SD")
+    assert r.status == "selected" and r.rank == 1 and r.reason
+    assert r.submitted_at == int(datetime(2026, 11, 2, 8, 5, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp())
+
+
+def test_the_first_classes_take_the_templates_names_the_rest_keep_their_own() -> None:
+    applicants = crowd({"metro": 4, "pesawaran": 3})
+    roster = build_roster(single(seats=7, class_size=3, groups=["Kelas Provinsi A"]), applicants,
+                          previously_trained={})
+    assert [g.name for g in roster.classes["main"]] == ["Kelas A", "Kelas B", "Kelas C"]
+    names = Counter(r.class_name for r in roster.records if r.status == "selected")
+    assert set(names) == {"Kelas Provinsi A", "Kelas B", "Kelas C"}
+    assert sum(names.values()) == 7 and max(names.values()) <= 3
+    first = {a.email for a in roster.classes["main"][0].members}
+    assert {r.email for r in roster.records if r.class_name == "Kelas Provinsi A"} == first
+
+
+def test_class_names_with_two_template_classes() -> None:
+    offering = per_regency()
+    classes = assign_classes(crowd({"pesawaran": 5}), class_size=2, course_of=lambda a: a.regency)
+    names = class_names(offering, classes)
+    assert Counter(names.values()) == Counter({"Kelas Pesawaran A": 2, "Kelas Pesawaran B": 2, "Kelas C": 1})
+
+
+def test_a_course_the_offering_does_not_have_keeps_the_selections_names() -> None:
+    classes = assign_classes(crowd({"metro": 2}), class_size=30, course_of=lambda a: "elsewhere")
+    assert set(class_names(per_regency(), classes).values()) == {"Kelas A"}
+
+
+def test_trained_before_comes_after_never_trained() -> None:
+    first, second = applicant("first@x.id", minute=0), applicant("second@x.id", minute=1)
+    roster = build_roster(per_regency(seats=1), [first, second],
+                          previously_trained={"first@x.id": "completed koding-2025-a1"})
+    status = {r.email: r.status for r in roster.records}
+    assert status == {"first@x.id": "waitlist", "second@x.id": "selected"}
+
+
+def test_no_seat_limit_takes_everyone_served() -> None:
+    roster = build_roster(per_regency(seats=0), crowd({"metro": 5, "tanggamus": 2}), previously_trained={})
+    assert Counter(r.status for r in roster.records) == Counter({"selected": 5, "not_selected": 2})
+
+
+# moodle_history ---------------------------------------------------------------------------------------
+
+@dataclass
+class FakeStore:
+    courses: dict[str, list[int]]
+
+    def offerings(self) -> list[OfferingRecord]:
+        return [OfferingRecord(o, "t", o, {}, 0, 0) for o in self.courses]
+
+    def objects(self, offering_id: str, kind: str | None = None) -> list[MappedObject]:
+        assert kind == "course"
+        return [MappedObject(offering_id, "course", str(i), i, None, 0) for i in self.courses[offering_id]]
+
+
+class FakeMoodle:
+    def __init__(self, users: dict[str, int], courses: dict[int, list[int]], broken: int | None = None) -> None:
+        self.users, self.courses, self.broken = users, courses, broken
+        self.calls: list[str] = []
+
+    def users_by_field(self, field: str, values: list[str]) -> list[User]:
+        self.calls.append("users")
+        assert field == "email"
+        return [User(uid, email, email, "A", "B") for email, uid in self.users.items() if email in values]
+
+    def users_courses(self, userid: int) -> list[Course]:
+        self.calls.append(f"courses {userid}")
+        if userid == self.broken:
+            raise MoodleSyncError("cannot read")
+        return [Course(c, f"c{c}", f"c{c}", f"i{c}", 1) for c in self.courses.get(userid, [])]
+
+    def map_reads(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        out = []
+        for item in items:
+            try:
+                out.append(fn(item))
+            except MoodleSyncError as exc:
+                out.append(exc)
+        return out
+
+
+def test_earlier_offerings_in_moodle_count_as_training() -> None:
+    store = FakeStore({"now": [30, 31], "koding-2025-a1": [10, 11], "ai-2025-a1": [20]})
+    moodle = FakeMoodle({"a@x.id": 100, "b@x.id": 101, "c@x.id": 102},
+                        {100: [11, 20], 101: [30], 102: [99]})
+    people = [applicant(e) for e in ("a@x.id", "b@x.id", "c@x.id", "new@x.id")]
+    found = moodle_history(moodle, store, "now", people)
+    assert found == {"a@x.id": "enrolled in ai-2025-a1, koding-2025-a1 (Moodle)"}
+
+
+def test_no_earlier_offerings_no_calls() -> None:
+    moodle = FakeMoodle({"a@x.id": 100}, {100: [30]})
+    assert moodle_history(moodle, FakeStore({"now": [30]}), "now", [applicant("a@x.id")]) == {}
+    assert moodle.calls == []
+
+
+def test_a_failed_read_is_raised_not_taken_as_untrained() -> None:
+    moodle = FakeMoodle({"a@x.id": 100}, {}, broken=100)
+    with pytest.raises(MoodleSyncError, match="cannot read"):   # never taken for "never trained"
+        moodle_history(moodle, FakeStore({"now": [], "old": [10]}), "now", [applicant("a@x.id")])
