@@ -17,6 +17,7 @@ from .exceptions import MoodleSyncError, WebServiceError
 from .provision.spec import OfferingSpec
 from .regions import BY_SLUG
 from .store.records import ParticipantRecord
+from .ws.batching import send_in_batches
 from .ws.moodle import EnrolledUser, Group, Moodle, User
 
 log = logging.getLogger("moodle_sync.enrolment")
@@ -182,20 +183,31 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
         for r, exc in out.failed:
             failed[email_of[r["userid"]]] = _reason(exc)
 
-    # Classes: create the groups that do not exist yet, then add members not yet in them.
+    # Classes: create the groups that do not exist yet (matched by name, then by our idnumber), then add
+    # members not yet in them.
     wanted_groups = sorted({(p.course_key or "", p.class_name) for p in people if p.class_name})
-    have = {(k, g.name): g for k, gs in groups.items() for g in gs}
+    have: dict[tuple[str, str | None], Group] = {}
+    for k, gs in groups.items():
+        by_idnumber = {g.idnumber: g for g in gs if g.idnumber}
+        for g in gs:
+            have[(k, g.name)] = g
+        for key, name in wanted_groups:
+            g = by_idnumber.get(group_idnumber(offering.offering_id, key, name)) if key == k else None
+            if g is not None:
+                have.setdefault((k, name), g)
     new_groups = [(k, name) for k, name in wanted_groups if (k, name) not in have and k in course_ids]
     if new_groups and not dry_run:
-        try:
-            moodle.create_groups([{"courseid": course_ids[k], "name": name,
-                                   "idnumber": group_idnumber(offering.offering_id, k, name), "description": ""}
-                                  for k, name in new_groups])
-        except WebServiceError as exc:
-            log.warning("creating classes failed: %s", exc)
-        for k in sorted({k for k, _ in new_groups}):
-            for g in moodle.groups(course_ids[k]):
-                have[(k, g.name)] = g
+        records = [{"courseid": course_ids[k], "name": name,
+                    "idnumber": group_idnumber(offering.offering_id, k, name), "description": ""}
+                   for k, name in new_groups]
+        created = send_in_batches(moodle.client, "core_group_create_groups", "groups", records)
+        for (k, name), record in zip(new_groups, records):
+            answer = next((a for r, a in created.done if r is record), None)
+            if answer:
+                have[(k, name)] = Group(int(answer["id"]), int(answer["courseid"]), answer["name"],
+                                        answer.get("idnumber") or "")
+        for record, exc in created.failed:
+            log.warning("class %s could not be created: %s", record["name"], _reason(exc))
     result.groups_created = len(new_groups)
     pairs: list[tuple[int, int]] = []
     owner: dict[tuple[int, int], str] = {}

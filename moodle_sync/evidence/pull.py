@@ -1,10 +1,11 @@
 """Pull completion, grades and access from Moodle into the evidence store.
 
-Per course, three cheap whole-course reads every time: enrolled users (last course access, classes),
-every user's grades in one call (``gradereport_user_get_grade_items`` with ``userid=0``), and the
-course's groups. Then, per enrolment, the expensive reads (course completion and activity completion),
-run concurrently — for all enrolments in a full pull, and in an incremental pull only for those whose
-data can have changed since the last pull:
+Per course, four cheap whole-course reads every time: enrolled users (last course access, classes),
+every user's grades in one call (``gradereport_user_get_grade_items`` with ``userid=0``), the
+course's groups, and its contents (which activities track completion). Then, per enrolment and
+concurrently, the expensive read of course completion (plus activity completion where the course's
+completion criteria are not exactly its tracked activities): for all enrolments in a full pull, and in
+an incremental pull only for those whose data can have changed since the last pull:
 
 * new enrolments, and anyone not seen before;
 * anyone who accessed the course since (``lastcourseaccess`` moved);
@@ -126,13 +127,15 @@ class Puller:
                     report_rows: dict[tuple[str, str], dict[str, Any]] | None = None) -> list[CompletionSnapshot]:
         """Snapshots of every student enrolment of one course."""
         now = int(self.clock())
-        enrolled, grades, groups = self.m.map_reads(lambda f: f(), [
+        enrolled, grades, groups, sections = self.m.map_reads(lambda f: f(), [
             lambda: self.m.enrolled_users(courseid),
             lambda: self.m.grades(courseid, 0),
-            lambda: self.m.groups(courseid)])
-        for res in (enrolled, grades, groups):
+            lambda: self.m.groups(courseid),
+            lambda: self.m.sections(courseid)])
+        for res in (enrolled, grades, groups, sections):
             if isinstance(res, MoodleSyncError):
                 raise res
+        tracked = sum(1 for s in sections for m in s.modules if m.completion)
         group_names = {g.id: g.name for g in groups}
         grades_by_user = {g.userid: g for g in grades}
         students = [u for u in enrolled if self.student_role in u.roles or not u.roles]
@@ -169,11 +172,16 @@ class Puller:
         def completion(u: EnrolledUser) -> dict[str, Any]:
             try:
                 cc = self.m.course_completion(courseid, u.id)
-                acts = self.m.activities_completion(courseid, u.id)
+                if cc is not None and tracked and cc.activity_criteria_total == tracked:
+                    # Every tracked activity is a completion criterion: the criteria say what is done,
+                    # and the second per-enrolment call is not needed.
+                    out: dict[str, Any] = {"activities_total": tracked,
+                                           "activities_done": cc.activity_criteria_done}
+                else:
+                    acts = self.m.activities_completion(courseid, u.id)
+                    out = {"activities_total": len(acts), "activities_done": sum(1 for a in acts if a.done)}
             except NotEnrolledError:
                 return {}
-            done = [a for a in acts if a.done]
-            out: dict[str, Any] = {"activities_total": len(acts), "activities_done": len(done)}
             if cc is not None:
                 out.update(completed=cc.completed, time_completed=cc.time_completed)
             return out

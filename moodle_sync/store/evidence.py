@@ -129,7 +129,9 @@ class EvidenceStore(StoreBase):
             state_columns = [c[name] for name in STATE_FIELDS]
             flag = STATE_FIELDS.index("completed")
             for offering_id in sorted({key[0] for key in rows}):
-                query = select(c.course_id, c.user_id, *state_columns).where(c.offering_id == offering_id)
+                courses = sorted({key[1] for key in rows if key[0] == offering_id})
+                query = select(c.course_id, c.user_id, *state_columns).where(
+                    c.offering_id == offering_id, c.course_id.in_(courses))
                 for old in conn.execute(query):
                     state = list(old[2:])
                     state[flag] = bool(state[flag])

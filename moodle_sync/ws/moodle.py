@@ -164,6 +164,8 @@ class CourseCompletion:
     time_completed: int | None
     criteria_total: int
     criteria_done: int
+    activity_criteria_total: int = 0   # criteria of type "activity completion"
+    activity_criteria_done: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,10 @@ class ReportPage:
     headers: list[str]
     rows: list[list[str]]
     total: int
+
+
+# COMPLETION_CRITERIA_TYPE_ACTIVITY in Moodle's completion/criteria/completion_criteria.php
+ACTIVITY_CRITERION = 4
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -447,10 +453,13 @@ class Moodle:
         comps = status.get("completions") or []
         times = [int(c["timecompleted"]) for c in comps if c.get("timecompleted")]
         completed = bool(status.get("completed"))
+        activities = [c for c in comps if int(c.get("type") or 0) == ACTIVITY_CRITERION]
         return CourseCompletion(completed=completed,
                                 time_completed=(max(times) if times else None) if completed else None,
                                 criteria_total=len(comps),
-                                criteria_done=sum(1 for c in comps if c.get("complete")))
+                                criteria_done=sum(1 for c in comps if c.get("complete")),
+                                activity_criteria_total=len(activities),
+                                activity_criteria_done=sum(1 for c in activities if c.get("complete")))
 
     def activities_completion(self, courseid: int, userid: int) -> list[ActivityCompletion]:
         d = self.call("core_completion_get_activities_completion_status",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Mapping
 
 import requests
@@ -60,11 +61,18 @@ def encode_php_form(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     return fields
 
 
-def pooled_session(session: requests.Session | None, *, verify: bool | str, pool_size: int) -> requests.Session:
+def pooled_session(session: requests.Session | None, url: str, *, verify: bool | str,
+                   pool_size: int) -> requests.Session:
     """A session that verifies TLS as asked, names us, and keeps up to ``pool_size`` connections open
     (one per concurrent read); urllib3's own retries are off (the client retries reads itself)."""
     session = session or requests.Session()
+    if verify is True:  # what requests would take from the environment while trust_env is on
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     session.verify = verify
+    # Read the proxy settings once, not on every call (requests looks at .netrc and the environment
+    # for each request while trust_env is on; that is a tenth of a call's CPU).
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    session.trust_env = False
     session.headers["User-Agent"] = f"moodle_sync/{__version__}"
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2), max_retries=0)
     session.mount("https://", adapter)
@@ -83,7 +91,7 @@ class RestTransport:
         self.url = url.rstrip("/")
         self.endpoint = self.url + REST_PATH
         self._token = token
-        self.session = pooled_session(session, verify=verify, pool_size=pool_size)
+        self.session = pooled_session(session, self.url, verify=verify, pool_size=pool_size)
 
     def __repr__(self) -> str:  # never show the token
         return f"RestTransport({self.url!r})"

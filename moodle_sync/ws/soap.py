@@ -142,7 +142,7 @@ class SoapTransport:
         self._token = token
         self._endpoint = f"{self.url}{SOAP_PATH}"
         self._namespace = self._endpoint  # Moodle ignores the call's namespace; keep the token out of bodies
-        self.session = pooled_session(session, verify=verify, pool_size=pool_size)
+        self.session = pooled_session(session, self.url, verify=verify, pool_size=pool_size)
         self._service: _Service | None = None
         self._lock = threading.Lock()
 
