@@ -97,9 +97,15 @@ def current(store_path: Path) -> dict[int, Any]:
         return {s.user_id: s for s in store.current(OFFERING_ID)}
 
 
-def per_enrolment_calls(sandbox: Any) -> int:
+def per_enrolment_calls(sandbox: SandboxServer) -> int:
+    """Calls made for single enrolments (whole-course reads excluded)."""
     counts = sandbox.control.call_counts()
     return sum(counts.get(f, 0) for f in PER_ENROLMENT)
+
+
+def completion_reads(sandbox: SandboxServer) -> int:
+    """How many enrolments had their course completion read (one call each)."""
+    return sandbox.control.call_counts().get("core_completion_get_course_completion_status", 0)
 
 
 def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Path, capsys: pytest.CaptureFixture[str],
@@ -108,7 +114,8 @@ def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Pat
     assert first["offerings"] == [OFFERING_ID] and first["mode"] == "incremental" and first["status"] == "ok"
     assert first["enrolments"] == 12 and first["reread"] == 12 and first["changed"] == 12
     assert first["errors"] == []
-    assert per_enrolment_calls(sandbox) == 24
+    assert completion_reads(sandbox) == 12
+    calls = per_enrolment_calls(sandbox)
     snapshots = current(store_path)
     assert len(snapshots) == 12
     assert all(s.activities_total == len(ACTIVITIES) and s.activities_done == 0 and not s.completed
@@ -118,8 +125,8 @@ def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Pat
 
     second = pull(capsys)
     assert (second["enrolments"], second["reread"], second["changed"]) == (12, 0, 0)
-    assert per_enrolment_calls(sandbox) == 24          # nothing re-read
-    assert second["calls"] * 3 < first["calls"]        # far fewer calls
+    assert per_enrolment_calls(sandbox) == calls       # nothing re-read
+    assert second["calls"] == first["calls"] - calls   # only the whole-course reads are left
     code, out, _ = run(capsys, "pull")
     assert code == 0 and "12 enrolments, 0 re-read, 0 changed" in out
 
@@ -131,10 +138,10 @@ def test_a_grade_by_a_teacher_rereads_exactly_that_enrolment(enrolled: str, stor
     cid = course_id(moodle, "metro")
     graded = student_ids(moodle, "metro")[2]
     sandbox.control.set_grade(cid, graded, "pretest", 7.5)
-    calls = per_enrolment_calls(sandbox)
+    reads = completion_reads(sandbox)
     after = pull(capsys)
     assert after["reread"] == 1 and after["changed"] == 1
-    assert per_enrolment_calls(sandbox) == calls + 2     # one enrolment: course + activity completion
+    assert completion_reads(sandbox) == reads + 1       # that enrolment only
     snapshots = current(store_path)
     assert snapshots[graded].pretest_grade == 7.5 and snapshots[graded].pretest_max == 10.0
     assert all(s.pretest_grade is None for u, s in snapshots.items() if u != graded)
@@ -187,7 +194,7 @@ def test_full_rereads_everything(enrolled: str, store_path: Path, capsys: pytest
     pull(capsys)
     doc = pull(capsys, "--full")
     assert doc["mode"] == "full" and doc["reread"] == 12 and doc["changed"] == 0
-    assert per_enrolment_calls(sandbox) == 48
+    assert completion_reads(sandbox) == 24
     with Store.open(str(store_path)) as store:
         runs = store.runs()
         assert [r.mode for r in runs[:2]] == ["full", "incremental"]

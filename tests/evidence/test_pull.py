@@ -219,7 +219,7 @@ def test_a_read_that_fails_keeps_what_we_knew(sandbox: SandboxServer, moodle: Mo
     oid = offering.offering_id
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).status == "ok"
     before = {s.user_id: s for s in store.current(oid)}
-    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    sandbox.control.inject_fault("core_completion_get_course_completion_status", "http500", times=1000)
     outcome = pull_offerings(moodle, store, [oid], full=True, clock=lambda: NOW + 60)
     assert outcome.status == "partial" and len(outcome.errors) == 6 and outcome.reread == 6
     after = {s.user_id: s for s in store.current(oid)}
