@@ -94,7 +94,8 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
     failed: dict[str, str] = {}
     for p in participants:
         if not p.course_key:
-            failed[p.email] = "no course assigned (run select first)"
+            failed[p.email] = f"no course assigned ({p.reason})" if p.reason else \
+                "no course assigned (run select first)"
 
     # Courses of the offering, by idnumber (read concurrently).
     keys = sorted({p.course_key for p in people if p.course_key})
@@ -177,7 +178,13 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
     if dry_run:
         result.enrolled = len(enrolments) + len([p for p in to_create])
     elif enrolments:
-        out = moodle.enrol(enrolments, on_progress=advance)  # re-enrolling is harmless: no reconcile needed
+        def not_enrolled(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            courses = sorted({r["courseid"] for r in batch})
+            there = {(c, u.id) for c, users_in in zip(courses, moodle.map_reads(moodle.enrolled_users, courses))
+                     if not isinstance(users_in, Exception) for u in users_in}
+            return [r for r in batch if (r["courseid"], r["userid"]) not in there]
+
+        out = moodle.enrol(enrolments, reconcile=not_enrolled, on_progress=advance)
         email_of = {u.id: e for e, u in users.items()}
         result.enrolled = len(out.done)
         for r, exc in out.failed:

@@ -217,3 +217,11 @@ def test_dry_run_only_reads(sandbox: SandboxServer, moodle: Moodle, offering: Of
     assert result.dry_run and (result.created, result.enrolled, result.groups_created) == (5, 5, 1)
     assert writes(sandbox.control.call_counts()) == before and called == []
     assert students(moodle, offering, "metro") == {}
+
+
+def test_a_lost_enrolment_answer_is_reconciled_in_the_same_run(sandbox: SandboxServer, moodle: Moodle,
+                                                               offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(3)]
+    sandbox.control.inject_fault("enrol_manual_enrol_users", "apply_then_drop")
+    first = enrol_participants(moodle, offering, people)
+    assert first.failed == [] and (first.enrolled, first.grouped) == (3, 3)

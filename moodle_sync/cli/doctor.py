@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from ..doctor import FAIL, OK, SKIP, WARN, run_doctor
 from ..ws.probe import probe_site
@@ -29,7 +30,11 @@ def doctor(app: App) -> int:
     def human() -> None:
         app.out.print(table(f"moodle-sync doctor: {url} over {s.protocol.upper()}",
                             ["check", "status", "detail"],
-                            [[c.name, MARK[c.status], c.detail] for c in report.checks]))
+                            [[c.name, MARK[c.status], escape(c.detail)] for c in report.checks]))
+        if report.missing_functions:
+            app.out.print("Add these functions to the token's external service:")
+            for name in report.missing_functions:
+                app.out.print(f"  {name}", markup=False, overflow="ignore", crop=False)
         app.out.print("[green]Ready.[/]" if report.ready else
                       "[red]Not ready:[/] fix the FAIL lines above and run doctor again.")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from ..provision.apply import apply_plan
 from ..provision.observe import observe
@@ -48,7 +49,7 @@ def show_plan(app: App, plan: Plan, *, show_all: bool) -> None:
         if a.op == UNCHANGED and not show_all:
             continue
         detail = "; ".join(f"{c.field}: {_short(c.old)} -> {_short(c.new)}" for c in a.changes) or a.reason
-        rows.append([OP_STYLE[a.op], a.kind, a.key, detail])
+        rows.append([OP_STYLE[a.op], a.kind, escape(a.key), escape(detail)])
     counts = plan.counts()
     title = (f"Plan for {plan.offering_id}: {counts['create']} to create, {counts['update']} to update, "
              f"{counts['unchanged']} unchanged")
@@ -57,7 +58,7 @@ def show_plan(app: App, plan: Plan, *, show_all: bool) -> None:
     else:
         app.out.print(f"{title}. Nothing to change.")
     for p in plan.problems:
-        app.out.print(f"[red]problem:[/] {p}")
+        app.out.print(f"[red]problem:[/] {escape(p)}")
 
 
 def _short(value: Any, width: int = 50) -> str:
@@ -123,7 +124,7 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
         app.out.print(f"Applied {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed
                                                                else "."))
         for f in result.failed:
-            app.out.print(f"  [red]failed:[/] {f}")
+            app.out.print(f"  [red]failed:[/] {escape(f)}")
         if result.failed:
             app.out.print("Run apply again to finish: what is done is not done twice.")
 

@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ..config import default_data_dir
 from ..evidence.lock import pull_lock
-from ..evidence.pull import DAY, pull_offerings
+from ..evidence.pull import pull_offerings
 from . import output_options
 from .app import App, pass_app
 
@@ -22,7 +23,7 @@ from .app import App, pass_app
 @click.option("--report-id", type=int, metavar="ID",
               help="Read completion from this custom report (report builder) instead of per-enrolment calls "
                    "(default: the completion_report_id setting).")
-@click.option("--stale-hours", type=float, default=24.0, show_default=True,
+@click.option("--stale-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Incremental pulls re-read an incomplete enrolment at least this often.")
 @click.option("--dry-run", is_flag=True, help="Read Moodle and say what changed; save nothing.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -56,7 +57,7 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
             with app.progress("Pulling", total) as advance:
                 outcome = pull_offerings(app.moodle(), store, ids, full=full,
                                          report_id=report_id or app.settings.completion_report_id,
-                                         stale_after=int(stale_hours * 3600) or DAY, progress=advance,
+                                         stale_after=int(stale_hours * 3600), progress=advance,
                                          dry_run=dry_run)
         logging.getLogger("moodle_sync.pull").info(
             "run %s %s: %s, %d enrolments, %d re-read, %d changed, %d calls, %.1fs", outcome.run_id,
@@ -68,7 +69,7 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
                           f"{outcome.enrolments} enrolments, {outcome.reread} re-read, {outcome.changed} changed, "
                           f"{outcome.calls} calls in {outcome.seconds:.1f}s.")
             for e in outcome.errors[:20]:
-                app.out.print(f"  [yellow]not read:[/] {e}")
+                app.out.print(f"  [yellow]not read:[/] {escape(e)}")
 
         app.emit({"offerings": ids, **outcome.to_dict()}, human)
         return 0 if outcome.status == "ok" else 1

@@ -6,10 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ..enrolment import enrol_participants
 from ..exceptions import InputError
-from ..provision.spec import offering_summary
+from ..provision.spec import OfferingSpec, offering_summary
 from ..roster import build_roster, course_chooser, moodle_history
 from ..store.records import ParticipantRecord
 from . import output_options
@@ -42,7 +43,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
 
     Saves selected / waitlist / not selected in the store and writes the announcement lists (XLSX + CSV).
     """
-    from ..participants import explain
+    from ..participants.explain import explain
     from ..participants.announce import write_announcement_csv, write_announcement_xlsx
     from ..participants.importer import import_registrations
 
@@ -57,7 +58,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
             history.setdefault(email, evidence)
     roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size)
     if explain_email:
-        text = explain.explain(roster.selection, explain_email)
+        text = explain(roster.selection, explain_email)
         app.emit({"email": explain_email, "explanation": text}, lambda: app.out.print(text))
         return 0
     enrolled = store.participants(spec.offering_id, status="enrolled")
@@ -89,7 +90,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
                       f"superseded, {len(imported.rejected)} rejected (see 'participants check').")
         conflicts = [p for p in roster.selection.placements if p.conflict]
         for p in conflicts[:10]:
-            app.out.print(f"[yellow]conflict:[/] {p.email}: {p.conflict}")
+            app.out.print(f"[yellow]conflict:[/] {escape(p.email)}: {escape(p.conflict)}")
         for kind, path in files.items():
             app.out.print(f"Wrote {path}")
 
@@ -98,14 +99,18 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     return 0
 
 
-def _records_from_file(app: App, offering_file: Path, path: Path, templates: tuple[str, ...]) -> list[ParticipantRecord]:
-    """Participants given directly (no selection): everyone accepted goes to their course, in classes."""
+def _records_from_file(spec: OfferingSpec, path: Path) -> tuple[list[ParticipantRecord], dict[str, int]]:
+    """Participants given directly (no selection): everyone accepted goes to their course, in classes.
+
+    Those the offering has no course for come back without a course (enrolment reports them as failed,
+    with the reason); the import's counts say how many rows were superseded or rejected.
+    """
     from ..participants.importer import import_registrations
 
-    spec = render(app, offering_file, templates)
-    accepted = list(import_registrations(path).accepted)
+    imported = import_registrations(path)
+    accepted = list(imported.accepted)
     roster = build_roster(replace(spec, seats=len(accepted), min_per_regency=0), accepted, previously_trained={})
-    return [r for r in roster.records if r.status == "selected"]
+    return roster.records, dict(imported.counts)
 
 
 @click.command("enrol")
@@ -126,7 +131,10 @@ def enrol_cmd(app: App, offering_file: Path, participants_file: Path | None, dry
     spec = render(app, offering_file, templates)
     store = app.store()
     if participants_file:
-        people = _records_from_file(app, offering_file, participants_file, templates)
+        people, imported = _records_from_file(spec, participants_file)
+        if imported.get("rejected"):
+            app.info(f"{imported['rejected']} row(s) of {participants_file} rejected on import: see "
+                     "'moodle-sync participants check'")
         if not dry_run:
             store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
             store.save_participants(spec.offering_id, people)
@@ -152,7 +160,7 @@ def enrol_cmd(app: App, offering_file: Path, participants_file: Path | None, dry
                       f"users {verb} created, {result.enrolled} enrolments {verb} made ({result.already_enrolled} "
                       f"already enrolled), {result.grouped} class memberships, {result.groups_created} new classes.")
         for email, reason in result.failed[:50]:
-            app.out.print(f"  [red]not enrolled:[/] {email}: {reason}")
+            app.out.print(f"  [red]not enrolled:[/] {escape(email)}: {escape(reason)}")
 
     app.emit({"offering": spec.offering_id, "participants": len(people), **result.to_dict()}, human)
     return 0 if not result.failed else 1

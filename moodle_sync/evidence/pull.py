@@ -3,9 +3,10 @@
 Per course, four cheap whole-course reads every time: enrolled users (last course access, classes),
 every user's grades in one call (``gradereport_user_get_grade_items`` with ``userid=0``), the
 course's groups, and its contents (which activities track completion). Then, per enrolment and
-concurrently, the expensive read of course completion (plus activity completion where the course's
-completion criteria are not exactly its tracked activities): for all enrolments in a full pull, and in
-an incremental pull only for those whose data can have changed since the last pull:
+concurrently, the expensive reads of course and activity completion: for all enrolments in a full pull
+(where a course's completion criteria are exactly its tracked activities, the criteria give the
+activity counts and the second call is saved), and in an incremental pull only for those whose data
+can have changed since the last pull:
 
 * new enrolments, and anyone not seen before;
 * anyone who accessed the course since (``lastcourseaccess`` moved);
@@ -172,9 +173,10 @@ class Puller:
         def completion(u: EnrolledUser) -> dict[str, Any]:
             try:
                 cc = self.m.course_completion(courseid, u.id)
-                if cc is not None and tracked and cc.activity_criteria_total == tracked:
-                    # Every tracked activity is a completion criterion: the criteria say what is done,
-                    # and the second per-enrolment call is not needed.
+                if self.full and cc is not None and tracked and cc.activity_criteria_total == tracked:
+                    # A full pull where every tracked activity is a completion criterion: the criteria say
+                    # what is done and the second call is saved. (Moodle's cron marks criteria, so they may
+                    # lag an activity by one cron run; incremental pulls read the activities themselves.)
                     out: dict[str, Any] = {"activities_total": tracked,
                                            "activities_done": cc.activity_criteria_done}
                 else:
@@ -190,8 +192,10 @@ class Puller:
         for u, res in zip(reread, results):
             if isinstance(res, MoodleSyncError):
                 self.stats.errors.append(f"{target.key}: user {u.id}: {res}")
-                if u.id in marks:  # keep what we knew rather than pretend we know nothing
-                    base[u.id] = replace(base[u.id], pulled_at=marks[u.id].pulled_at)
+                if u.id in marks:
+                    base[u.id] = marks[u.id]  # what we knew, unchanged: the same trigger fires next time
+                else:
+                    del base[u.id]            # still new to the next pull
                 continue
             base[u.id] = replace(base[u.id], **res)
         self.stats.enrolments += len(students)

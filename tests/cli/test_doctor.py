@@ -118,3 +118,17 @@ def test_no_site_configured_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     assert "no Moodle site" in err and "MOODLE_URL" in err and "Traceback" not in err
     code, out, _ = run(capsys, "doctor", "--json")
     assert code == 2 and json.loads(out)["error"] == "ConfigError"
+
+
+def test_missing_functions_are_named_in_an_80_column_output(sandbox_env: SandboxServer,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    given = required_for("core") + required_for("provisioning")
+    monkeypatch.setenv("MOODLE_TOKEN", sandbox_env.control.make_token(given))
+    with pytest.raises(SystemExit) as exited:
+        main(["doctor"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 1
+    for function in sorted(set(required_for("enrolment") + required_for("completion")) - set(given)):
+        assert function in out

@@ -275,3 +275,9 @@ def test_schedule_prints_cron_and_systemd_units(capsys: pytest.CaptureFixture[st
     assert "sch3dul3-t0k3n-never-printed" not in out
     code, _, err = run(capsys, "schedule", "--every", "2")
     assert code == 2 and "at least 5 minutes" in err
+
+
+def test_stale_hours_zero_rereads_every_incomplete_enrolment(enrolled: str, store_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pull(capsys)
+    assert pull(capsys, "--stale-hours", "0")["reread"] == 12

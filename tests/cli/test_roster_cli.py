@@ -338,3 +338,46 @@ def test_enrol_people_from_a_file(offering: str, store_path: Path, capsys: pytes
 def test_enrol_before_select_is_an_input_error(offering: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "enrol", offering)
     assert code == 1 and "run 'moodle-sync select' first" in err
+
+
+def test_explain_says_why(sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str],
+                          tmp_path: Path) -> None:
+    path = str(small_offering(tmp_path / "offering"))
+    _, doc = run_json(capsys, "select", path, "--applicants", REGISTRATIONS, "--dry-run")
+    chosen, waiting = doc["selection"]["selected"][3], doc["selection"]["waitlist"][2]
+    elsewhere = next(p for p in doc["selection"]["not_selected"] if p["regency"] == "tanggamus")
+    code, out, _ = run(capsys, "select", path, "--applicants", REGISTRATIONS, "--explain", chosen["email"])
+    assert code == 0
+    assert chosen["email"] in out and f"Result: selected, rank {chosen['rank']} of 12" in out
+    assert "Rule 1 (never trained first)" in out and "Rule 2 (fair spread over regencies)" in out
+    code, out, _ = run(capsys, "select", path, "--applicants", REGISTRATIONS, "--explain", waiting["email"])
+    assert code == 0 and f"Result: waitlist position {waiting['rank']} overall" in out
+    code, doc = run_json(capsys, "select", path, "--applicants", REGISTRATIONS, "--explain", elsewhere["email"])
+    assert code == 0 and "is not one of the regencies this offering serves" in doc["explanation"]
+    code, _, err = run(capsys, "select", path, "--applicants", REGISTRATIONS, "--explain", "nobody@example.org")
+    assert code == 1 and "nobody@example.org" in err
+    assert participants(store_path) == {}
+
+
+def test_enrol_failure_reason_is_printed_verbatim(offering: str, store_path: Path,
+                                                  capsys: pytest.CaptureFixture[str], sandbox: SandboxServer) -> None:
+    sandbox.moodle.debug = True
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    victim = sorted(e for e, p in participants(store_path).items() if p.status == "selected")[5]
+    sandbox.control.fail_record("core_user_create_users", {"email": victim}, "invalidparameter",
+                                f"Email address is invalid: {victim}")
+    code, out, _ = run(capsys, "enrol", offering)
+    assert code == 1
+    assert (f"not enrolled: {victim}: Invalid parameter value detected [invalidparameter]: "
+            f"Email address is invalid: {victim}") in out
+
+
+def test_enrol_from_a_file_names_who_cannot_be_enrolled(offering: str, store_path: Path,
+                                                       capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    export = tmp_path / "peserta.csv"
+    export.write_text("Timestamp,Alamat email,Nama Lengkap,Kabupaten/Kota,Jenjang\n"
+                      "02/11/2026 07:00:00,sari.dewi@guru.belajar.id,Sari Dewi,Kota Metro,SD\n"
+                      "02/11/2026 07:05:00,budi.hartono@guru.belajar.id,Budi Hartono,Tanggamus,SMP\n",
+                      encoding="utf-8")
+    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export))
+    assert code == 1 and [f["email"] for f in doc["failed"]] == ["budi.hartono@guru.belajar.id"]

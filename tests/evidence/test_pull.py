@@ -249,3 +249,28 @@ def test_the_report_is_read_page_by_page(sandbox: SandboxServer, moodle: Moodle,
     paged = read_report(moodle, report_id, perpage=2)
     assert paged == whole and len(whole) >= 6
     assert sum(v["completed"] for v in whole.values()) == 1
+
+
+def test_a_failed_reread_is_retried_by_the_next_pull(sandbox: SandboxServer, moodle: Moodle,
+                                                     offering: OfferingSpec, store: Store,
+                                                     enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).reread == 6
+    metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
+    finish(sandbox, metro, m1, NOW + 30)
+    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    failed = pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60)
+    assert failed.status == "partial" and failed.reread == 1
+    sandbox.control.clear_faults()
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW + 120).reread == 1
+    assert {s.user_id: s for s in store.current(oid)}[m1].activities_done == len(ACTIVITIES)
+
+
+def test_a_new_enrolment_whose_first_read_failed_is_read_next_time(sandbox: SandboxServer, moodle: Moodle,
+                                                                   offering: OfferingSpec, store: Store,
+                                                                   enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).status == "partial"
+    sandbox.control.clear_faults()
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60).reread == 6
