@@ -60,9 +60,11 @@ def input_var_limits(text: str) -> list[int]:
 # --- the sandbox and the client -----------------------------------------------------------------------
 
 @contextlib.contextmanager
-def sandbox(latency_ms: float = 0.0, max_input_vars: int = 5000) -> Iterator[SandboxServer]:
-    """A fresh sandbox in this process, started with no latency (set it with :func:`set_latency`)."""
-    server = SandboxServer(latency_ms=0, max_input_vars=max_input_vars)
+def sandbox(latency_ms: float = 0.0, max_input_vars: int = 5000,
+            state_file: Path | None = None) -> Iterator[SandboxServer]:
+    """A fresh sandbox in this process, started with no latency (set it with :func:`set_latency`);
+    with ``state_file``, its site is saved there when it stops."""
+    server = SandboxServer(latency_ms=0, max_input_vars=max_input_vars, state_file=state_file)
     server.start()
     try:
         yield server
@@ -70,11 +72,71 @@ def sandbox(latency_ms: float = 0.0, max_input_vars: int = 5000) -> Iterator[San
         server.stop()
 
 
-def set_latency(server: SandboxServer, latency_ms: float) -> None:
+class RemoteControl:
+    """The sandbox's test controls over HTTP (``/_sandbox/<action>``), for a sandbox in another process;
+    called like :class:`~moodle_sync.sandbox.control.SandboxControl` (positional arguments allowed)."""
+
+    def __init__(self, url: str) -> None:
+        import inspect
+
+        import requests
+
+        from moodle_sync.sandbox.control import SandboxControl
+
+        self._url, self._session, self._inspect, self._cls = url, requests.Session(), inspect, SandboxControl
+
+    def __getattr__(self, action: str) -> Callable[..., Any]:
+        method = getattr(self._cls, action)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            bound = self._inspect.signature(method).bind(None, *args, **kwargs)
+            arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+            response = self._session.post(f"{self._url}/_sandbox/{action}", json=arguments, timeout=60)
+            response.raise_for_status()
+            return response.json().get("result")
+
+        return call
+
+
+@dataclass
+class RemoteSandbox:
+    """A sandbox served by ``moodle-sync sandbox`` in its own process (as a real Moodle runs apart from
+    us: its CPU is not ours), started from a state file."""
+
+    url: str
+    token: str
+    control: RemoteControl
+    process: Any
+    connections_opened: int = 0
+
+
+@contextlib.contextmanager
+def remote_sandbox(state_file: Path, *, max_input_vars: int = 5000) -> Iterator[RemoteSandbox]:
+    import subprocess
+
+    ready = state_file.with_suffix(".ready.json")
+    process = subprocess.Popen([sys.executable, "-m", "moodle_sync", "sandbox", "--state", str(state_file),
+                                "--ready-file", str(ready), "--max-input-vars", str(max_input_vars), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if ready.exists() and ready.stat().st_size:
+                break
+            if process.poll() is not None:
+                raise SystemExit("the sandbox process did not start")
+            time.sleep(0.1)
+        info = json.loads(ready.read_text())
+        yield RemoteSandbox(info["url"], info["token"], RemoteControl(info["url"]), process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def set_latency(server: Any, latency_ms: float) -> None:
     server.control.set_latency(latency_ms)
 
 
-def client(server: SandboxServer, *, concurrency: int = 8, max_input_vars: int = 5000) -> Any:
+def client(server: Any, *, concurrency: int = 8, max_input_vars: int = 5000) -> Any:
     """A :class:`~moodle_sync.ws.moodle.Moodle` over REST for the sandbox (the library's own connect)."""
     return connect(server.url, server.token, concurrency=concurrency, max_input_vars=max_input_vars,
                    retries=2)
@@ -141,9 +203,10 @@ class Measurement:
 
 
 def measure(moodle: Any, label: str, fn: Callable[[], Any], *, units: int = 0,
-            server: SandboxServer | None = None) -> tuple[Measurement, Any]:
+            server: Any = None) -> tuple[Measurement, Any]:
     """Run ``fn``; return what it cost (counted by the client's own statistics) and what it returned."""
     before = moodle.client.stats.snapshot()
+    server = server if isinstance(server, SandboxServer) else None
     opened = server.connections_opened if server is not None else 0
     with Timer() as t:
         value = fn()

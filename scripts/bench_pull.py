@@ -24,6 +24,7 @@ import random
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any, Sequence
 
 import _bench as b
@@ -77,13 +78,13 @@ def simulate_progress(server: Any, enrolments: list[tuple[int, int]], *, seed: i
             "courses_completed": completed}
 
 
-def change_some(server: Any, enrolments: list[tuple[int, int]], share: float, *, seed: int = 99) -> int:
+def change_some(server: Any, enrolments: list[tuple[int, int]], share: float,
+                activities: dict[int, tuple[list[str], list[str]]], *, seed: int = 99) -> int:
     """~``share`` of the enrolments change: each gets a new visit, plus an activity or a grade; then cron."""
     control = server.control
     rng = random.Random(seed)
     now = int(time.time())
     chosen = rng.sample(enrolments, round(len(enrolments) * share))
-    activities = {cid: course_activities(server, cid) for cid in {c for c, _ in chosen}}
     for courseid, userid in chosen:
         clicks, graded = activities[courseid]
         control.record_access(courseid, userid, now)
@@ -117,9 +118,12 @@ def run(args: Any, tmp: str) -> dict[str, Any]:
     people = b.participants(spec, args.enrolments)
     limit = b.input_var_limits(args.max_input_vars)[0]
     out: dict[str, Any] = {}
-    with b.sandbox(max_input_vars=limit) as server:
-        store = b.open_store(tmp)
-        setup = b.client(server, concurrency=args.concurrency, max_input_vars=limit)
+    state_file = Path(tmp) / "site.json"
+    store = b.open_store(tmp)
+    # Set-up (untimed) in this process, then, unless --in-process, the measured runs against the same site
+    # served by another process: as with a real Moodle, the server's CPU is not the client's.
+    with b.sandbox(max_input_vars=limit, state_file=None if args.in_process else state_file) as local:
+        setup = b.client(local, concurrency=args.concurrency, max_input_vars=limit)
         try:
             t0 = time.perf_counter()
             b.provision(setup, spec, store)
@@ -130,58 +134,68 @@ def run(args: Any, tmp: str) -> dict[str, Any]:
             course_ids = [setup.courses_by_field("idnumber", c.idnumber)[0].id for c in spec.courses]
             enrolments = [(cid, u.id) for cid in course_ids for u in setup.enrolled_users(cid)
                           if "student" in u.roles]
-            out["progress"] = simulate_progress(server, enrolments)
+            out["progress"] = simulate_progress(local, enrolments)
+            activities = {cid: course_activities(local, cid) for cid in course_ids}
             out["setup_seconds"] = time.perf_counter() - t0
         finally:
             setup.client.close()
-
-        b.set_latency(server, args.latency_ms)
-        n = len(enrolments)
-        step = max(1, n // max(1, args.sample))
-        sample = enrolments[::step][: args.sample]
-        sequential = b.client(server, concurrency=1, max_input_vars=limit)
-        try:
-            rosters, _ = b.measure(sequential, "naive: participant lists",
-                                   lambda: naive_rosters(sequential, course_ids), server=server)
-            reads, _ = b.measure(sequential, "naive: 3 reads per enrolment", lambda: naive_reads(sequential, sample),
-                                 units=len(sample), server=server)
-        finally:
-            sequential.client.close()
-        scaled = reads.scaled(n)
-        functions = dict(scaled.functions)
-        for k, v in rosters.functions.items():
-            functions[k] = functions.get(k, 0) + v
-        naive = b.Measurement("(a) naive sequential, per enrolment", rosters.calls + scaled.calls,
-                              rosters.seconds + scaled.seconds, functions, n, extrapolated_from=len(sample))
-        out.update(naive=naive, naive_sample=reads, naive_rosters=rosters)
-
-        moodle = b.client(server, concurrency=args.concurrency, max_input_vars=limit)
-        oid = spec.offering_id
-
-        def pull(label: str, **kwargs: Any) -> tuple[b.Measurement, Any]:
-            m, outcome = b.measure(moodle, label, lambda: pull_offerings(moodle, store, [oid], **kwargs),
-                                   units=n, server=server)
-            if outcome.status != "ok" or outcome.enrolments != n:
-                raise SystemExit(f"{label}: {outcome.status}, {outcome.enrolments} enrolments, "
-                                 f"errors {outcome.errors[:3]}")
-            m.note = f"{outcome.reread}, {outcome.changed}"
-            return m, outcome
-
-        try:
-            out["full"], out["full_outcome"] = pull("(b) full pull", full=True)
-            out["unchanged"], out["unchanged_outcome"] = pull("(c) incremental, nothing changed")
-            b.set_latency(server, 0)
-            out["changed_count"] = change_some(server, enrolments, args.changed)
-            b.set_latency(server, args.latency_ms)
-            out["incremental"], out["incremental_outcome"] = pull(
-                f"(d) incremental, {100 * args.changed:g}% changed")
-            report_id = server.control.create_participants_report()
-            out["report"], out["report_outcome"] = pull("(e) report builder", report_id=report_id)
-        finally:
-            moodle.client.close()
-            store.close()
-    out["enrolments"] = n
+        if args.in_process:
+            measure_runs(args, out, local, store, spec, course_ids, enrolments, activities, limit)
+    if not args.in_process:
+        with b.remote_sandbox(state_file, max_input_vars=limit) as remote:
+            measure_runs(args, out, remote, store, spec, course_ids, enrolments, activities, limit)
+    store.close()
+    out["enrolments"] = len(enrolments)
     return out
+
+
+def measure_runs(args: Any, out: dict[str, Any], server: Any, store: Any, spec: Any, course_ids: list[int],
+                 enrolments: list[tuple[int, int]], activities: dict[int, Any], limit: int) -> None:
+    """The timed part: the naive way on a sample, then full, incremental and report-builder pulls."""
+    b.set_latency(server, args.latency_ms)
+    n = len(enrolments)
+    step = max(1, n // max(1, args.sample))
+    sample = enrolments[::step][: args.sample]
+    sequential = b.client(server, concurrency=1, max_input_vars=limit)
+    try:
+        rosters, _ = b.measure(sequential, "naive: participant lists",
+                               lambda: naive_rosters(sequential, course_ids), server=server)
+        reads, _ = b.measure(sequential, "naive: 3 reads per enrolment", lambda: naive_reads(sequential, sample),
+                             units=len(sample), server=server)
+    finally:
+        sequential.client.close()
+    scaled = reads.scaled(n)
+    functions = dict(scaled.functions)
+    for k, v in rosters.functions.items():
+        functions[k] = functions.get(k, 0) + v
+    naive = b.Measurement("(a) naive sequential, per enrolment", rosters.calls + scaled.calls,
+                          rosters.seconds + scaled.seconds, functions, n, extrapolated_from=len(sample))
+    out.update(naive=naive, naive_sample=reads, naive_rosters=rosters)
+
+    moodle = b.client(server, concurrency=args.concurrency, max_input_vars=limit)
+    oid = spec.offering_id
+
+    def pull(label: str, **kwargs: Any) -> tuple[b.Measurement, Any]:
+        m, outcome = b.measure(moodle, label, lambda: pull_offerings(moodle, store, [oid], **kwargs),
+                               units=n, server=server)
+        if outcome.status != "ok" or outcome.enrolments != n:
+            raise SystemExit(f"{label}: {outcome.status}, {outcome.enrolments} enrolments, "
+                             f"errors {outcome.errors[:3]}")
+        m.note = f"{outcome.reread}, {outcome.changed}"
+        return m, outcome
+
+    try:
+        out["full"], out["full_outcome"] = pull("(b) full pull", full=True)
+        out["unchanged"], out["unchanged_outcome"] = pull("(c) incremental, nothing changed")
+        b.set_latency(server, 0)
+        out["changed_count"] = change_some(server, enrolments, args.changed, activities)
+        b.set_latency(server, args.latency_ms)
+        out["incremental"], out["incremental_outcome"] = pull(
+            f"(d) incremental, {100 * args.changed:g}% changed")
+        report_id = server.control.create_participants_report()
+        out["report"], out["report_outcome"] = pull("(e) report builder", report_id=report_id)
+    finally:
+        moodle.client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sample", type=int, default=300,
                    help="enrolments the naive way is measured on, then extrapolated (default 300)")
     p.add_argument("--changed", type=float, default=0.10, help="share of enrolments changed before (d)")
+    p.add_argument("--in-process", action="store_true",
+                   help="measure against the sandbox in this process (its CPU then counts as ours)")
     args = p.parse_args(argv)
     report = b.Report("bench_pull", {"enrolments": args.enrolments, "courses": 15, "latency_ms": args.latency_ms,
                                      "concurrency": args.concurrency,

@@ -3,10 +3,10 @@
 Per course, four cheap whole-course reads every time: enrolled users (last course access, classes),
 every user's grades in one call (``gradereport_user_get_grade_items`` with ``userid=0``), the
 course's groups, and its contents (which activities track completion). Then, per enrolment and
-concurrently, the expensive reads of course and activity completion: for all enrolments in a full pull
-(where a course's completion criteria are exactly its tracked activities, the criteria give the
-activity counts and the second call is saved), and in an incremental pull only for those whose data
-can have changed since the last pull:
+concurrently, the expensive read of course completion (and of activity completion, unless the course's
+completion criteria are exactly its tracked activities: then the criteria give the activity counts):
+for all enrolments in a full pull, and in an incremental pull only for those whose data can have
+changed since the last pull:
 
 * new enrolments, and anyone not seen before;
 * anyone who accessed the course since (``lastcourseaccess`` moved);
@@ -123,20 +123,37 @@ class Puller:
         found = self.m.courses_by_field("idnumber", target.idnumber)
         return found[0].id if found else None
 
+    def course_reads(self, courseid: int, *, report: bool = False) -> list[Callable[[], Any]]:
+        """The whole-course reads a course's pull starts with (independent: they may run concurrently)."""
+        reads = [lambda: self.m.enrolled_users(courseid), lambda: self.m.grades(courseid, 0),
+                 lambda: self.m.groups(courseid)]
+        if self.full and not report:  # which activities track completion: for the criteria shortcut
+            reads.append(lambda: self.m.sections(courseid))
+        return reads
+
     def pull_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
                     marks: dict[int, CompletionSnapshot],
                     report_rows: dict[tuple[str, str], dict[str, Any]] | None = None) -> list[CompletionSnapshot]:
         """Snapshots of every student enrolment of one course."""
+        course = self.plan_course(target, courseid, people, marks, report_rows)
+        return self.finish_course(course, course.read_all(self.m, on_done=lambda: self.progress(1)))
+
+    def plan_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
+                    marks: dict[int, CompletionSnapshot],
+                    report_rows: dict[tuple[str, str], dict[str, Any]] | None = None,
+                    prefetched: list[Any] | None = None) -> "CoursePull":
+        """A course's snapshots from its whole-course reads, and who needs a completion read.
+
+        ``prefetched``: the results of :meth:`course_reads`, when the caller read them already (for
+        several courses at once). Raises what those reads raised."""
         now = int(self.clock())
-        enrolled, grades, groups, sections = self.m.map_reads(lambda f: f(), [
-            lambda: self.m.enrolled_users(courseid),
-            lambda: self.m.grades(courseid, 0),
-            lambda: self.m.groups(courseid),
-            lambda: self.m.sections(courseid)])
-        for res in (enrolled, grades, groups, sections):
+        results = prefetched if prefetched is not None else self.m.map_reads(
+            lambda f: f(), self.course_reads(courseid, report=report_rows is not None))
+        for res in results:
             if isinstance(res, MoodleSyncError):
                 raise res
-        tracked = sum(1 for s in sections for m in s.modules if m.completion)
+        enrolled, grades, groups = results[:3]
+        tracked = sum(1 for s in results[3] for m in s.modules if m.completion) if len(results) > 3 else 0
         group_names = {g.id: g.name for g in groups}
         grades_by_user = {g.userid: g for g in grades}
         students = [u for u in enrolled if self.student_role in u.roles or not u.roles]
@@ -170,37 +187,74 @@ class Puller:
             base[u.id] = snap
         self.progress(len(students) - len(reread))
 
-        def completion(u: EnrolledUser) -> dict[str, Any]:
-            try:
-                cc = self.m.course_completion(courseid, u.id)
-                if self.full and cc is not None and tracked and cc.activity_criteria_total == tracked:
-                    # A full pull where every tracked activity is a completion criterion: the criteria say
-                    # what is done and the second call is saved. (Moodle's cron marks criteria, so they may
-                    # lag an activity by one cron run; incremental pulls read the activities themselves.)
-                    out: dict[str, Any] = {"activities_total": tracked,
-                                           "activities_done": cc.activity_criteria_done}
-                else:
-                    acts = self.m.activities_completion(courseid, u.id)
-                    out = {"activities_total": len(acts), "activities_done": sum(1 for a in acts if a.done)}
-            except NotEnrolledError:
-                return {}
+        def read(u: EnrolledUser) -> dict[str, Any]:
+            # Course completion first. Where every tracked activity is a completion criterion (the number
+            # of tracked activities is known from the course contents in a full pull, else from this
+            # enrolment's last read), the criteria say what is done and the activities call is saved:
+            # Moodle 4.5 marks an activity's criterion when the activity completes (only the course's
+            # completion waits for cron; seen on a real 4.5.6 site).
+            cc = self.m.course_completion(courseid, u.id)
+            known = tracked or (marks[u.id].activities_total if u.id in marks else 0)
+            if cc is not None and known and cc.activity_criteria_total == known:
+                out: dict[str, Any] = {"activities_total": known, "activities_done": cc.activity_criteria_done}
+            else:
+                acts = self.m.activities_completion(courseid, u.id)
+                out = {"activities_total": len(acts), "activities_done": sum(1 for a in acts if a.done)}
             if cc is not None:
                 out.update(completed=cc.completed, time_completed=cc.time_completed)
             return out
 
-        results = self.m.map_reads(completion, reread, on_done=lambda: self.progress(1))
-        for u, res in zip(reread, results):
-            if isinstance(res, MoodleSyncError):
-                self.stats.errors.append(f"{target.key}: user {u.id}: {res}")
-                if u.id in marks:
-                    base[u.id] = marks[u.id]  # what we knew, unchanged: the same trigger fires next time
-                else:
-                    del base[u.id]            # still new to the next pull
-                continue
-            base[u.id] = replace(base[u.id], **res)
+        def reads(u: EnrolledUser) -> list[Callable[[], Any]]:
+            return [lambda: read(u)]
+
+        def result(u: EnrolledUser, answers: list[Any]) -> dict[str, Any] | MoodleSyncError:
+            return {} if isinstance(answers[0], NotEnrolledError) else answers[0]
+
         self.stats.enrolments += len(students)
         self.stats.reread += len(reread)
+        return CoursePull(target, marks, base, reread, reads, result)
+
+    def finish_course(self, course: "CoursePull", results: Sequence[Any]) -> list[CompletionSnapshot]:
+        """The course's snapshots once the completion reads of ``course.reread`` gave ``results``."""
+        base = course.base
+        for u, res in zip(course.reread, results):
+            if isinstance(res, MoodleSyncError):
+                self.stats.errors.append(f"{course.target.key}: user {u.id}: {res}")
+                if u.id in course.marks:
+                    base[u.id] = course.marks[u.id]  # what we knew, unchanged: the same trigger fires next time
+                else:
+                    del base[u.id]                   # still new to the next pull
+                continue
+            base[u.id] = replace(base[u.id], **res)
         return list(base.values())
+
+
+@dataclass
+class CoursePull:
+    """One course half-way through a pull: snapshots from the whole-course reads, and who to re-read."""
+
+    target: CourseTarget
+    marks: dict[int, CompletionSnapshot]
+    base: dict[int, CompletionSnapshot]
+    reread: list[EnrolledUser]
+    reads: Callable[[EnrolledUser], list[Callable[[], Any]]]      # the completion reads of one enrolment
+    result: Callable[[EnrolledUser, list[Any]], Any]              # their answers -> snapshot fields or error
+
+    def read_all(self, moodle: Moodle, on_done: Callable[[], None] | None = None) -> list[Any]:
+        """Run the completion reads of every enrolment to re-read (concurrently); results in order."""
+        return run_reads(moodle, [self], on_done)
+
+
+def run_reads(moodle: Moodle, courses: Sequence["CoursePull"], on_done: Callable[[], None] | None = None) -> list[Any]:
+    """Every completion read of ``courses`` in one bounded concurrent run; per enrolment, its result."""
+    thunks = [[f for f in c.reads(u)] for c in courses for u in c.reread]
+    flat = moodle.map_reads(lambda f: f(), [f for fs in thunks for f in fs], on_done=on_done)
+    owners = [(c, u) for c in courses for u in c.reread]
+    out = []
+    for (c, u), fs in zip(owners, thunks):
+        answers, flat = flat[:len(fs)], flat[len(fs):]
+        out.append(c.result(u, answers))
+    return out
 
 
 def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
@@ -303,21 +357,41 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             people = {p.email: ParticipantInfo(p.regency, p.school_level) for p in store.participants(offering_id)}
             targets = [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
                                     c.get("start_date") or 0) for c in record.data.get("courses", [])]
-            ids = moodle.map_reads(puller.course_id, targets)
+            mapped = {o.key: o.moodle_id for o in store.objects(offering_id, "course")}
+            ids = moodle.map_reads(lambda t: mapped.get(t.key) or puller.course_id(t), targets)
+            # Every course's whole-course reads at once (bounded by the concurrency), then course by course.
+            found = [cid for cid in ids if isinstance(cid, int)]
+            thunks = [puller.course_reads(cid, report=report_rows is not None) for cid in found]
+            flat = moodle.map_reads(lambda f: f(), [f for fs in thunks for f in fs])
+            prefetched: dict[int, list[Any]] = {}
+            for cid, fs in zip(found, thunks):
+                prefetched[cid], flat = flat[:len(fs)], flat[len(fs):]
+            planned: list[tuple[CoursePull, int]] = []
             for target, cid in zip(targets, ids):
                 if isinstance(cid, MoodleSyncError) or cid is None:
                     puller.stats.errors.append(f"{offering_id}/{target.key}: course {target.idnumber} not found"
                                                if cid is None else f"{offering_id}/{target.key}: {cid}")
                     continue
                 try:
-                    marks = store.pull_marks(offering_id, cid)
-                    snaps = puller.pull_course(target, cid, people, marks, report_rows)
+                    try:
+                        planned.append((puller.plan_course(target, cid, people, store.pull_marks(offering_id, cid),
+                                                           report_rows, prefetched.get(cid)), cid))
+                    except MoodleSyncError:
+                        if mapped.get(target.key) != cid or (again := puller.course_id(target)) in (None, cid):
+                            raise
+                        # the course was made again since apply recorded it: use today's
+                        planned.append((puller.plan_course(target, again, people,
+                                                           store.pull_marks(offering_id, again), report_rows), again))
                 except MoodleSyncError as exc:
                     puller.stats.errors.append(f"{offering_id}/{target.key}: {exc}")
-                    continue
+            # Every course's completion reads together, so the concurrency is used across courses.
+            results = run_reads(moodle, [course for course, _ in planned], on_done=lambda: puller.progress(1))
+            for course, cid in planned:
+                mine, results = results[:len(course.reread)], results[len(course.reread):]
+                snaps = puller.finish_course(course, mine)
                 if dry_run:
-                    changed += sum(1 for s in snaps if s.user_id not in marks
-                                   or marks[s.user_id].state() != s.state())
+                    changed += sum(1 for s in snaps if s.user_id not in course.marks
+                                   or course.marks[s.user_id].state() != s.state())
                 else:
                     changed += store.save_snapshots(run_id, snaps)
         if puller.stats.errors:

@@ -57,16 +57,26 @@ def activity_status(state: State, cm: r.Module, userid: int) -> dict[str, Any]:
 
 def set_activity_state(state: State, cm: r.Module, userid: int, value: int, now: int,
                        overrideby: int | None = None) -> r.ActivityCompletion:
-    """Record ``value`` (0 incomplete, 1 complete, 2 pass, 3 fail) for the user on the activity."""
+    """Record ``value`` (0 incomplete, 1 complete, 2 pass, 3 fail) for the user on the activity.
+
+    As in Moodle 4.5, an activity that is a course completion criterion marks its criterion at once;
+    only the course's completion waits for cron (:func:`run_cron`)."""
     rec = activity_record(state, cm.id, userid)
     timecompleted = now if value in COMPLETE_STATES else 0
     if rec is None:
-        return state.insert("activity_completions", r.ActivityCompletion(
+        rec = state.insert("activity_completions", r.ActivityCompletion(
             id=0, cmid=cm.id, userid=userid, state=value, timecompleted=timecompleted, overrideby=overrideby))
-    if rec.state in COMPLETE_STATES and value in COMPLETE_STATES and overrideby is None:
-        timecompleted = rec.timecompleted  # already complete: keep the first time
-    return state.update("activity_completions", rec, state=value, timecompleted=timecompleted,
-                        overrideby=overrideby)
+    else:
+        if rec.state in COMPLETE_STATES and value in COMPLETE_STATES and overrideby is None:
+            timecompleted = rec.timecompleted  # already complete: keep the first time
+        rec = state.update("activity_completions", rec, state=value, timecompleted=timecompleted,
+                           overrideby=overrideby)
+    course = state.courses.get(cm.course)
+    if (course is not None and cm.id in (course.criteria or ()) and value in COMPLETE_STATES
+            and state.criteria_completions.first("cm_user", (cm.id, userid)) is None):
+        state.insert("criteria_completions", r.CriterionCompletion(
+            id=0, courseid=course.id, cmid=cm.id, userid=userid, timecompleted=rec.timecompleted or now))
+    return rec
 
 
 def progress_percent(state: State, courseid: int, userid: int,

@@ -104,7 +104,8 @@ class EvidenceStore(StoreBase):
     def save_snapshots(self, run_id: int, snapshots: Sequence[CompletionSnapshot]) -> int:
         """Make ``snapshots`` the current state of their enrolments, in one transaction.
 
-        Every snapshot replaces the current row of its (offering, course, user); one whose ``state()``
+        Every snapshot replaces the current row of its (offering, course, user) where anything differs (a
+        row identical but for the run that last saw it is left alone); one whose ``state()``
         differs from that row (or that is new) is also appended to the history. A snapshot with
         ``pulled_at`` 0 is stamped with the current time. Returns how many were new or changed.
         Raises ``ValueError`` for an unknown run or a key given twice.
@@ -126,18 +127,26 @@ class EvidenceStore(StoreBase):
             if conn.execute(select(t.pull_runs.c.id).where(t.pull_runs.c.id == run_id)).first() is None:
                 raise ValueError(f"there is no pull run {run_id}")
             stored: dict[tuple[str, int, int], tuple[Any, ...]] = {}
+            stamps: dict[tuple[str, int, int], tuple[Any, ...]] = {}
             state_columns = [c[name] for name in STATE_FIELDS]
             flag = STATE_FIELDS.index("completed")
             for offering_id in sorted({key[0] for key in rows}):
                 courses = sorted({key[1] for key in rows if key[0] == offering_id})
-                query = select(c.course_id, c.user_id, *state_columns).where(
+                query = select(c.course_id, c.user_id, c.pulled_at, c.course_key, *state_columns).where(
                     c.offering_id == offering_id, c.course_id.in_(courses))
                 for old in conn.execute(query):
-                    state = list(old[2:])
+                    state = list(old[4:])
                     state[flag] = bool(state[flag])
-                    stored[(offering_id, old[0], old[1])] = tuple(state)
+                    key = (offering_id, old[0], old[1])
+                    stored[key] = tuple(state)
+                    stamps[key] = (old[2], old[3])
             changed = [row for key, row in rows.items() if stored.get(key) != states[key]]
-            upsert(conn, t.snapshots_current, list(rows.values()), keys=["offering_id", "course_id", "user_id"])
+            # Rows whose state, stamp and course key are as stored need no write at all (most of an
+            # incremental pull's).
+            touched = [row for key, row in rows.items() if stored.get(key) != states[key]
+                       or stamps.get(key) != (row["pulled_at"], row["course_key"])]
+            if touched:
+                upsert(conn, t.snapshots_current, touched, keys=["offering_id", "course_id", "user_id"])
             if changed:
                 conn.execute(insert(t.snapshots_history), changed)
         return len(changed)

@@ -3,18 +3,17 @@ incremental pull re-read an enrolment, the report-builder path, the lock, the lo
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import yaml
 
 from moodle_sync.cli import main
+
+from .conftest import small_offering
 from moodle_sync.config import default_data_dir
 from moodle_sync.evidence.lock import pull_lock
-from moodle_sync.offerings import find_regency
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
@@ -43,28 +42,6 @@ def pull(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Any:
     return json.loads(out)
 
 
-def small_offering(folder: Path, regencies: tuple[str, ...] = ("metro", "pesawaran"), seats: int = 12,
-                   min_per_regency: int = 4) -> Path:
-    """A copy of the example offering for fewer regencies and seats, with those regencies' facilitators."""
-    folder.mkdir(parents=True, exist_ok=True)
-    document = yaml.safe_load((EXAMPLES / "offering-koding.yaml").read_text("utf-8"))
-    document.update(regencies=list(regencies), seats=seats, min_per_regency=min_per_regency)
-    rows = list(csv.reader((EXAMPLES / "facilitators.csv").read_text("utf-8-sig").splitlines()))
-    course = rows[0].index("course")
-    keep = [r for r in rows[1:] if (reg := find_regency(r[course])) is not None and reg.slug in regencies]
-    with open(folder / document["facilitators"], "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows([rows[0], *keep])
-    path = folder / "offering.yaml"
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def store_path(sandbox_env: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "store.sqlite"
-    monkeypatch.setenv("MOODLE_SYNC_STORE", str(path))
-    monkeypatch.chdir(tmp_path)
-    return path
 
 
 @pytest.fixture

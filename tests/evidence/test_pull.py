@@ -258,7 +258,7 @@ def test_a_failed_reread_is_retried_by_the_next_pull(sandbox: SandboxServer, moo
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).reread == 6
     metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
     finish(sandbox, metro, m1, NOW + 30)
-    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    sandbox.control.inject_fault("core_completion_get_course_completion_status", "http500", times=1000)
     failed = pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60)
     assert failed.status == "partial" and failed.reread == 1
     sandbox.control.clear_faults()
