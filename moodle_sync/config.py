@@ -37,6 +37,7 @@ ENVIRONMENT = {
     "MOODLE_PROTOCOL": "protocol",
     "MOODLE_SYNC_STORE": "store",
     "MOODLE_SYNC_CONCURRENCY": "concurrency",
+    "MOODLE_SYNC_WRITE_CONCURRENCY": "write_concurrency",
     "MOODLE_SYNC_MAX_INPUT_VARS": "max_input_vars",
     "MOODLE_SYNC_TIMEOUT": "timeout",
     "MOODLE_SYNC_RETRIES": "retries",
@@ -63,6 +64,7 @@ timeout = 60                          # seconds to wait for one call
 retries = 4                           # attempts for reads (writes are never re-sent blindly)
 max_input_vars = 1000                 # PHP max_input_vars of the site (Moodle 4.5 asks for 5000)
 concurrency = 4                       # independent reads at once
+write_concurrency = 2                 # batches of writes at once (about the site's CPU cores)
 # store = "sqlite:////var/lib/moodle-sync/evidence.sqlite"   # or postgresql+psycopg://user@host/db
 student_role_id = 5                   # Moodle's default "student"
 facilitator_role_id = 3               # Moodle's default "editingteacher" (4 = non-editing teacher)
@@ -97,6 +99,7 @@ class Settings:
     retries: int = 4
     max_input_vars: int = 1000
     concurrency: int = 4
+    write_concurrency: int = 2
     store: str | None = None
     ca_bundle: str | None = None
     insecure_skip_tls_verify: bool = False
@@ -201,7 +204,7 @@ def _validate(settings: Settings) -> Settings:
                           f"(from {settings.sources.get('protocol', 'default')})")
     if settings.new_user_auth not in ("manual", "oauth2", "email", "ldap", "cas", "shibboleth"):
         raise ConfigError(f"new_user_auth: {settings.new_user_auth!r} is not a Moodle auth plugin we support")
-    for name in ("concurrency", "max_input_vars", "retries"):
+    for name in ("concurrency", "write_concurrency", "max_input_vars", "retries"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1 (from {settings.sources.get(name, 'default')})")
     if settings.url and not settings.url.startswith(("https://", "http://")):

@@ -153,8 +153,15 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
     elif dry_run:
         result.created = len(to_create)
 
-    # Enrolments and classes, per course: what is there already is skipped.
-    enrolled_now = moodle.map_reads(lambda k: moodle.enrolled_users(course_ids[k]), sorted(course_ids))
+    # Enrolments and classes, per course: what is there already is skipped. A course none of whose
+    # participants had a Moodle account before this run cannot hold them yet: it is not read.
+    new = {p.email for p in to_create}
+    to_read = {p.course_key for p in people if p.email in users and p.email not in new}
+
+    def enrolled_in(k: str) -> list[EnrolledUser]:
+        return moodle.enrolled_users(course_ids[k], fields="id,groups") if k in to_read else []
+
+    enrolled_now = moodle.map_reads(enrolled_in, sorted(course_ids))
     groups_now = moodle.map_reads(lambda k: moodle.groups(course_ids[k]), sorted(course_ids))
     enrolled: dict[str, dict[int, EnrolledUser]] = {}
     groups: dict[str, list[Group]] = {}

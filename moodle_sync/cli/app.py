@@ -46,7 +46,7 @@ class App:
             s = self.settings
             self._moodle = connect(s.require_url(), s.token(), protocol=s.protocol, verify=s.verify,
                                    timeout=s.timeout, retries=s.retries, max_input_vars=s.max_input_vars,
-                                   concurrency=s.concurrency)
+                                   concurrency=s.concurrency, write_concurrency=s.write_concurrency)
         return self._moodle
 
     def store(self) -> Any:

@@ -11,6 +11,9 @@ reason.
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, Mapping, Sequence, TypeVar
@@ -34,6 +37,10 @@ R = TypeVar("R")
 FIXED_FIELDS = 3
 # After this many records failed alone with the same error and none succeeded, the rest are not split.
 SYSTEMATIC_AFTER = 3
+# Errors of a batch that the database rolled back as a whole (a deadlock between concurrent batches).
+TRANSIENT = {"dmlwriteexception", "dmltransactionexception"}
+# Batches are split for concurrent sending only down to this many records each.
+MIN_PARALLEL_BATCH = 50
 
 
 @dataclass
@@ -89,7 +96,7 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
                     extra_params: Mapping[str, Any] | None = None,
                     encode: Callable[[T], Mapping[str, Any]] | None = None,
                     reconcile: Callable[[list[T]], list[T]] | None = None,
-                    max_records: int | None = None,
+                    max_records: int | None = None, parallel: bool = True,
                     on_progress: Callable[[int], None] | None = None) -> BatchOutcome[T]:
     """Send ``records`` to an all-or-nothing batch function; isolate and report the bad ones.
 
@@ -97,10 +104,14 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
     that returns one item per record is paired with the records in order. ``reconcile`` is called with
     the records of a batch whose write timed out: it must read Moodle and return those that did NOT
     land (they are then sent again); without it such records are reported failed. ``on_progress``
-    gets the number of records settled after each call. Raises only for failures no split can fix
+    gets the number of records settled after each call. With ``parallel`` (and the client's
+    ``write_concurrency`` above 1) independent batches are sent side by side; a batch that Moodle's
+    database rolled back (``dmlwriteexception``, e.g. a deadlock between two of them) is sent once more
+    as it is before its records are split. Raises only for failures no split can fix
     (bad token, function not allowed, site unreachable).
     """
     encode = encode or (lambda r: r)  # type: ignore[assignment,return-value]
+    lock = threading.Lock()
     extra = dict(extra_params or {})
     encoded = [encode(r) for r in records]
     outcome: BatchOutcome[T] = BatchOutcome()
@@ -122,9 +133,10 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         streak["count"] += 1
         return not outcome.done and streak["count"] >= SYSTEMATIC_AFTER
 
-    def attempt(indexes: list[int], *, reconciled: bool = False) -> None:
+    def attempt(indexes: list[int], *, reconciled: bool = False, retried: bool = False) -> None:
         payload = {**extra, key: [encoded[i] for i in indexes]}
-        outcome.calls += 1
+        with lock:
+            outcome.calls += 1
         try:
             result = client.call(function, payload)
         except WriteOutcomeUnknownError as exc:
@@ -144,6 +156,13 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         except WebServiceError as exc:
             if _global_failure(exc):
                 raise
+            if exc.errorcode in TRANSIENT and not retried and len(indexes) > 1:
+                # rolled back whole (all-or-nothing): sending it again cannot apply anything twice
+                log.info("%s: a batch of %d was rolled back (%s); sending it again", function, len(indexes), exc)
+                time.sleep(random.uniform(0.05, 0.3))
+                attempt(indexes, reconciled=reconciled, retried=True)
+                return
+            log.info("%s: a batch of %d failed (%s); isolating the cause", function, len(indexes), exc)
             if streak["count"] >= SYSTEMATIC_AFTER and not outcome.done:
                 outcome.failed.extend((records[i], streak["error"]) for i in indexes)
                 settle(len(indexes))
@@ -167,12 +186,27 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         outcome.done.extend((records[i], item) for i, item in zip(indexes, items))
         settle(len(indexes))
 
-    for batch in plan_batches(encoded, limit, extra_fields=extra_fields, max_records=max_records):
+    def send(batch: list[int]) -> None:
         if streak["count"] >= SYSTEMATIC_AFTER and not outcome.done:
             outcome.failed.extend((records[i], streak["error"]) for i in batch)
             settle(len(batch))
-            continue
+            return
         attempt(batch)
+
+    # Independent batches go to the site several at once (``write_concurrency``: the site's PHP workers
+    # run them side by side); enough batches are made for that when there are records for it.
+    workers = max(1, getattr(client, "write_concurrency", 1)) if parallel else 1
+    if workers > 1 and len(encoded) >= 2 * MIN_PARALLEL_BATCH:
+        share = max(MIN_PARALLEL_BATCH, -(-len(encoded) // workers))
+        max_records = min(max_records or share, share)
+    batches = plan_batches(encoded, limit, extra_fields=extra_fields, max_records=max_records)
+    if workers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="moodle-write") as pool:
+            for done in [pool.submit(send, b) for b in batches]:
+                done.result()  # re-raises a failure no split can fix
+    else:
+        for batch in batches:
+            send(batch)
     return outcome
 
 

@@ -134,13 +134,14 @@ class MoodleClient:
 
     def __init__(self, transport: Transport, *, timeout: float = 60.0, retry: RetryPolicy | None = None,
                  validate: bool = True, max_input_vars: int = 1000, concurrency: int = 4,
-                 stats: CallStats | None = None) -> None:
+                 write_concurrency: int = 2, stats: CallStats | None = None) -> None:
         self.transport = transport
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.validate = validate
         self.max_input_vars = max_input_vars
         self.concurrency = concurrency
+        self.write_concurrency = write_concurrency
         self.stats = stats or CallStats()
         self._sleep = time.sleep
 

@@ -5,6 +5,7 @@ from typing import Any, Mapping
 import pytest
 
 from moodle_sync.exceptions import (
+    WebServiceError,
     InvalidParameterError,
     InvalidTokenError,
     RequestTimeoutError,
@@ -50,8 +51,9 @@ def users(n: int) -> list[dict[str, Any]]:
              "createpassword": 1} for i in range(n)]
 
 
-def client(t: AllOrNothingUsers, max_input_vars: int = 1000) -> MoodleClient:
-    c = MoodleClient(t, max_input_vars=max_input_vars, retry=RetryPolicy(attempts=2, backoff=0))  # type: ignore[arg-type]
+def client(t: AllOrNothingUsers, max_input_vars: int = 1000, write_concurrency: int = 1) -> MoodleClient:
+    c = MoodleClient(t, max_input_vars=max_input_vars, retry=RetryPolicy(attempts=2, backoff=0),  # type: ignore[arg-type]
+                     write_concurrency=write_concurrency)
     c._sleep = lambda s: None
     return c
 
@@ -143,3 +145,35 @@ def test_a_cause_common_to_every_record_stops_the_splitting() -> None:
     out = send_in_batches(client(t), "core_user_create_users", "users", users(400))
     assert len(out.failed) == 400 and not out.done
     assert out.calls < 20  # not two calls per record
+
+
+@pytest.mark.parametrize("bad", [set(), {"user0007", "user0250"}])
+def test_batches_go_out_side_by_side_and_still_land_once(bad: set[str]) -> None:
+    t = AllOrNothingUsers(bad)
+    out = send_in_batches(client(t, write_concurrency=2), "core_user_create_users", "users", users(300))
+    assert len(t.calls) >= 2 and max(t.calls) <= 150  # split so that two batches can run at once
+    assert sorted(r["username"] for r, _ in out.failed) == sorted(bad)
+    assert len(out.done) == 300 - len(bad) and len(t.created) == len(set(t.created)) == 300 - len(bad)
+
+
+def test_a_global_error_in_a_side_by_side_batch_is_raised() -> None:
+    class Bad(AllOrNothingUsers):
+        def send(self, function: str, params: Mapping[str, Any], *, timeout: float) -> Any:
+            self.calls.append(1)
+            raise InvalidTokenError(function, "invalidtoken", "Invalid token - token not found")
+
+    with pytest.raises(InvalidTokenError):
+        send_in_batches(client(Bad(set()), write_concurrency=2), "core_user_create_users", "users", users(300))
+
+
+def test_a_batch_rolled_back_by_the_database_is_sent_again_before_splitting() -> None:
+    class Deadlocking(AllOrNothingUsers):
+        def send(self, function: str, params: Mapping[str, Any], *, timeout: float) -> Any:
+            if not self.calls:
+                self.calls.append(len(params["users"]))
+                raise WebServiceError(function, "dmlwriteexception", "Error writing to database")
+            return super().send(function, params, timeout=timeout)
+
+    t = Deadlocking(set())
+    out = send_in_batches(client(t), "core_user_create_users", "users", users(40))
+    assert t.calls == [40, 40] and len(out.done) == 40 and len(set(t.created)) == 40
