@@ -100,7 +100,7 @@ def _record(p: Placement, course_key: str | None, class_name: str | None) -> Par
         course_key=course_key if p.status == "selected" else None,
         class_name=class_name if p.status == "selected" else None,
         status={"waitlisted": "waitlist"}.get(p.status, p.status), rank=p.rank, reason=p.reason,
-        trained_before_form=a.trained_before, submitted_at=_unix(a.registered_at))
+        trained_before_form=a.trained_before, submitted_at=_unix(a.registered_at), trained=p.trained)
 
 
 def _unix(moment: datetime) -> int:

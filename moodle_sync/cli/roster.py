@@ -195,8 +195,10 @@ def withdraw_cmd(app: App, offering_file: Path, email: str, unenrol: bool, no_pr
     freed = person.status in ("selected", "enrolled")
     if freed and not no_promote:
         waiting = sorted((p for p in people.values() if p.status == "waitlist"), key=lambda p: p.rank or 0)
-        same = [p for p in waiting if p.regency == person.regency]
-        promoted = (same or waiting or [None])[0]
+        # The selection's rules again: never-trained before trained, then the freed seat's regency first.
+        tier = [p for p in waiting if not p.trained] or waiting
+        same = [p for p in tier if p.regency == person.regency]
+        promoted = (same or tier or [None])[0]
     moodle = app.moodle()
     action = "unenrolled" if unenrol else "suspended"
     if not dry_run:

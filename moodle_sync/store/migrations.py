@@ -31,6 +31,7 @@ from sqlalchemy import (
     inspect,
     insert,
     select,
+    text,
 )
 
 from ..exceptions import ConfigError
@@ -111,8 +112,14 @@ def _v1(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v2(conn: Connection) -> None:
+    """Participants: whether the selection counted them as trained before (their priority tier)."""
+    conn.execute(text("ALTER TABLE participants ADD COLUMN trained BOOLEAN"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "offerings, object map, audit trail, participants, pull runs, snapshots", _v1),
+    Migration(2, "participants.trained (the selection's priority tier)", _v2),
 )
 
 

@@ -91,6 +91,7 @@ class ParticipantRecord:
     trained_before_form: bool | None = None
     submitted_at: int | None = None
     updated_at: int | None = None
+    trained: bool | None = None      # the selection counted them as trained before (form or records)
 
 
 PARTICIPANT_FIELDS = tuple(f.name for f in fields(ParticipantRecord))

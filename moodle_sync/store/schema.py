@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -88,6 +88,7 @@ participants = Table(
     Column("trained_before_form", Boolean),
     Column("submitted_at", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
+    Column("trained", Boolean),
     Index("ix_participants_email", "email"),
     Index("ix_participants_nuptk", "nuptk"),
 )

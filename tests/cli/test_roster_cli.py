@@ -357,3 +357,20 @@ def test_enrol_from_a_file_names_who_cannot_be_enrolled(offering: str, store_pat
                       encoding="utf-8")
     code, doc = run_json(capsys, "enrol", offering, "--participants", str(export))
     assert code == 1 and [f["email"] for f in doc["failed"]] == ["budi.hartono@guru.belajar.id"]
+
+
+def test_withdraw_promotes_the_never_trained_before_the_same_regency(offering: str, store_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    people = participants(store_path)
+    leaving = next(p for p in people.values() if p.status == "selected" and p.regency == "pesawaran")
+    waitlist = sorted((p for p in people.values() if p.status == "waitlist"), key=lambda p: p.rank or 0)
+    same = next(p for p in waitlist if p.regency == "pesawaran")
+    elsewhere = next(p for p in waitlist if p.regency != "pesawaran")
+    with Store.open(f"sqlite:///{store_path}") as store:        # the same-regency candidate counts as trained
+        store.update_participant(OFFERING_ID, same.email, trained=True)
+        for p in waitlist:
+            if p.regency == "pesawaran" and p.email != same.email:
+                store.update_participant(OFFERING_ID, p.email, trained=True)
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--dry-run")
+    assert code == 0 and doc["promoted"] == elsewhere.email
