@@ -16,11 +16,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from ..exceptions import MoodleSyncError, WebServiceError, WriteOutcomeUnknownError
+from ..exceptions import WebServiceError, WriteOutcomeUnknownError
 from ..ws.batching import send_in_batches
 from ..ws.moodle import Moodle
 from .observe import find_category, has_content
-from .plan import CREATE, UPDATE, Action, Plan
+from .plan import CREATE, UNCHANGED, UPDATE, Action, Plan
 from .spec import OfferingSpec
 
 log = logging.getLogger("moodle_sync.provision")
@@ -78,6 +78,7 @@ class _Applier:
         for a in self.plan.of("course"):
             if a.op != CREATE:
                 self.course_ids[a.key] = int(a.data["id"])
+        self.category_ids = {tuple(a.data["path"]): int(a.data["id"]) for a in self.plan.of("category", UNCHANGED)}
         self.categories()
         self.create_courses()
         self.update_courses()
@@ -88,44 +89,50 @@ class _Applier:
         return self.result
 
     def categories(self) -> None:
+        """Create the missing categories, a call per depth (parents first); ids come from the answers."""
         todo = self.plan.of("category", CREATE)
-        if not todo:
-            return
-        known = self.m.categories()
         prefix = self.offering.category_idnumber_prefix
         for depth in sorted({len(a.data["path"]) for a in todo}):
             level = [a for a in todo if len(a.data["path"]) == depth]
-            payload = []
-            for a in level:
-                path = a.data["path"]
-                parent = find_category(known, path[:-1], prefix) if len(path) > 1 else None
-                payload.append({"name": a.data["name"], "parent": parent.id if parent else 0,
-                                "idnumber": a.data["idnumber"], "description": ""})
+            level = [a for a in level if len(a.data["path"]) == 1 or tuple(a.data["path"][:-1]) in self.category_ids]
+            payload = [{"name": a.data["name"], "idnumber": a.data["idnumber"], "description": "",
+                        "parent": self.category_ids[tuple(a.data["path"][:-1])] if len(a.data["path"]) > 1 else 0}
+                       for a in level]
+            if not payload:
+                continue
             try:
-                self.m.create_categories(payload)
+                created = {c.idnumber: c.id for c in self.m.create_categories(payload)}
             except WriteOutcomeUnknownError:
-                log.warning("category creation timed out; reading categories back")
-            known = self.m.categories()
+                log.warning("category creation got no answer; reading categories back")
+                known = self.m.categories()
+                created = {}
+                for a in level:
+                    found = find_category(known, tuple(a.data["path"]), prefix)
+                    if found is not None:
+                        created[a.data["idnumber"]] = found.id
+            except WebServiceError as exc:
+                for a in level:
+                    self.record(a, None, "failed", _why(exc))
+                continue
             for a in level:
-                found = find_category(known, a.data["path"], prefix)
-                self.record(a, found.id if found else None, "ok" if found else "failed",
-                            None if found else "not created", "category", a.key)
-
-    def _category_id(self, path: tuple[str, ...]) -> int:
-        found = find_category(self.m.categories(), path, self.offering.category_idnumber_prefix)
-        if found is None:
-            raise MoodleSyncError(f"category {' / '.join(path)} does not exist")
-        return found.id
+                cid = created.get(a.data["idnumber"])
+                if cid is not None:
+                    self.category_ids[tuple(a.data["path"])] = cid
+                self.record(a, cid, "ok" if cid else "failed", None if cid else "not created", "category", a.key)
 
     def create_courses(self) -> None:
-        todo = self.plan.of("course", CREATE)
+        todo = []
+        for a in self.plan.of("course", CREATE):
+            if tuple(a.data["path"]) in self.category_ids:
+                todo.append(a)
+            else:
+                self.record(a, None, "failed", f"category {' / '.join(a.data['path'])} does not exist")
         if not todo:
             return
-        cat_ids = {p: self._category_id(p) for p in {a.data["path"] for a in todo}}
         records = []
         for a in todo:
             fields = dict(a.data["fields"])
-            fields["categoryid"] = cat_ids[a.data["path"]]
+            fields["categoryid"] = self.category_ids[tuple(a.data["path"])]
             fields["courseformatoptions"] = [{"name": "numsections", "value": str(a.data["numsections"])}]
             records.append(fields)
 

@@ -117,7 +117,8 @@ def plan_offering(offering: OfferingSpec, observed: ObservedState) -> Plan:
         label = " / ".join(path)
         if found:
             category_ids[path] = found.id
-            add(Action("category", UNCHANGED, label, f"exists (id {found.id})"))
+            add(Action("category", UNCHANGED, label, f"exists (id {found.id})",
+                       data={"path": path, "id": found.id}))
         else:
             category_ids[path] = None
             add(Action("category", CREATE, label, "missing", data={

@@ -68,7 +68,8 @@ def test_editing_a_fullname_in_moodle_plans_exactly_that(moodle, offering: Offer
     assert plan_offering(offering, observe(moodle, offering)).pending == []
 
 
-@pytest.mark.parametrize("function", ["core_course_create_courses", "core_course_import_course",
+@pytest.mark.parametrize("function", ["core_course_create_categories", "core_course_create_courses",
+                                      "core_course_import_course",
                                       "core_group_create_groups", "core_user_create_users"])
 def test_a_write_whose_answer_is_lost_is_resolved_by_reading(sandbox, moodle, offering: OfferingSpec,  # type: ignore[no-untyped-def]
                                                              function: str) -> None:
