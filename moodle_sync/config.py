@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "MOODLE_SYNC_INSECURE": "insecure_skip_tls_verify",
     "MOODLE_SYNC_TEMPLATES": "templates_dir",
     "MOODLE_SYNC_REPORT_ID": "completion_report_id",
+    "MOODLE_SYNC_PULL_GRADES": "pull_grades",
 }
 
 STARTER_CONFIG = '''\
@@ -70,6 +71,7 @@ student_role_id = 5                   # Moodle's default "student"
 facilitator_role_id = 3               # Moodle's default "editingteacher" (4 = non-editing teacher)
 new_user_auth = "manual"              # manual (Moodle e-mails a generated password) or oauth2
 # completion_report_id = 12           # a custom report over "Course participants" for fast pulls
+# pull_grades = "on-activity"         # incremental pulls read a course's grades only after course activity
 # ca_bundle = "/etc/ssl/certs/my-ca.pem"
 # insecure_skip_tls_verify = false    # only for a throw-away test site with a self-signed certificate
 '''
@@ -108,6 +110,7 @@ class Settings:
     new_user_auth: str = "manual"
     templates_dir: str | None = None
     completion_report_id: int | None = None
+    pull_grades: str = "always"
     config_path: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -202,6 +205,8 @@ def _validate(settings: Settings) -> Settings:
     if settings.protocol not in PROTOCOLS:
         raise ConfigError(f"protocol: {settings.protocol!r} is not one of {', '.join(PROTOCOLS)} "
                           f"(from {settings.sources.get('protocol', 'default')})")
+    if settings.pull_grades not in ("always", "on-activity"):
+        raise ConfigError(f"pull_grades: {settings.pull_grades!r} is not always or on-activity")
     if settings.new_user_auth not in ("manual", "oauth2", "email", "ldap", "cas", "shibboleth"):
         raise ConfigError(f"new_user_auth: {settings.new_user_auth!r} is not a Moodle auth plugin we support")
     for name in ("concurrency", "write_concurrency", "max_input_vars", "retries"):

@@ -25,13 +25,16 @@ from .app import App, pass_app
                    "(default: the completion_report_id setting).")
 @click.option("--stale-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Incremental pulls re-read an incomplete enrolment at least this often.")
+@click.option("--grades", type=click.Choice(["always", "on-activity"]),
+              help="Read every course's grades each pull (always), or only a course someone accessed since the "
+                   "last pull (on-activity; default: the pull_grades setting, always).")
 @click.option("--dry-run", is_flag=True, help="Read Moodle and say what changed; save nothing.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Append a log of the run to this file (default: pull.log in the data dir).")
 @output_options
 @pass_app
 def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | None, stale_hours: float,
-             dry_run: bool, log_file: Path | None) -> int:
+             grades: str | None, dry_run: bool, log_file: Path | None) -> int:
     """Pull completion, grades and access for OFFERING_IDs (default: every offering in the store).
 
     Safe under cron: a lock stops two pulls from overlapping (exit 75 when one is already running).
@@ -58,7 +61,7 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
                 outcome = pull_offerings(app.moodle(), store, ids, full=full,
                                          report_id=report_id or app.settings.completion_report_id,
                                          stale_after=int(stale_hours * 3600), progress=advance,
-                                         dry_run=dry_run)
+                                         dry_run=dry_run, grades=grades or app.settings.pull_grades)
         logging.getLogger("moodle_sync.pull").info(
             "run %s %s: %s, %d enrolments, %d re-read, %d changed, %d calls, %.1fs", outcome.run_id,
             outcome.mode, outcome.status, outcome.enrolments, outcome.reread, outcome.changed, outcome.calls,

@@ -64,6 +64,11 @@ class PullStats:
     errors: list[str] = field(default_factory=list)
 
 
+GRADE_FIELDS = ("course_grade", "course_grade_max", "pretest_grade", "pretest_max", "posttest_grade",
+                "posttest_max", "grades_modified")
+# Course access this long before the last pull's start still counts as "since" (clocks differ a little).
+CLOCK_MARGIN = 300
+
 REPORT_COLUMNS = {
     "email": "Email address",
     "course": "Course ID number",
@@ -123,9 +128,12 @@ class Puller:
         found = self.m.courses_by_field("idnumber", target.idnumber)
         return found[0].id if found else None
 
-    def course_reads(self, courseid: int, *, report: bool = False) -> list[Callable[[], Any]]:
-        """The whole-course reads a course's pull starts with (independent: they may run concurrently)."""
-        reads = [lambda: self.m.enrolled_users(courseid), lambda: self.m.grades(courseid, 0),
+    def course_reads(self, courseid: int, *, report: bool = False,
+                     with_grades: bool = True) -> list[Callable[[], Any]]:
+        """The whole-course reads a course's pull starts with (independent: they may run concurrently).
+        Without ``with_grades`` the grades are left for the caller to read, or to carry forward (None)."""
+        reads = [lambda: self.m.enrolled_users(courseid),
+                 (lambda: self.m.grades(courseid, 0)) if with_grades else (lambda: None),
                  lambda: self.m.groups(courseid)]
         if self.full and not report:  # which activities track completion: for the criteria shortcut
             reads.append(lambda: self.m.sections(courseid))
@@ -155,15 +163,16 @@ class Puller:
         enrolled, grades, groups = results[:3]
         tracked = sum(1 for s in results[3] for m in s.modules if m.completion) if len(results) > 3 else 0
         group_names = {g.id: g.name for g in groups}
-        grades_by_user = {g.userid: g for g in grades}
+        grades_by_user = {g.userid: g for g in grades} if grades is not None else None
         students = [u for u in enrolled if self.student_role in u.roles or not u.roles]
         self.stats.courses += 1
         base: dict[int, CompletionSnapshot] = {}
         reread: list[EnrolledUser] = []
         for u in students:
             info = people.get(u.email, ParticipantInfo())
-            g = _grades_fields(grades_by_user.get(u.id), target)
             prev = marks.get(u.id)
+            g = (_grades_fields(grades_by_user.get(u.id), target) if grades_by_user is not None
+                 else {k: getattr(prev, k) for k in GRADE_FIELDS} if prev is not None else {})
             snap = CompletionSnapshot(
                 offering_id=target.offering_id, course_id=courseid, course_key=target.key, user_id=u.id,
                 email=u.email, fullname=u.fullname,
@@ -257,6 +266,16 @@ def run_reads(moodle: Moodle, courses: Sequence["CoursePull"], on_done: Callable
     return out
 
 
+def _grades_may_have_changed(enrolled: Any, marks: dict[int, CompletionSnapshot], since: int,
+                             student_role: str = "student") -> bool:
+    """Whether a course's grades need reading (``grades="on-activity"``): someone accessed it since the
+    last pull, or it has a participant we have not seen yet."""
+    if isinstance(enrolled, Exception):
+        return True  # the course's pull will fail on it anyway, and say why
+    return any((u.last_course_access or 0) >= since
+               or (u.id not in marks and (student_role in u.roles or not u.roles)) for u in enrolled)
+
+
 def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
                       tz: ZoneInfo) -> dict[tuple[str, str], dict[str, Any]]:
     """Turn a completion report's display values into snapshot fields, by (e-mail, course idnumber).
@@ -331,14 +350,27 @@ class PullOutcome:
 def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, full: bool = False,
                    report_id: int | None = None, stale_after: int = DAY, student_role: str = "student",
                    progress: Callable[[int], None] | None = None,
-                   clock: Callable[[], float] = time.time, dry_run: bool = False) -> PullOutcome:
+                   clock: Callable[[], float] = time.time, dry_run: bool = False,
+                   grades: str = "always") -> PullOutcome:
     """Pull every course of the offerings into ``store`` (a :class:`~moodle_sync.store.Store`), as one run.
 
     The run is recorded with its mode, call count, enrolments read and errors; its status is ``ok``,
     ``partial`` (some enrolments or courses could not be read: their last state is kept) or ``failed``.
     With ``dry_run`` Moodle is read as usual but nothing is written to the store (``changed`` is then
     the number of enrolments whose state differs from the stored one).
+
+    ``grades``: ``always`` reads every course's grades each pull; ``on-activity`` (incremental pulls)
+    reads a course's grades only when someone — a participant, or a facilitator: Moodle logs course access
+    on grading pages — accessed the course since the last successful pull, or it has participants not
+    seen before; otherwise the last grades are kept. A grade changed with nobody in the course (an import,
+    a web service, a regrade by cron) then waits for the next full pull.
     """
+    if grades not in ("always", "on-activity"):
+        raise ValueError(f"grades: {grades!r} is not always or on-activity")
+    last_start = {}
+    for o in offering_ids:
+        runs = [r for r in (store.last_run(o, status="ok"), store.last_run(o, status="partial")) if r is not None]
+        last_start[o] = max((r.started_at for r in runs), default=None)
     mode = "report" if report_id else ("full" if full else "incremental")
     started = time.perf_counter()
     before = moodle.client.stats.snapshot()
@@ -361,11 +393,18 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             ids = moodle.map_reads(lambda t: mapped.get(t.key) or puller.course_id(t), targets)
             # Every course's whole-course reads at once (bounded by the concurrency), then course by course.
             found = [cid for cid in ids if isinstance(cid, int)]
-            thunks = [puller.course_reads(cid, report=report_rows is not None) for cid in found]
+            every = grades == "always" or full or report_rows is not None or last_start[offering_id] is None
+            thunks = [puller.course_reads(cid, report=report_rows is not None, with_grades=every) for cid in found]
             flat = moodle.map_reads(lambda f: f(), [f for fs in thunks for f in fs])
             prefetched: dict[int, list[Any]] = {}
             for cid, fs in zip(found, thunks):
                 prefetched[cid], flat = flat[:len(fs)], flat[len(fs):]
+            if not every:
+                since = (last_start[offering_id] or 0) - CLOCK_MARGIN
+                active = [cid for cid in found if _grades_may_have_changed(
+                    prefetched[cid][0], store.pull_marks(offering_id, cid), since, student_role)]
+                for cid, res in zip(active, moodle.map_reads(lambda c: moodle.grades(c, 0), active)):
+                    prefetched[cid][1] = res
             planned: list[tuple[CoursePull, int]] = []
             for target, cid in zip(targets, ids):
                 if isinstance(cid, MoodleSyncError) or cid is None:

@@ -274,3 +274,42 @@ def test_a_new_enrolment_whose_first_read_failed_is_read_next_time(sandbox: Sand
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).status == "partial"
     sandbox.control.clear_faults()
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60).reread == 6
+
+
+def _grade_reads(sandbox: SandboxServer) -> int:
+    return sandbox.control.call_counts().get("gradereport_user_get_grade_items", 0)
+
+
+def test_on_activity_reads_grades_only_of_courses_someone_visited(sandbox: SandboxServer, moodle: Moodle,
+                                                                  offering: OfferingSpec, store: Store,
+                                                                  enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
+    sandbox.control.set_grade(metro, m1, "pretest", 6.0)
+    assert pull_offerings(moodle, store, [oid], grades="on-activity").reread == 6   # first pull: all grades
+    assert {s.user_id: s for s in store.current(oid)}[m1].pretest_grade == 6.0
+
+    before = _grade_reads(sandbox)
+    quiet = pull_offerings(moodle, store, [oid], grades="on-activity")
+    assert (_grade_reads(sandbox) - before, quiet.reread, quiet.changed) == (0, 0, 0)
+    assert {s.user_id: s for s in store.current(oid)}[m1].pretest_grade == 6.0       # kept, not lost
+
+    teacher = next(u.id for u in moodle.enrolled_users(metro) if "editingteacher" in u.roles)
+    sandbox.control.record_access(metro, teacher)                  # grading pages log the teacher's access
+    sandbox.control.set_grade(metro, m1, "pretest", 9.0)
+    before = _grade_reads(sandbox)
+    graded = pull_offerings(moodle, store, [oid], grades="on-activity")
+    assert (_grade_reads(sandbox) - before, graded.reread) == (1, 1)                 # metro only, that one
+    assert {s.user_id: s for s in store.current(oid)}[m1].pretest_grade == 9.0
+
+
+def test_on_activity_misses_a_grade_set_with_nobody_in_the_course_until_a_full_pull(
+        sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, store: Store,
+        enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
+    pull_offerings(moodle, store, [oid], grades="on-activity")
+    sandbox.control.set_grade(metro, m1, "posttest", 8.0)           # e.g. an import: no course access
+    assert pull_offerings(moodle, store, [oid], grades="on-activity").reread == 0
+    assert pull_offerings(moodle, store, [oid], grades="always").reread == 1        # the default sees it
+    assert {s.user_id: s for s in store.current(oid)}[m1].posttest_grade == 8.0
