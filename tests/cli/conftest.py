@@ -1,18 +1,42 @@
-"""Helpers shared by the CLI tests: a small copy of the example offering, and a store in tmp_path."""
+"""Helpers shared by the CLI tests: running the command, a small copy of the example offering, a store in
+tmp_path."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from moodle_sync.cli import main
 from moodle_sync.offerings import find_regency
 from moodle_sync.sandbox import SandboxServer
+from moodle_sync.ws.functions import FUNCTIONS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    """Run with ``--json``; (exit code, the JSON document)."""
+    code, out, err = run(capsys, *args, "--json")
+    assert out, err
+    return code, json.loads(out)
+
+
+def writes(counts: dict[str, int]) -> dict[str, int]:
+    """The write functions among a sandbox's call counts."""
+    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
 
 
 def small_offering(folder: Path, regencies: tuple[str, ...] = ("metro", "pesawaran"), seats: int = 12,

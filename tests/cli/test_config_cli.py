@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import main
+
+from .conftest import run
 from moodle_sync.config import default_config_path
 
 TOKEN = "c0nf1g-t0k3n-that-must-never-show"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 def config_file(tmp_path: Path, body: str) -> Path:

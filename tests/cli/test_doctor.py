@@ -9,16 +9,12 @@ import socket
 import pytest
 
 from moodle_sync.cli import main
+
+from .conftest import run
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.ws.functions import required_for
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 def free_port() -> int:

@@ -14,21 +14,17 @@ from typing import Callable
 import click
 import pytest
 
-from moodle_sync.cli import cli, main
+from moodle_sync.cli import cli
 from moodle_sync.cli.app import App, pass_app
 from moodle_sync.exceptions import ConfigError, InputError, InvalidParameterError, RequestShapeError
 from moodle_sync.sandbox import SandboxServer
+
+from .conftest import run
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING = str(EXAMPLES / "offering-koding.yaml")
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 Install = Callable[[Callable[[App], object]], None]

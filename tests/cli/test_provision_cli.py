@@ -11,35 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.cli import main
+
+from .conftest import run, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
-from moodle_sync.ws.functions import FUNCTIONS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING = str(EXAMPLES / "offering-koding.yaml")
 OFFERING_ID = "koding-2026-a1"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
-def writes(counts: dict[str, int]) -> dict[str, int]:
-    """The write functions among a sandbox's call counts."""
-    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
 
 
-@pytest.fixture
-def store_path(sandbox_env: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "store.sqlite"
-    monkeypatch.setenv("MOODLE_SYNC_STORE", str(path))
-    return path
 
 
 def test_plan_is_2_before_apply_and_0_after(sandbox_env: SandboxServer, store_path: Path,

@@ -9,9 +9,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from moodle_sync.cli import main
 
-from .conftest import small_offering
+from .conftest import run, small_offering
 from moodle_sync.config import default_data_dir
 from moodle_sync.evidence.lock import pull_lock
 from moodle_sync.sandbox import SandboxServer
@@ -28,12 +27,6 @@ PER_ENROLMENT = ("core_completion_get_course_completion_status",
                  "core_completion_get_activities_completion_status")
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
 def pull(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Any:

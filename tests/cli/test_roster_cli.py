@@ -6,20 +6,17 @@ waitlist in both) with the example registrations; the selection test uses the ex
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from moodle_sync.cli import main
 
-from .conftest import small_offering
+from .conftest import run, run_json, small_offering, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
-from moodle_sync.ws.functions import FUNCTIONS
 from moodle_sync.ws.moodle import Moodle
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -27,22 +24,10 @@ REGISTRATIONS = str(EXAMPLES / "registrations.csv")
 OFFERING_ID = "koding-2026-a1"
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI as the console script does; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return int(exited.value.code or 0), out, err
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    code, out, err = run(capsys, *args, "--json")
-    assert out, err
-    return code, json.loads(out)
 
 
-def writes(counts: dict[str, int]) -> dict[str, int]:
-    return {name: n for name, n in counts.items() if name in FUNCTIONS and not FUNCTIONS[name].is_read}
 
 
 
