@@ -183,7 +183,7 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
         else:
             enrolments.append({"roleid": student_role_id, "userid": u.id, "courseid": course_ids[p.course_key or ""]})
     if dry_run:
-        result.enrolled = len(enrolments) + len([p for p in to_create])
+        result.enrolled = len(enrolments) + len(to_create)  # new users are not enrolled anywhere yet
     elif enrolments:
         def not_enrolled(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
             courses = sorted({r["courseid"] for r in batch})

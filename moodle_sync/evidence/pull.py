@@ -139,13 +139,6 @@ class Puller:
             reads.append(lambda: self.m.sections(courseid))
         return reads
 
-    def pull_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
-                    marks: dict[int, CompletionSnapshot],
-                    report_rows: dict[tuple[str, str], dict[str, Any]] | None = None) -> list[CompletionSnapshot]:
-        """Snapshots of every student enrolment of one course."""
-        course = self.plan_course(target, courseid, people, marks, report_rows)
-        return self.finish_course(course, course.read_all(self.m, on_done=lambda: self.progress(1)))
-
     def plan_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
                     marks: dict[int, CompletionSnapshot],
                     report_rows: dict[tuple[str, str], dict[str, Any]] | None = None,
@@ -202,7 +195,10 @@ class Puller:
             # enrolment's last read), the criteria say what is done and the activities call is saved:
             # Moodle 4.5 marks an activity's criterion when the activity completes (only the course's
             # completion waits for cron; seen on a real 4.5.6 site).
-            cc = self.m.course_completion(courseid, u.id)
+            try:
+                cc = self.m.course_completion(courseid, u.id)
+            except NotEnrolledError:
+                return {}  # unenrolled since the participant list was read
             known = tracked or (marks[u.id].activities_total if u.id in marks else 0)
             if cc is not None and known and cc.activity_criteria_total == known:
                 out: dict[str, Any] = {"activities_total": known, "activities_done": cc.activity_criteria_done}
@@ -213,15 +209,9 @@ class Puller:
                 out.update(completed=cc.completed, time_completed=cc.time_completed)
             return out
 
-        def reads(u: EnrolledUser) -> list[Callable[[], Any]]:
-            return [lambda: read(u)]
-
-        def result(u: EnrolledUser, answers: list[Any]) -> dict[str, Any] | MoodleSyncError:
-            return {} if isinstance(answers[0], NotEnrolledError) else answers[0]
-
         self.stats.enrolments += len(students)
         self.stats.reread += len(reread)
-        return CoursePull(target, marks, base, reread, reads, result)
+        return CoursePull(target, marks, base, reread, read)
 
     def finish_course(self, course: "CoursePull", results: Sequence[Any]) -> list[CompletionSnapshot]:
         """The course's snapshots once the completion reads of ``course.reread`` gave ``results``."""
@@ -246,24 +236,14 @@ class CoursePull:
     marks: dict[int, CompletionSnapshot]
     base: dict[int, CompletionSnapshot]
     reread: list[EnrolledUser]
-    reads: Callable[[EnrolledUser], list[Callable[[], Any]]]      # the completion reads of one enrolment
-    result: Callable[[EnrolledUser, list[Any]], Any]              # their answers -> snapshot fields or error
-
-    def read_all(self, moodle: Moodle, on_done: Callable[[], None] | None = None) -> list[Any]:
-        """Run the completion reads of every enrolment to re-read (concurrently); results in order."""
-        return run_reads(moodle, [self], on_done)
+    read: Callable[[EnrolledUser], dict[str, Any]]   # one enrolment's completion reads -> snapshot fields
 
 
 def run_reads(moodle: Moodle, courses: Sequence["CoursePull"], on_done: Callable[[], None] | None = None) -> list[Any]:
-    """Every completion read of ``courses`` in one bounded concurrent run; per enrolment, its result."""
-    thunks = [[f for f in c.reads(u)] for c in courses for u in c.reread]
-    flat = moodle.map_reads(lambda f: f(), [f for fs in thunks for f in fs], on_done=on_done)
-    owners = [(c, u) for c in courses for u in c.reread]
-    out = []
-    for (c, u), fs in zip(owners, thunks):
-        answers, flat = flat[:len(fs)], flat[len(fs):]
-        out.append(c.result(u, answers))
-    return out
+    """Every completion read of ``courses`` in one bounded concurrent run; per enrolment, in order, its
+    snapshot fields or the error that stopped its read."""
+    return moodle.map_reads(lambda item: item[0].read(item[1]), [(c, u) for c in courses for u in c.reread],
+                            on_done=on_done)
 
 
 def _grades_may_have_changed(enrolled: Any, marks: dict[int, CompletionSnapshot], since: int,

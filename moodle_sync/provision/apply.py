@@ -40,7 +40,6 @@ class WriteLog(Protocol):
 class ApplyResult:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    calls: int = 0
 
     @property
     def ok(self) -> bool:

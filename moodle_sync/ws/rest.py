@@ -99,20 +99,20 @@ class RestTransport:
     def send(self, function: str, params: Mapping[str, Any], *, timeout: float) -> Any:
         data = [("wstoken", self._token), ("wsfunction", function), ("moodlewsrestformat", "json")]
         data += encode_php_form(params)
-        try:
+        try:  # requests' exceptions are not chained (``from None``): their text can hold the URL
             response = self.session.post(self.endpoint, data=data, timeout=(min(10.0, timeout), timeout))
-        except requests.exceptions.ConnectTimeout as exc:
+        except requests.exceptions.ConnectTimeout:
             raise ConnectionFailedError(function, f"cannot connect to {self.url}: timed out",
-                                        sent=False) from _clean(exc)
+                                        sent=False) from None
         except requests.exceptions.SSLError as exc:
             raise ConnectionFailedError(function, f"TLS failed for {self.url}: {redact(str(exc))}",
-                                        sent=False) from _clean(exc)
-        except requests.exceptions.Timeout as exc:
-            raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from _clean(exc)
+                                        sent=False) from None
+        except requests.exceptions.Timeout:
+            raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from None
         except requests.exceptions.ConnectionError as exc:
-            sent = not _refused(exc)
-            raise ConnectionFailedError(function, f"cannot reach {self.url}: {_reason(exc)}",
-                                        sent=sent) from _clean(exc)
+            sent = not refused_before_sending(exc)
+            raise ConnectionFailedError(function, f"cannot reach {self.url}: {connection_reason(exc)}",
+                                        sent=sent) from None
         return decode_response(function, response.status_code, response.text,
                                response.headers.get("Retry-After"))
 
@@ -124,7 +124,7 @@ def decode_response(function: str, status: int, text: str, retry_after: str | No
     """Decode a REST answer: map 429/5xx, then Moodle's exception body, then the JSON result."""
     if status == 429:
         raise RateLimitedError(function, "the site answered 429 Too Many Requests",
-                               retry_after=_seconds(retry_after))
+                               retry_after=retry_after_seconds(retry_after))
     if status >= 500:
         raise ServerError(function, f"the site answered HTTP {status}")
     try:
@@ -142,28 +142,23 @@ def decode_response(function: str, status: int, text: str, retry_after: str | No
     return body
 
 
-def _seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     try:
         return float(value) if value else None
     except ValueError:
         return None
 
 
-def _refused(exc: Exception) -> bool:
+def refused_before_sending(exc: Exception) -> bool:
     text = repr(exc)
     return any(s in text for s in ("Connection refused", "NameResolutionError", "Name or service not known",
                                    "Failed to resolve", "No route to host", "NewConnectionError"))
 
 
-def _reason(exc: Exception) -> str:
+def connection_reason(exc: Exception) -> str:
     text = str(exc)
     for marker in ("Connection refused", "Name or service not known", "Failed to resolve",
                    "Connection reset", "Remote end closed connection", "No route to host"):
         if marker in text:
             return marker.lower()
     return redact(text)[:200]
-
-
-def _clean(exc: Exception) -> None:
-    """Do not chain the requests exception: its text can hold the URL, and we said what matters."""
-    return None

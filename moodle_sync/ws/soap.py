@@ -38,7 +38,7 @@ from ..exceptions import (
     redact,
     register_secret,
 )
-from .rest import _reason, _refused, _seconds, pooled_session
+from .rest import connection_reason, pooled_session, refused_before_sending, retry_after_seconds
 from .soap_codec import (
     SOAP_ENC,
     SoapCodecError,
@@ -234,8 +234,8 @@ class SoapTransport:
         except requests.exceptions.Timeout:
             raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from None
         except requests.exceptions.ConnectionError as exc:
-            raise ConnectionFailedError(function, f"cannot reach {self.url}: {_reason(exc)}",
-                                        sent=not _refused(exc)) from None
+            raise ConnectionFailedError(function, f"cannot reach {self.url}: {connection_reason(exc)}",
+                                        sent=not refused_before_sending(exc)) from None
 
 
 def _is_wsdl(content: bytes) -> bool:
@@ -256,7 +256,7 @@ def decode_answer(function: str, status: int, content: bytes, retry_after: str |
     """
     if status == 429:
         raise RateLimitedError(function, "the site answered 429 Too Many Requests",
-                               retry_after=_seconds(retry_after))
+                               retry_after=retry_after_seconds(retry_after))
     fault = None
     if b"Fault" in content:
         try:

@@ -251,3 +251,19 @@ def test_stale_hours_zero_rereads_every_incomplete_enrolment(enrolled: str, stor
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     pull(capsys)
     assert pull(capsys, "--stale-hours", "0")["reread"] == 12
+
+
+def test_grades_on_activity_skips_the_grade_reports_of_quiet_courses(enrolled: str, store_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     sandbox: SandboxServer, moodle: Moodle,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    pull(capsys)
+    reports = lambda: sandbox.control.call_counts().get("gradereport_user_get_grade_items", 0)  # noqa: E731
+    before = reports()
+    assert pull(capsys, "--grades", "on-activity")["reread"] == 0
+    assert reports() == before                                  # nobody opened a course: no grade report
+    monkeypatch.setenv("MOODLE_SYNC_PULL_GRADES", "on-activity")  # the same, from the setting
+    cid = course_id(moodle, "metro")
+    sandbox.control.record_access(cid, student_ids(moodle, "metro")[0])
+    assert pull(capsys)["reread"] == 1
+    assert reports() == before + 1                              # only the course someone visited
