@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 
 from ..config import default_data_dir
-from ..evidence.lock import pull_lock
+from ..store.locks import pull_lock
 from ..evidence.pull import pull_offerings
 from . import output_options
 from .app import App, pass_app
@@ -38,7 +38,10 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
     """Pull completion, grades and access for OFFERING_IDs (default: every offering in the store).
 
     Safe under cron: a lock stops two pulls from overlapping (exit 75 when one is already running).
-    Exit 0 all read; 1 some courses or enrolments could not be read (their last state is kept).
+    Participants are the users enrolled with the student_role_id setting's role.
+    Exit 0 all read; 1 some courses or enrolments could not be read (their last state is kept); 130
+    interrupted and 3 crashed (the run is recorded interrupted / failed, and the next incremental pull
+    reads everything since the last run that ended ok).
     """
     data_dir = default_data_dir()
     log_path = log_file or data_dir / "pull.log"
@@ -54,14 +57,14 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
             app.info("No offerings in the store yet: apply one first.")
             app.emit({"offerings": [], "status": "ok", "enrolments": 0}, lambda: None)
             return 0
-        lock = data_dir / "pull.lock"
-        with pull_lock(lock):
+        with pull_lock(store):   # one pull per store, whoever and wherever runs it
             total = sum(len(store.current(o)) for o in ids) or None
             with app.progress("Pulling", total) as advance:
                 outcome = pull_offerings(app.moodle(), store, ids, full=full,
                                          report_id=report_id or app.settings.completion_report_id,
                                          stale_after=int(stale_hours * 3600), progress=advance,
-                                         dry_run=dry_run, grades=grades or app.settings.pull_grades)
+                                         dry_run=dry_run, grades=grades or app.settings.pull_grades,
+                                         student_role_id=app.settings.student_role_id)
         logging.getLogger("moodle_sync.pull").info(
             "run %s %s: %s, %d enrolments, %d re-read, %d changed, %d calls, %.1fs", outcome.run_id,
             outcome.mode, outcome.status, outcome.enrolments, outcome.reread, outcome.changed, outcome.calls,

@@ -199,7 +199,7 @@ def test_report_builder_path_gives_the_same_completions(enrolled: str, store_pat
 
 def test_a_second_pull_while_one_runs_exits_75(enrolled: str, store_path: Path, capsys: pytest.CaptureFixture[str],
                                                sandbox: SandboxServer) -> None:
-    with pull_lock(default_data_dir() / "pull.lock"):
+    with Store.open(str(store_path)) as other, pull_lock(other):   # another user's pull into the same store
         code, out, err = run(capsys, "pull")
     assert code == 75
     assert "another pull is running" in err

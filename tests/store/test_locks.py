@@ -1,0 +1,120 @@
+"""Store locks (one writer per offering, one pull per store) on SQLite and, with MOODLE_SYNC_TEST_PG_URL,
+on PostgreSQL: exclusive across connections and processes, released after the block, on error, and when
+the holding process dies; exit code 75 with who holds it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.exceptions import ConfigError
+from moodle_sync.store import Store
+from moodle_sync.store.locks import BusyError, PullBusyError, lock_key, offering_lock, pull_lock
+
+HOLDER = """
+import sys, time
+from moodle_sync.store import Store
+from moodle_sync.store.locks import offering_lock
+store = Store.open(sys.argv[1])
+with offering_lock(store, "koding-2026-a1"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_writer_of_an_offering_is_refused_at_once(store_url: str, store: Store) -> None:
+    with Store.open(store_url) as other:        # another connection, as another host would have
+        with offering_lock(store, "koding-2026-a1"):
+            with pytest.raises(BusyError, match="is changing offering koding-2026-a1") as refused:
+                with offering_lock(other, "koding-2026-a1"):
+                    pytest.fail("two writers held the offering")
+            assert refused.value.exit_code == 75
+            assert "held by" in str(refused.value) and "pid" in str(refused.value)
+            with offering_lock(other, "koding-2026-b2"):   # another offering is free
+                with pull_lock(other):                    # and so are the store's pulls
+                    pass
+
+
+def test_a_second_pull_into_the_store_is_refused(store_url: str, store: Store) -> None:
+    with Store.open(store_url) as other:
+        with pull_lock(store):
+            with pytest.raises(PullBusyError, match="another pull is running") as refused:
+                with pull_lock(other):
+                    pytest.fail("two pulls held the store")
+            assert refused.value.exit_code == 75
+
+
+def test_released_after_the_block_even_on_error(store_url: str, store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        with offering_lock(store, "o"):
+            raise RuntimeError("the run failed")
+    with Store.open(store_url) as other:
+        with offering_lock(other, "o"):
+            pass
+    with offering_lock(store, "o"):   # and again: nothing left behind
+        pass
+
+
+def test_an_error_inside_the_block_is_not_taken_for_a_busy_lock(store: Store) -> None:
+    with pytest.raises(ConfigError, match="inside"):
+        with offering_lock(store, "o"):
+            raise ConfigError("raised inside the block")
+
+
+def test_a_waiting_run_gets_the_lock_when_it_is_released(store_url: str, store: Store) -> None:
+    got: list[str] = []
+    with Store.open(store_url) as other:
+        waiter = threading.Thread(target=lambda: _take(other, got))
+        with offering_lock(store, "o"):
+            waiter.start()
+        waiter.join(timeout=60)
+    assert got == ["taken"]
+
+
+def _take(store: Store, got: list[str]) -> None:
+    with offering_lock(store, "o", wait=30):
+        got.append("taken")
+
+
+def test_a_killed_holder_leaves_no_stale_lock(store_url: str, store: Store) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, store_url], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(BusyError, match="koding-2026-a1"):
+            with offering_lock(store, "koding-2026-a1"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    with offering_lock(store, "koding-2026-a1", wait=30):   # the kernel / the server dropped it with the process
+        pass
+
+
+def test_sqlite_locks_are_files_beside_the_database(tmp_path: Path) -> None:
+    with Store.open(str(tmp_path / "db" / "store.sqlite")) as store:
+        with offering_lock(store, "koding-2026-a1"), pull_lock(store):
+            names = sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.endswith(".lock"))
+            assert "store.sqlite.offering_koding-2026-a1.lock" in names and "store.sqlite.pull.lock" in names
+            assert (tmp_path / "db" / "store.sqlite.pull.lock").stat().st_mode & 0o077 == 0
+
+
+def test_an_in_memory_store_locks_within_the_process() -> None:
+    with Store.open("sqlite://") as store:
+        with offering_lock(store, "o"):
+            with pytest.raises(BusyError):
+                with offering_lock(store, "o"):
+                    pass
+        with offering_lock(store, "o"):
+            pass
+
+
+def test_lock_keys_are_per_store_and_name() -> None:
+    key = lock_key("db/public", "offering:a")
+    assert -2**63 <= key < 2**63
+    assert key == lock_key("db/public", "offering:a")
+    assert len({key, lock_key("db/other", "offering:a"), lock_key("db/public", "offering:b")}) == 3
