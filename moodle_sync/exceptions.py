@@ -36,6 +36,9 @@ __all__ = [
     "WriteOutcomeUnknownError",
     "ServerError",
     "RateLimitedError",
+    "SiteUnreachableError",
+    "RunHaltedError",
+    "ends_the_run",
     "from_moodle_error",
     "redact",
 ]
@@ -190,6 +193,14 @@ class ConnectionFailedError(TransportError):
         self.sent = sent
 
 
+class SiteUnreachableError(ConnectionFailedError):
+    """The site cannot be reached at all: the connection was refused, the name does not resolve, or TLS
+    failed. Nothing was sent, and neither a retry nor the next item can fare better: the run stops."""
+
+    def __init__(self, function: str, message: str) -> None:
+        super().__init__(function, message, sent=False)
+
+
 class RequestTimeoutError(TransportError):
     """A read did not answer in time (after retries)."""
 
@@ -211,6 +222,26 @@ class RateLimitedError(TransportError):
     def __init__(self, function: str, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(function, message)
         self.retry_after = retry_after
+
+
+class RunHaltedError(MoodleSyncError):
+    """A call was refused without being sent because the run had already stopped: an earlier answer made
+    the rest pointless (see :func:`ends_the_run`), or the user interrupted it. ``cause`` says which."""
+
+    def __init__(self, function: str, cause: BaseException) -> None:
+        self.function, self.cause = function, cause
+        why = str(cause) if isinstance(cause, MoodleSyncError) else "interrupted"
+        super().__init__(f"{function}: not sent: the run had stopped ({why})")
+
+
+def ends_the_run(exc: BaseException) -> bool:
+    """True for answers after which no other call of the run can succeed, so nothing more is sent: a wrong
+    token (``invalidtoken``), a service that refuses the token (``accessexception``, Moodle's
+    ``webservice_access_exception``), a site that cannot be reached (refused, DNS, TLS)."""
+    if isinstance(exc, (InvalidTokenError, SiteUnreachableError, RunHaltedError)):
+        return True
+    return isinstance(exc, WebServiceError) and (
+        exc.errorcode == "accessexception" or exc.exception == "webservice_access_exception")
 
 
 _BY_ERRORCODE: dict[str, type[WebServiceError]] = {

@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, Mapping, Sequence, TypeVar
 
@@ -22,9 +22,11 @@ from ..exceptions import (
     AccessDeniedError,
     InvalidTokenError,
     MoodleSyncError,
+    RunHaltedError,
     TransportError,
     WebServiceError,
     WriteOutcomeUnknownError,
+    ends_the_run,
 )
 from .signatures import count_form_fields
 
@@ -201,21 +203,49 @@ def send_in_batches(client: Any, function: str, key: str, records: Sequence[T], 
         max_records = min(max_records or share, share)
     batches = plan_batches(encoded, limit, extra_fields=extra_fields, max_records=max_records)
     if workers > 1 and len(batches) > 1:
-        with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="moodle-write") as pool:
-            for done in [pool.submit(send, b) for b in batches]:
-                done.result()  # re-raises a failure no split can fix
+        run_bounded(send, batches, workers=workers, name="moodle-write", client=client)
     else:
         for batch in batches:
             send(batch)
     return outcome
 
 
+def run_bounded(task: Callable[[T], R], items: Sequence[T], *, workers: int, name: str,
+                client: Any = None) -> list[R]:
+    """Run ``task`` over ``items`` on at most ``workers`` threads; results in input order.
+
+    The first exception a task raises ends the run: items not started yet are never started, the
+    running ones are waited for, and the exception is raised (a failure other than
+    :class:`RunHaltedError` is preferred when several came at once). On Ctrl-C (``KeyboardInterrupt``)
+    the same happens, and ``client`` is halted first (:meth:`MoodleClient.halt`) so that a running task
+    sends nothing more: only calls already on the wire are waited for, then the interrupt propagates.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(items))), thread_name_prefix=name)
+    futures: list[Future[R]] = []
+    try:
+        futures.extend(pool.submit(task, item) for item in items)
+        wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f.exception() for f in futures if f.done() and not f.cancelled() and f.exception()]
+        if failed:
+            raise next((e for e in failed if not isinstance(e, RunHaltedError)), failed[0])
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt) and hasattr(client, "halt"):
+            client.halt(exc)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [f.result() for f in futures]
+
+
 def map_concurrent(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 4,
-                   on_done: Callable[[], None] | None = None) -> list[R | MoodleSyncError]:
+                   on_done: Callable[[], None] | None = None, client: Any = None) -> list[R | MoodleSyncError]:
     """Run ``fn`` over ``items`` with at most ``workers`` at once; results in input order.
 
     A :class:`MoodleSyncError` raised for one item is returned in its place (so one failing read does not
-    lose the others); any other exception propagates.
+    lose the others), except one that ends the run (:func:`~moodle_sync.exceptions.ends_the_run`: a wrong
+    token, a refused service, an unreachable site): that one is raised at once and the items not started
+    yet are dropped. Any other exception propagates the same way; Ctrl-C halts ``client`` (see
+    :func:`run_bounded`).
     """
     items = list(items)
 
@@ -223,6 +253,8 @@ def map_concurrent(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 4
         try:
             return fn(item)
         except MoodleSyncError as exc:
+            if ends_the_run(exc):
+                raise
             return exc
         finally:
             if on_done:
@@ -230,5 +262,4 @@ def map_concurrent(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 4
 
     if workers <= 1 or len(items) <= 1:
         return [run(i) for i in items]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="moodle-read") as pool:
-        return list(pool.map(run, items))
+    return run_bounded(run, items, workers=workers, name="moodle-read", client=client)

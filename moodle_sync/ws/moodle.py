@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
-from ..exceptions import WebServiceError
+from ..exceptions import InvalidResponseError, WebServiceError
 from .batching import BatchOutcome, map_concurrent, send_in_batches
 from .transport import MoodleClient, chunked
 
 log = logging.getLogger("moodle_sync.ws.moodle")
+T = TypeVar("T")
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -242,6 +243,51 @@ def _float_or_none(value: Any) -> float | None:
         return None
 
 
+# What goes wrong in parsing when an answer is not shaped like Moodle's: a key missing (KeyError), a list
+# where an object was expected or the reverse (TypeError, AttributeError), text where a number was.
+_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+def parse_answer(function: str, answer: Any, parse: Callable[[Any], T]) -> T:
+    """``parse(answer)``, or :class:`InvalidResponseError` naming ``function`` and what was wrong when the
+    answer is not shaped like Moodle's (a missing key, a list instead of an object, text for a number...).
+    The one place where a malformed answer becomes an error the user can act on (exit 1), not a crash."""
+    try:
+        return parse(answer)
+    except _SHAPE_ERRORS as exc:
+        what = f"no {exc.args[0]!r} in it" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise InvalidResponseError(
+            function, "invalidresponse", f"the answer is not shaped like Moodle's ({type(answer).__name__} at "
+            f"the top; {what}): is this a Moodle 4.5 web service, or a proxy answering in its place?") from None
+
+
+def _course_completion(d: Any) -> CourseCompletion:
+    status = d["completionstatus"]
+    comps = status.get("completions") or []
+    times = [int(c["timecompleted"]) for c in comps if c.get("timecompleted")]
+    completed = bool(status.get("completed"))
+    activities = [c for c in comps if int(c.get("type") or 0) == ACTIVITY_CRITERION]
+    return CourseCompletion(completed=completed,
+                            time_completed=(max(times) if times else None) if completed else None,
+                            criteria_total=len(comps),
+                            criteria_done=sum(1 for c in comps if c.get("complete")),
+                            activity_criteria_total=len(activities),
+                            activity_criteria_done=sum(1 for c in activities if c.get("complete")))
+
+
+def _user_grades(d: Any) -> list[UserGrades]:
+    out = []
+    for ug in d.get("usergrades", []):
+        items = tuple(GradeItem(
+            id=int(it.get("id") or 0), itemtype=it.get("itemtype") or "", itemmodule=it.get("itemmodule"),
+            idnumber=it.get("idnumber") or "", cmid=_int_or_none(it.get("cmid")),
+            name=it.get("itemname") or "", grade=_float_or_none(it.get("graderaw")),
+            grademax=float(it.get("grademax") or 0), graded_at=_int_or_none(it.get("gradedategraded")),
+            submitted_at=_int_or_none(it.get("gradedatesubmitted"))) for it in ug.get("gradeitems", []))
+        out.append(UserGrades(int(ug["userid"]), items))
+    return out
+
+
 def decode_twice(value: Any) -> Any:
     """Some functions answer JSON text inside the JSON (e.g. core_course_edit_section): decode it."""
     if isinstance(value, str):
@@ -269,38 +315,43 @@ class Moodle:
     def call(self, function: str, params: Mapping[str, Any] | None = None) -> Any:
         return self.client.call(function, params)
 
+    def _typed(self, function: str, params: Mapping[str, Any] | None, parse: Callable[[Any], T]) -> T:
+        """Call ``function`` and turn its answer into typed results with ``parse``; an answer not shaped
+        like Moodle's raises :class:`InvalidResponseError` (see :func:`parse_answer`)."""
+        return parse_answer(function, self.call(function, params), parse)
+
     def map_reads(self, fn: Callable[[Any], Any], items: Iterable[Any],
                   on_done: Callable[[], None] | None = None) -> list[Any]:
         """Run independent reads concurrently (bounded by the client's ``concurrency``)."""
-        return map_concurrent(fn, items, workers=self.client.concurrency, on_done=on_done)
+        return map_concurrent(fn, items, workers=self.client.concurrency, on_done=on_done, client=self.client)
 
     # site
     def site_info(self) -> SiteInfo:
-        d = self.call("core_webservice_get_site_info")
-        return SiteInfo(sitename=d.get("sitename", ""), siteurl=d.get("siteurl", ""),
-                        release=d.get("release", ""), version=str(d.get("version", "")),
-                        username=d.get("username", ""), userid=int(d.get("userid") or 0),
-                        fullname=d.get("fullname", ""),
-                        functions=frozenset(f["name"] for f in d.get("functions") or []),
-                        is_site_admin=bool(d.get("userissiteadmin", False)))
+        return self._typed("core_webservice_get_site_info", None, lambda d: SiteInfo(
+            sitename=d.get("sitename", ""), siteurl=d.get("siteurl", ""),
+            release=d.get("release", ""), version=str(d.get("version", "")),
+            username=d.get("username", ""), userid=int(d.get("userid") or 0),
+            fullname=d.get("fullname", ""),
+            functions=frozenset(f["name"] for f in d.get("functions") or []),
+            is_site_admin=bool(d.get("userissiteadmin", False))))
 
     # categories
     def categories(self) -> list[Category]:
         """Every category the token user can see (one call)."""
-        return [Category(int(c["id"]), c["name"], c.get("idnumber") or "", int(c.get("parent") or 0),
-                         c.get("path") or "", c.get("description") or "")
-                for c in self.call("core_course_get_categories", {"addsubcategories": 0})]
+        return self._typed("core_course_get_categories", {"addsubcategories": 0}, lambda answer: [
+            Category(int(c["id"]), c["name"], c.get("idnumber") or "", int(c.get("parent") or 0),
+                     c.get("path") or "", c.get("description") or "") for c in answer])
 
     def create_categories(self, categories: Sequence[Mapping[str, Any]]) -> list[Category]:
         """Create categories in one call (``name``, ``parent``, ``idnumber``, ``description``)."""
-        answer = self.call("core_course_create_categories", {"categories": list(categories)})
-        return [Category(int(a["id"]), a["name"], c.get("idnumber", ""), int(c.get("parent", 0)), "")
-                for a, c in zip(answer, categories)]
+        return self._typed("core_course_create_categories", {"categories": list(categories)}, lambda answer: [
+            Category(int(a["id"]), a["name"], c.get("idnumber", ""), int(c.get("parent", 0)), "")
+            for a, c in zip(answer, categories)])
 
     # courses
     def courses_by_field(self, field: str, value: str | int) -> list[Course]:
-        d = self.call("core_course_get_courses_by_field", {"field": field, "value": str(value)})
-        return [Course.from_moodle(c) for c in d.get("courses", [])]
+        return self._typed("core_course_get_courses_by_field", {"field": field, "value": str(value)},
+                           lambda d: [Course.from_moodle(c) for c in d.get("courses", [])])
 
     def courses_in_category(self, categoryid: int) -> list[Course]:
         return self.courses_by_field("category", categoryid)
@@ -312,25 +363,27 @@ class Moodle:
 
     def create_courses(self, courses: Sequence[Mapping[str, Any]]) -> list[int]:
         """Create courses (one all-or-nothing call); returns their ids in order."""
-        answer = self.call("core_course_create_courses", {"courses": list(courses)})
-        return [int(a["id"]) for a in answer]
+        return self._typed("core_course_create_courses", {"courses": list(courses)},
+                           lambda answer: [int(a["id"]) for a in answer])
 
     def update_courses(self, courses: Sequence[Mapping[str, Any]]) -> list[str]:
         """Update courses in one call; returns Moodle's warnings as text (empty when all went through)."""
-        answer = self.call("core_course_update_courses", {"courses": list(courses)}) or {}
-        return [f"course {w.get('itemid')}: {w.get('message')}" for w in answer.get("warnings", [])]
+        return self._typed("core_course_update_courses", {"courses": list(courses)}, lambda answer: [
+            f"course {w.get('itemid')}: {w.get('message')}" for w in (answer or {}).get("warnings", [])])
 
     def sections(self, courseid: int) -> list[Section]:
         """The course's sections with their activities."""
-        answer = self.call("core_course_get_contents", {"courseid": courseid})
-        out = []
-        for s in answer:
-            modules = tuple(Module(int(m["id"]), m.get("name", ""), m.get("modname", ""),
-                                   int(m.get("instance") or 0), int(m.get("completion") or 0))
-                            for m in s.get("modules") or [])
-            out.append(Section(int(s["id"]), int(s.get("section") or 0), s.get("name") or "",
-                               s.get("summary") or "", modules))
-        return out
+        def parse(answer: Any) -> list[Section]:
+            out = []
+            for s in answer:
+                modules = tuple(Module(int(m["id"]), m.get("name", ""), m.get("modname", ""),
+                                       int(m.get("instance") or 0), int(m.get("completion") or 0))
+                                for m in s.get("modules") or [])
+                out.append(Section(int(s["id"]), int(s.get("section") or 0), s.get("name") or "",
+                                   s.get("summary") or "", modules))
+            return out
+
+        return self._typed("core_course_get_contents", {"courseid": courseid}, parse)
 
     def rename_section(self, sectionid: int, name: str, course_format: str = "topics") -> None:
         """Rename a section (the same in-place edit Moodle's course page uses)."""
@@ -344,28 +397,28 @@ class Moodle:
                                                 "deletecontent": 0})
 
     def delete_courses(self, ids: Sequence[int]) -> list[str]:
-        answer = self.call("core_course_delete_courses", {"courseids": list(ids)}) or {}
-        return [w.get("message", "") for w in answer.get("warnings", [])]
+        return self._typed("core_course_delete_courses", {"courseids": list(ids)}, lambda answer: [
+            w.get("message", "") for w in (answer or {}).get("warnings", [])])
 
     # groups
     def groups(self, courseid: int) -> list[Group]:
-        return [Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "",
-                      g.get("description") or "")
-                for g in self.call("core_group_get_course_groups", {"courseid": courseid})]
+        return self._typed("core_group_get_course_groups", {"courseid": courseid}, lambda answer: [
+            Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "", g.get("description") or "")
+            for g in answer])
 
     def create_groups(self, groups: Sequence[Mapping[str, Any]]) -> list[Group]:
-        answer = self.call("core_group_create_groups", {"groups": list(groups)})
-        return [Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer]
+        return self._typed("core_group_create_groups", {"groups": list(groups)}, lambda answer: [
+            Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer])
 
     def groupings(self, courseid: int) -> list[Grouping]:
-        return [Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "")
-                for g in self.call("core_group_get_course_groupings", {"courseid": courseid})]
+        return self._typed("core_group_get_course_groupings", {"courseid": courseid}, lambda answer: [
+            Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer])
 
     def create_groupings(self, groupings: Sequence[Mapping[str, Any]]) -> list[Grouping]:
         """Create groupings. ``idnumber`` is always sent: without it Moodle 4.5 answers invalidresponse."""
         payload = [{**g, "idnumber": g.get("idnumber") or ""} for g in groupings]
-        answer = self.call("core_group_create_groupings", {"groupings": payload})
-        return [Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer]
+        return self._typed("core_group_create_groupings", {"groupings": payload}, lambda answer: [
+            Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer])
 
     def assign_groupings(self, assignments: Sequence[tuple[int, int]]) -> None:
         """Put groups into groupings: ``(groupingid, groupid)`` pairs, one call."""
@@ -396,13 +449,14 @@ class Moodle:
             return []
         size = max(1, self.client.max_input_vars - 10)
         chunks = list(chunked(values, size))
-        results = self.map_reads(lambda chunk: self.call("core_user_get_users_by_field",
-                                                         {"field": field, "values": chunk}), chunks)
+        results = self.map_reads(lambda chunk: self._typed(
+            "core_user_get_users_by_field", {"field": field, "values": chunk},
+            lambda answer: [User.from_moodle(u) for u in answer]), chunks)
         users: list[User] = []
         for r in results:
             if isinstance(r, Exception):
                 raise r
-            users.extend(User.from_moodle(u) for u in r)
+            users.extend(r)
         return users
 
     def create_users(self, users: Sequence[Mapping[str, Any]], *,
@@ -416,9 +470,11 @@ class Moodle:
                                reconcile=reconcile, on_progress=on_progress)
 
     def enrolled_users(self, courseid: int, *, onlyactive: bool = False,
-                       fields: str = ENROLLED_USER_FIELDS) -> list[EnrolledUser]:
+                       fields: str = ENROLLED_USER_FIELDS, onlysuspended: bool = False) -> list[EnrolledUser]:
         """Every user enrolled in the course, page by page (never silently cut at one page); ``fields``
-        names the user fields Moodle fills in (the fewer, the cheaper for the site)."""
+        names the user fields Moodle fills in (the fewer, the cheaper for the site). ``onlysuspended``:
+        only users none of whose enrolments is active (suspended, disabled or out of dates; Moodle needs
+        moodle/course:enrolreview for it, as for ``onlyactive``)."""
         out: list[EnrolledUser] = []
         offset = 0
         while True:
@@ -427,8 +483,11 @@ class Moodle:
                        {"name": "userfields", "value": fields}]
             if onlyactive:
                 options.append({"name": "onlyactive", "value": "1"})
-            page = self.call("core_enrol_get_enrolled_users", {"courseid": courseid, "options": options})
-            out.extend(EnrolledUser.from_moodle(u) for u in page)
+            if onlysuspended:
+                options.append({"name": "onlysuspended", "value": "1"})
+            page = self._typed("core_enrol_get_enrolled_users", {"courseid": courseid, "options": options},
+                               lambda answer: [EnrolledUser.from_moodle(u) for u in answer])
+            out.extend(page)
             if len(page) < self.ENROLLED_PAGE:
                 return out
             offset += self.ENROLLED_PAGE
@@ -444,64 +503,46 @@ class Moodle:
         return send_in_batches(self.client, "enrol_manual_unenrol_users", "enrolments", list(enrolments))
 
     def users_courses(self, userid: int) -> list[Course]:
-        return [Course.from_moodle({**c, "categoryid": c.get("category", 0)})
-                for c in self.call("core_enrol_get_users_courses", {"userid": userid})]
+        return self._typed("core_enrol_get_users_courses", {"userid": userid}, lambda answer: [
+            Course.from_moodle({**c, "categoryid": c.get("category", 0)}) for c in answer])
 
     # completion and grades
     def course_completion(self, courseid: int, userid: int) -> CourseCompletion | None:
         """The user's course completion; None when the course has no completion criteria."""
         try:
-            d = self.call("core_completion_get_course_completion_status",
-                          {"courseid": courseid, "userid": userid})
+            return self._typed("core_completion_get_course_completion_status",
+                               {"courseid": courseid, "userid": userid}, _course_completion)
         except WebServiceError as exc:
             if exc.errorcode == "nocriteriaset":
                 return None
             raise
-        status = d["completionstatus"]
-        comps = status.get("completions") or []
-        times = [int(c["timecompleted"]) for c in comps if c.get("timecompleted")]
-        completed = bool(status.get("completed"))
-        activities = [c for c in comps if int(c.get("type") or 0) == ACTIVITY_CRITERION]
-        return CourseCompletion(completed=completed,
-                                time_completed=(max(times) if times else None) if completed else None,
-                                criteria_total=len(comps),
-                                criteria_done=sum(1 for c in comps if c.get("complete")),
-                                activity_criteria_total=len(activities),
-                                activity_criteria_done=sum(1 for c in activities if c.get("complete")))
 
     def activities_completion(self, courseid: int, userid: int) -> list[ActivityCompletion]:
-        d = self.call("core_completion_get_activities_completion_status",
-                      {"courseid": courseid, "userid": userid})
-        return [ActivityCompletion(int(s["cmid"]), s.get("modname", ""), int(s.get("state") or 0),
-                                   _int_or_none(s.get("timecompleted")))
-                for s in d.get("statuses", []) if s.get("tracking", 1)]
+        return self._typed("core_completion_get_activities_completion_status",
+                           {"courseid": courseid, "userid": userid}, lambda d: [
+            ActivityCompletion(int(s["cmid"]), s.get("modname", ""), int(s.get("state") or 0),
+                               _int_or_none(s.get("timecompleted")))
+            for s in d.get("statuses", []) if s.get("tracking", 1)])
 
     def grades(self, courseid: int, userid: int = 0) -> list[UserGrades]:
         """Grade items per user; ``userid=0`` gives every user of the course in one call."""
-        d = self.call("gradereport_user_get_grade_items", {"courseid": courseid, "userid": userid})
-        out = []
-        for ug in d.get("usergrades", []):
-            items = tuple(GradeItem(
-                id=int(it.get("id") or 0), itemtype=it.get("itemtype") or "", itemmodule=it.get("itemmodule"),
-                idnumber=it.get("idnumber") or "", cmid=_int_or_none(it.get("cmid")),
-                name=it.get("itemname") or "", grade=_float_or_none(it.get("graderaw")),
-                grademax=float(it.get("grademax") or 0), graded_at=_int_or_none(it.get("gradedategraded")),
-                submitted_at=_int_or_none(it.get("gradedatesubmitted"))) for it in ug.get("gradeitems", []))
-            out.append(UserGrades(int(ug["userid"]), items))
-        return out
+        return self._typed("gradereport_user_get_grade_items", {"courseid": courseid, "userid": userid},
+                           _user_grades)
 
     def report_page(self, reportid: int, page: int, perpage: int) -> ReportPage:
         """One page of a custom report (report builder), values formatted for display."""
-        d = self.call("core_reportbuilder_retrieve_report",
-                      {"reportid": reportid, "page": page, "perpage": perpage})
-        data = d.get("data") or {}
-        return ReportPage(headers=list(data.get("headers") or []),
-                          rows=[list(r.get("columns") or []) for r in data.get("rows") or []],
-                          total=int(data.get("totalrowcount") or 0))
+        def parse(d: Any) -> ReportPage:
+            data = d.get("data") or {}
+            return ReportPage(headers=list(data.get("headers") or []),
+                              rows=[list(r.get("columns") or []) for r in data.get("rows") or []],
+                              total=int(data.get("totalrowcount") or 0))
+
+        return self._typed("core_reportbuilder_retrieve_report",
+                           {"reportid": reportid, "page": page, "perpage": perpage}, parse)
 
 
 __all__ = [
     "Moodle", "SiteInfo", "Category", "Course", "Module", "Section", "Group", "Grouping", "User",
     "EnrolledUser", "CourseCompletion", "ActivityCompletion", "GradeItem", "UserGrades", "ReportPage",
-    "decode_twice",
+    "decode_twice", "parse_answer",
 ]

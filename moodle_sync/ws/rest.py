@@ -22,6 +22,8 @@ from ..exceptions import (
     RateLimitedError,
     RequestTimeoutError,
     ServerError,
+    SiteUnreachableError,
+    TransportError,
     from_moodle_error,
     redact,
     register_secret,
@@ -101,18 +103,8 @@ class RestTransport:
         data += encode_php_form(params)
         try:  # requests' exceptions are not chained (``from None``): their text can hold the URL
             response = self.session.post(self.endpoint, data=data, timeout=(min(10.0, timeout), timeout))
-        except requests.exceptions.ConnectTimeout:
-            raise ConnectionFailedError(function, f"cannot connect to {self.url}: timed out",
-                                        sent=False) from None
-        except requests.exceptions.SSLError as exc:
-            raise ConnectionFailedError(function, f"TLS failed for {self.url}: {redact(str(exc))}",
-                                        sent=False) from None
-        except requests.exceptions.Timeout:
-            raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from None
-        except requests.exceptions.ConnectionError as exc:
-            sent = not refused_before_sending(exc)
-            raise ConnectionFailedError(function, f"cannot reach {self.url}: {connection_reason(exc)}",
-                                        sent=sent) from None
+        except requests.exceptions.RequestException as exc:
+            raise request_failure(function, self.url, exc, timeout) from None
         return decode_response(function, response.status_code, response.text,
                                response.headers.get("Retry-After"))
 
@@ -140,6 +132,25 @@ def decode_response(function: str, status: int, text: str, retry_after: str | No
     if status >= 400:
         raise ServerError(function, f"the site answered HTTP {status}")
     return body
+
+
+def request_failure(function: str, url: str, exc: requests.exceptions.RequestException,
+                    timeout: float) -> TransportError:
+    """Our exception for a request that got no HTTP answer (REST and SOAP alike; the text never holds
+    the token): :class:`SiteUnreachableError` when the connection was refused, the name did not resolve
+    or TLS failed (the run stops), :class:`ConnectionFailedError` for a connect timeout (nothing sent)
+    or a dropped connection, :class:`RequestTimeoutError` when the answer did not come in time."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ConnectionFailedError(function, f"cannot connect to {url}: timed out", sent=False)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return SiteUnreachableError(function, f"TLS failed for {url}: {redact(str(exc))}")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return RequestTimeoutError(function, f"no answer from {url} within {timeout:g}s")
+    if isinstance(exc, requests.exceptions.ConnectionError) and refused_before_sending(exc):
+        return SiteUnreachableError(function, f"cannot reach {url}: {connection_reason(exc)}")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ConnectionFailedError(function, f"cannot reach {url}: {connection_reason(exc)}", sent=True)
+    return ConnectionFailedError(function, f"request to {url} failed: {type(exc).__name__}", sent=False)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

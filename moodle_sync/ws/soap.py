@@ -29,16 +29,14 @@ from lxml import etree
 from zeep.transports import Transport as ZeepTransport
 
 from ..exceptions import (
-    ConnectionFailedError,
     RateLimitedError,
     RequestShapeError,
-    RequestTimeoutError,
     ServerError,
     from_moodle_error,
     redact,
     register_secret,
 )
-from .rest import connection_reason, pooled_session, refused_before_sending, retry_after_seconds
+from .rest import pooled_session, request_failure, retry_after_seconds
 from .soap_codec import (
     SOAP_ENC,
     SoapCodecError,
@@ -225,17 +223,8 @@ class SoapTransport:
         """One HTTP exchange, with failures mapped exactly as the REST transport maps them."""
         try:
             return self.session.request(method, url, timeout=(min(10.0, timeout), timeout), **kwargs)
-        except requests.exceptions.ConnectTimeout:
-            raise ConnectionFailedError(function, f"cannot connect to {self.url}: timed out",
-                                        sent=False) from None
-        except requests.exceptions.SSLError as exc:
-            raise ConnectionFailedError(function, f"TLS failed for {self.url}: {redact(str(exc))}",
-                                        sent=False) from None
-        except requests.exceptions.Timeout:
-            raise RequestTimeoutError(function, f"no answer from {self.url} within {timeout:g}s") from None
-        except requests.exceptions.ConnectionError as exc:
-            raise ConnectionFailedError(function, f"cannot reach {self.url}: {connection_reason(exc)}",
-                                        sent=not refused_before_sending(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            raise request_failure(function, self.url, exc, timeout) from None
 
 
 def _is_wsdl(content: bytes) -> bool:

@@ -19,10 +19,12 @@ from ..exceptions import (
     ConnectionFailedError,
     RateLimitedError,
     RequestTimeoutError,
+    RunHaltedError,
     ServerError,
     TransportError,
     WebServiceError,
     WriteOutcomeUnknownError,
+    ends_the_run,
 )
 from .functions import FUNCTIONS, Kind
 from .signatures import check_params
@@ -130,6 +132,11 @@ class MoodleClient:
     that do not fit the real Moodle 4.5 signature, :class:`WebServiceError` subclasses for Moodle's
     errors, :class:`WriteOutcomeUnknownError` when a write got no answer (read Moodle to find out
     whether it happened), and other :class:`TransportError` subclasses when reads keep failing.
+
+    An answer that makes the rest of the run pointless (:func:`~moodle_sync.exceptions.ends_the_run`:
+    a wrong token, a service that refuses it, a site that cannot be reached) halts the client: it is
+    raised as it came, and every later call raises :class:`RunHaltedError` without sending anything.
+    :meth:`halt` does the same on the caller's behalf (Ctrl-C).
     """
 
     def __init__(self, transport: Transport, *, timeout: float = 60.0, retry: RetryPolicy | None = None,
@@ -144,29 +151,52 @@ class MoodleClient:
         self.write_concurrency = write_concurrency
         self.stats = stats or CallStats()
         self._sleep = time.sleep
+        self._halted: BaseException | None = None
 
     @property
     def protocol(self) -> str:
         return self.transport.protocol
 
+    @property
+    def halted(self) -> BaseException | None:
+        """Why the client sends nothing more (the answer that ended the run, or the interrupt), or None."""
+        return self._halted
+
+    def halt(self, cause: BaseException) -> None:
+        """Send nothing more: every later :meth:`call` raises :class:`RunHaltedError` naming ``cause``.
+        Calls already on the wire finish. The first cause is kept."""
+        if self._halted is None:
+            self._halted = cause
+
     def call(self, function: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Call ``function`` with ``params`` and return Moodle's decoded answer."""
+        """Call ``function`` with ``params`` and return Moodle's decoded answer.
+
+        A function not declared in :mod:`~moodle_sync.ws.functions` is treated as a write: it is never
+        re-sent after a lost answer (failing closed: we cannot know that calling it twice is harmless).
+        """
         params = dict(params or {})
         decl = FUNCTIONS.get(function)
         if self.validate:
             check_params(function, params)
-        is_write = decl is not None and decl.kind is Kind.WRITE
+        is_write = decl is None or decl.kind is Kind.WRITE
         attempt = 0
         while True:
             attempt += 1
+            if self._halted is not None:
+                raise RunHaltedError(function, self._halted)
             started = time.perf_counter()
             try:
                 result = self.transport.send(function, params, timeout=self.timeout)
-            except WebServiceError:
+            except WebServiceError as exc:
                 self.stats.record(function, time.perf_counter() - started, error=True, retry=attempt > 1)
+                if ends_the_run(exc):
+                    self.halt(exc)
                 raise
             except _RETRYABLE as exc:
                 self.stats.record(function, time.perf_counter() - started, error=True, retry=attempt > 1)
+                if ends_the_run(exc):
+                    self.halt(exc)
+                    raise
                 if is_write and not _surely_not_processed(exc):
                     raise WriteOutcomeUnknownError(
                         function, f"no answer to a write ({exc}); it may have happened: read Moodle to "
@@ -178,6 +208,9 @@ class MoodleClient:
                             self.retry.attempts - 1, wait)
                 self._sleep(wait)
                 continue
+            except KeyboardInterrupt as exc:
+                self.halt(exc)
+                raise
             self.stats.record(function, time.perf_counter() - started, retry=attempt > 1)
             return result
 

@@ -7,7 +7,6 @@ import pytest
 
 from moodle_sync.exceptions import (
     AccessDeniedError,
-    ConnectionFailedError,
     InvalidParameterError,
     InvalidTokenError,
     PasswordPolicyError,
@@ -15,7 +14,9 @@ from moodle_sync.exceptions import (
     RecordMissingError,
     RequestTimeoutError,
     ServerError,
+    RunHaltedError,
     ShortnameTakenError,
+    SiteUnreachableError,
     WriteOutcomeUnknownError,
 )
 from moodle_sync.ws.rest import RestTransport, decode_response, encode_php_form
@@ -161,13 +162,16 @@ def test_a_read_that_times_out_is_retried_then_raises(server: CannedServer) -> N
         client_for(server, timeout=0.1).call("core_course_get_categories")
 
 
-def test_refused_connection_never_sent_so_writes_may_retry() -> None:
-    c = MoodleClient(RestTransport("http://127.0.0.1:9", TOKEN), retry=RetryPolicy(attempts=2, backoff=0))
+def test_a_refused_connection_is_not_retried_and_halts_the_client() -> None:
+    c = MoodleClient(RestTransport("http://127.0.0.1:9", TOKEN), retry=RetryPolicy(attempts=4, backoff=0))
     c._sleep = lambda s: None
-    with pytest.raises(ConnectionFailedError) as info:
+    with pytest.raises(SiteUnreachableError) as info:
+        c.call("core_course_get_categories")
+    assert info.value.sent is False and "connection refused" in str(info.value)
+    assert c.stats.calls_to("core_course_get_categories") == 1
+    with pytest.raises(RunHaltedError, match="connection refused"):
         c.call("core_user_delete_users", {"userids": [1]})
-    assert info.value.sent is False
-    assert c.stats.calls_to("core_user_delete_users") == 2
+    assert c.stats.calls_to("core_user_delete_users") == 0
 
 
 def test_rate_limit_after_retries(server: CannedServer) -> None:
