@@ -4,12 +4,20 @@ A :class:`CompletionSnapshot` is pure data: the pull fills it from Moodle, the s
 state plus history of changes), the reports aggregate it. Times are Unix seconds (Moodle's own unit),
 ``None`` when Moodle has none; grades are as Moodle shows them (raw values on the item's scale) with
 their maxima, so percentages can be derived.
+
+``enrol_status`` says whether the enrolment still stands: ``active``; ``suspended`` (Moodle lists the user
+among ``core_enrol_get_enrolled_users``'s ``onlysuspended`` answer: every enrolment suspended, disabled or
+out of its dates); ``unenrolled`` (a user a pull saw before is no longer a participant of the course).
+``time_enrolled`` is the earliest time we know the enrolment existed (see :mod:`moodle_sync.evidence.pull`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# What CompletionSnapshot.enrol_status can be.
+ENROL_STATUSES = ("active", "suspended", "unenrolled")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class CompletionSnapshot:
     posttest_max: float | None = None
     grades_modified: int | None = None  # newest gradedatesubmitted/graded of the user's items
     pulled_at: int = 0
+    enrol_status: str = "active"      # one of ENROL_STATUSES
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -66,7 +75,7 @@ class PullRun:
     finished_at: int | None = None
     offerings: list[str] = field(default_factory=list)
     mode: str = "incremental"      # full | incremental | report
-    status: str = "running"        # running | ok | partial | failed
+    status: str = "running"        # running | ok | partial | failed | interrupted
     calls: int = 0
     enrolments: int = 0
     reread: int = 0

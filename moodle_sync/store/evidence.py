@@ -55,10 +55,11 @@ class EvidenceStore(StoreBase):
                    errors: Sequence[str] = ()) -> PullRun:
         """Record how a pull ended (stamping ``finished_at``); returns the run.
 
-        Raises ``ValueError`` for a status that is not a final one (ok, partial, failed) or an unknown run.
+        Raises ``ValueError`` for a status that is not a final one (ok, partial, failed, interrupted) or an
+        unknown run.
         """
         if status not in RUN_STATUSES or status == "running":
-            raise ValueError(f"pull status {status!r} is not one of ok, partial, failed")
+            raise ValueError(f"pull status {status!r} is not one of {', '.join(RUN_STATUSES[1:])}")
         with self._write() as conn:
             done = conn.execute(update(t.pull_runs).where(t.pull_runs.c.id == run_id).values(
                 finished_at=self._now(), status=status, calls=calls, enrolments=enrolments, reread=reread,

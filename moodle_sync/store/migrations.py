@@ -117,9 +117,22 @@ def _v2(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE participants ADD COLUMN trained BOOLEAN"))
 
 
+def _v3(conn: Connection) -> None:
+    """Snapshots: whether the enrolment still stands (``enrol_status``); ``time_enrolled`` filled where
+    unknown with when a pull first recorded the enrolment (the earliest history row of its key)."""
+    for table in ("snapshots_current", "snapshots_history"):
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN enrol_status TEXT NOT NULL DEFAULT 'active'"))
+    conn.execute(text(
+        "UPDATE snapshots_current SET time_enrolled = (SELECT MIN(h.pulled_at) FROM snapshots_history h"
+        " WHERE h.offering_id = snapshots_current.offering_id AND h.course_id = snapshots_current.course_id"
+        " AND h.user_id = snapshots_current.user_id) WHERE time_enrolled IS NULL"))
+    conn.execute(text("UPDATE snapshots_current SET time_enrolled = pulled_at WHERE time_enrolled IS NULL"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "offerings, object map, audit trail, participants, pull runs, snapshots", _v1),
     Migration(2, "participants.trained (the selection's priority tier)", _v2),
+    Migration(3, "snapshots.enrol_status; time_enrolled from the first pull that saw the enrolment", _v3),
 )
 
 

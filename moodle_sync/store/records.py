@@ -15,9 +15,11 @@ OBJECT_KINDS = ("category", "course", "group", "grouping", "user", "enrolment", 
 WRITE_OUTCOMES = ("ok", "failed", "unknown")
 # Where a participant stands in an offering.
 PARTICIPANT_STATUSES = ("selected", "waitlist", "not_selected", "withdrawn", "enrolled", "failed")
-# How a pull ran and how it ended.
+# How a pull ran and how it ended: ``partial`` some reads failed (their last state is kept); ``failed`` an
+# error or a crash stopped it; ``interrupted`` stopped by the user (Ctrl-C). Only an ``ok`` run moves the
+# point an incremental pull reads "since" (see moodle_sync.evidence.pull).
 RUN_MODES = ("full", "incremental", "report")
-RUN_STATUSES = ("running", "ok", "partial", "failed")
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
 
 
 def normalise_email(email: str) -> str:

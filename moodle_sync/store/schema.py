@@ -20,7 +20,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -140,6 +140,7 @@ def _snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
         Column("posttest_max", Double),
         Column("grades_modified", BigInteger),
         Column("pulled_at", BigInteger, nullable=False),
+        Column("enrol_status", Text, nullable=False, server_default="active"),
     ]
 
 
