@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from .exceptions import ConfigError, register_secret
+from .exceptions import ConfigError, mask_url, register_secret
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,9 +127,17 @@ class Settings:
             return False
         return self.ca_bundle or True
 
+    @property
+    def store_url_shown(self) -> str:
+        """:attr:`store_url` as it may be printed or logged: a database password masked."""
+        return mask_url(self.store_url)
+
     def public_dict(self) -> dict[str, Any]:
-        """The settings as shown by ``config show`` / ``--json`` (no token, by construction)."""
+        """The settings as shown by ``config show`` / ``--json``: no token (by construction), the store's
+        database password masked."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sources"}
+        if self.store:
+            out["store"] = mask_url(self.store)
         out["sources"] = dict(self.sources)
         return out
 
@@ -212,9 +220,49 @@ def _validate(settings: Settings) -> Settings:
     for name in ("concurrency", "write_concurrency", "max_input_vars", "retries"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1 (from {settings.sources.get(name, 'default')})")
-    if settings.url and not settings.url.startswith(("https://", "http://")):
-        raise ConfigError(f"url: {settings.url!r} must start with https:// (or http:// for a local test site)")
+    if settings.url:
+        _check_site_url(settings.url, settings.sources.get("url", "default"))
     return settings
+
+
+def _check_site_url(url: str, origin: str) -> None:
+    """Refuse a site address that carries more than ``https://HOST[/PATH]``: a user name or password, a
+    query or a fragment may hold the token (``?wstoken=...``), so the URL is never echoed then."""
+    carried = [what for mark, what in (("@", "a user name or password (user@host)"), ("?", "a query (?...)"),
+                                       ("#", "a fragment (#...)")) if mark in url]
+    if carried:
+        raise ConfigError(
+            f"url (from {origin}): the site's address must not carry {' or '.join(carried)}: it may hold the "
+            "token, and a token is never written into a URL or a file (the URL is not shown here for that "
+            "reason). Give only https://HOST[/PATH] and the token as MOODLE_TOKEN, with "
+            f"'python -m keyring set {KEYRING_SERVICE} PROFILE', or with token_command")
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f"url: {url!r} must start with https:// (or http:// for a local test site)")
+
+
+def _token_refused(path: Path, where: str, key: str, profile: str) -> ConfigError:
+    return ConfigError(
+        f"{path}: {where}{key}: a token must not be written into the config file (anyone who can read the "
+        "file could act as that Moodle user). Remove it and give the token as MOODLE_TOKEN, with "
+        f"'python -m keyring set {KEYRING_SERVICE} {profile}', or with token_command")
+
+
+def _is_token_key(key: str) -> bool:
+    return "token" in key.lower() and key != "token_command"
+
+
+def _check_top_level(path: Path, document: Mapping[str, Any], profile: str) -> None:
+    """Only ``[profiles.NAME]`` tables are read: a setting outside them would be silently ignored, so it is
+    refused (a token first of all, with the reason)."""
+    outside = sorted(k for k in document if k != "profiles")
+    for key in outside:
+        if _is_token_key(key):
+            raise _token_refused(path, "", key, profile)
+    if outside:
+        raise ConfigError(f"{path}: {', '.join(outside)}: settings outside a [profiles.NAME] table are not "
+                          f"read; move them under [profiles.{profile}]")
+    if not isinstance(document.get("profiles", {}), dict):
+        raise ConfigError(f"{path}: profiles must be tables such as [profiles.{profile}]")
 
 
 def read_config_file(path: Path, profile: str) -> dict[str, Any]:
@@ -227,15 +275,14 @@ def read_config_file(path: Path, profile: str) -> dict[str, Any]:
         document = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _check_top_level(path, document, profile)
     profiles = document.get("profiles", {})
     for name, table in profiles.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: profiles.{name} must be a table ([profiles.{name}])")
         for key in table:
-            if "token" in key and key != "token_command":
-                raise ConfigError(
-                    f"{path}: [profiles.{name}] {key}: a token must not be written into the config file "
-                    "(anyone who can read the file could act as that Moodle user). Remove it and give the "
-                    f"token as MOODLE_TOKEN, with 'python -m keyring set {KEYRING_SERVICE} {name}', "
-                    "or with token_command")
+            if _is_token_key(key):
+                raise _token_refused(path, f"[profiles.{name}] ", key, name)
     if profile not in profiles:
         if profiles:
             raise ConfigError(f"{path}: no profile {profile!r} (profiles: {', '.join(sorted(profiles))})")
@@ -280,10 +327,24 @@ def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str 
             values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
             sources[key] = "flag"
     settings = Settings(profile=profile, config_path=str(path) if path else None, sources=sources, **values)
+    _register_store_password(settings.store_url)
     if settings.insecure_skip_tls_verify:
         log.warning("TLS certificate verification is OFF (insecure_skip_tls_verify): use only with a "
                     "throw-away test site")
     return _validate(settings)
+
+
+def _register_store_password(url: str) -> None:
+    """The store's database password is a secret like the token: masked in every error and log line."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if password:
+        register_secret(password)
+        register_secret(unquote(password))
 
 
 def with_overrides(settings: Settings, **changes: Any) -> Settings:

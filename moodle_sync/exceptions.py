@@ -41,6 +41,7 @@ __all__ = [
     "ends_the_run",
     "from_moodle_error",
     "redact",
+    "mask_url",
 ]
 
 _SECRETS: set[str] = set()
@@ -57,6 +58,17 @@ def redact(text: str) -> str:
     for secret in _SECRETS:
         text = text.replace(secret, "***")
     return re.sub(r"(wstoken=)[^&\s\"']+", r"\1***", text)
+
+
+_URL_PASSWORD = re.compile(r"^([A-Za-z][\w+.-]*://[^/?#:@]*):([^/?#]*)@")
+_URL_SECRET_PARAM = re.compile(r"([?&#;](?:[^=&#]*(?:pass|token|secret|key)[^=&#]*)=)[^&#]*", re.IGNORECASE)
+
+
+def mask_url(url: str) -> str:
+    """``url`` as it may be shown: the password of ``scheme://user:password@host`` and the values of query
+    parameters named like a secret (``password``, ``wstoken``, ``sslkey``...) replaced by ``***``.
+    Works on malformed URLs too (it never raises)."""
+    return _URL_SECRET_PARAM.sub(r"\1***", _URL_PASSWORD.sub(r"\1:***@", url))
 
 
 class MoodleSyncError(Exception):

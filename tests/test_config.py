@@ -102,3 +102,18 @@ def test_starter_config_is_valid_and_not_overwritten(tmp_path: Path) -> None:
 def test_insecure_tls_is_explicit() -> None:
     assert load_settings(environ={}).verify is True
     assert load_settings(environ={"MOODLE_SYNC_INSECURE": "1"}).verify is False
+
+
+def test_a_setting_outside_a_profile_is_refused_not_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path, 'url = "https://top.example.org"\n' + FILE)
+    with pytest.raises(ConfigError, match=r"url: settings outside a \[profiles.NAME\] table are not read"):
+        load_settings(config=path, environ={})
+
+
+def test_the_store_password_becomes_a_secret_masked_everywhere(tmp_path: Path) -> None:
+    from moodle_sync.exceptions import InputError, mask_url
+
+    s = load_settings(environ={"MOODLE_SYNC_STORE": "postgresql://ev:p%40ss-w0rd@db.example/ev"})
+    assert s.store_url_shown == "postgresql://ev:***@db.example/ev"
+    assert "p@ss-w0rd" not in str(InputError("cannot use p@ss-w0rd"))
+    assert mask_url("postgresql://u:a@b@h/db?sslpassword=x&port=1") == "postgresql://u:***@h/db?sslpassword=***&port=1"

@@ -36,7 +36,7 @@ def show(app: App) -> int:
     """Show the settings in force and where each came from (the token is never shown)."""
     s = app.settings
     data = s.public_dict()
-    data["store_url"] = s.store_url
+    data["store_url"] = s.store_url_shown
 
     def human() -> None:
         rows = [[k, v, s.sources.get(k, "default")] for k, v in data.items() if k != "sources"]

@@ -102,3 +102,43 @@ def test_bad_settings_are_configuration_errors(capsys: pytest.CaptureFixture[str
     monkeypatch.setenv(env, value)
     code, out, err = run(capsys, "config", "show")
     assert code == 2 and name in err and "Traceback" not in err
+
+
+def test_a_top_level_token_in_the_file_is_refused_without_echoing_it(capsys: pytest.CaptureFixture[str],
+                                                                     tmp_path: Path) -> None:
+    path = config_file(tmp_path, f'token = "{TOKEN}"\n\n[profiles.default]\nurl = "https://lms.example.org"\n')
+    code, out, err = run(capsys, "--config", str(path), "config", "show", "--json")
+    assert code == 2 and TOKEN not in out + err
+    assert "token: a token must not be written into the config file" in err and "MOODLE_TOKEN" in err
+
+
+@pytest.mark.parametrize("url", [
+    f"https://lms.example.org/?wstoken={TOKEN}",
+    f"https://lms.example.org/webservice/rest/server.php?wsfunction=x&token={TOKEN}",
+    f"https://lms.example.org/#{TOKEN}",
+    f"https://admin:{TOKEN}@lms.example.org",
+    f"https://{TOKEN}@lms.example.org",
+])
+def test_a_site_url_carrying_a_token_is_refused_without_echoing_it(capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path, url: str) -> None:
+    path = config_file(tmp_path, f'[profiles.default]\nurl = "{url}"\n')
+    code, out, err = run(capsys, "--config", str(path), "config", "show", "--json")
+    assert code == 2 and TOKEN not in out + err and "must not carry" in err
+    monkeypatch.setenv("MOODLE_URL", url)
+    code, out, err = run(capsys, "config", "show", "--json")
+    assert code == 2 and TOKEN not in out + err and "from MOODLE_URL" in err
+
+
+def test_the_store_password_is_masked_in_show_and_in_errors(capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "pg-s3cret-pass"
+    monkeypatch.setenv("MOODLE_SYNC_STORE", f"postgresql+psycopg://evidence:{password}@127.0.0.1:9/ev")
+    code, out, err = run(capsys, "config", "show", "--json")
+    doc = json.loads(out)
+    assert code == 0 and password not in out + err
+    assert doc["store"] == doc["store_url"] == "postgresql+psycopg://evidence:***@127.0.0.1:9/ev"
+    code, out, err = run(capsys, "config", "show")
+    assert code == 0 and password not in out + err
+    code, out, err = run(capsys, "report", "koding-2026", "--json")  # the store cannot be reached
+    assert code != 0 and password not in out + err
