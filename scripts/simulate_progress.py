@@ -1,26 +1,117 @@
 #!/usr/bin/env python3
-"""Simulate participants' progress in the SANDBOX Moodle (never a real site): course visits, pre-tests,
-activities, post-tests, a teacher's grading, then Moodle's completion cron.
+"""Simulate participants' progress in a TEST Moodle (the sandbox, or the lab of scripts/moodle-lab.sh; never
+a real site): course visits, pre-tests, activities, post-tests, then Moodle's completion cron.
 
-Usage: MOODLE_URL=... MOODLE_TOKEN=... python scripts/simulate_progress.py OFFERING_ID [--seed N] [--days-ago N]
+Usage: MOODLE_URL=... MOODLE_TOKEN=... python scripts/simulate_progress.py OFFERING_ID [--seed N] [--days-ago N] [--lab]
 
-It drives the sandbox's test controls (``/_sandbox/<action>``), which a real Moodle does not have.
-Deterministic for a given seed.
+The plan (who visits, which activities, how many of the ten quiz questions right) is computed once from
+what the web services show and the seed, so the same scenario gives the same numbers on both targets:
+the sandbox plays it through its test controls (``/_sandbox/<action>``); with ``--lab`` the lab plays it
+for real (quiz attempts, page views, assignment submissions, course access, then Moodle's completion task)
+through ``scripts/moodle-lab.sh php scripts/lab/progress.php`` (root, on the lab's machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Any, Iterable
 
 import requests
 
 from moodle_sync.ws import connect
 
+HERE = Path(__file__).resolve().parent
 ACTIVITIES = ["panduan", *[f"materi-{n}" for n in range(1, 9)], *[f"tugas-{n}" for n in range(1, 9)], "refleksi"]
+DAY = 86_400
+
+
+def event_type(modname: str, completion: int) -> str:
+    """How a participant completes an activity of this kind: view a page, tick it, submit, attempt a quiz."""
+    if modname == "quiz":
+        return "quiz"
+    if modname == "assign":
+        return "submit"
+    return "manual" if completion == 1 else "view"
+
+
+def plan_progress(courses: Iterable[tuple[int, list[int], dict[str, str]]], *, seed: int, now: int,
+                  days_ago: int) -> list[dict[str, Any]]:
+    """The events of a deterministic progress, for ``(course id, student ids, {activity idnumber: event
+    type})`` in the order given. Pure."""
+    rng = random.Random(seed)
+    events: list[dict[str, Any]] = []
+    for courseid, students, activities in courses:
+        for userid in students:
+            engagement = rng.random()
+            if engagement < 0.18:
+                continue  # never started
+            when = now - rng.randint(1, days_ago) * DAY
+            base = {"courseid": courseid, "userid": userid}
+            events.append({**base, "type": "access", "time": when})
+            pre = rng.randint(2, 7)
+            events.append({**base, "type": "quiz", "idnumber": "pretest", "correct": pre, "time": when})
+            done = ACTIVITIES if engagement > 0.45 else ACTIVITIES[: rng.randint(1, 8)]
+            events += [{**base, "type": activities[a], "idnumber": a, "time": when} for a in done if a in activities]
+            if done is ACTIVITIES:
+                post = min(10, pre + rng.randint(1, 4))
+                later = min(now, when + rng.randint(3, 20) * DAY)
+                events.append({**base, "type": "quiz", "idnumber": "posttest", "correct": post, "time": later})
+                events.append({**base, "type": "access", "time": later})
+    return events
+
+
+def read_courses(moodle: Any, offering_id: str) -> list[tuple[int, list[int], dict[str, str]]]:
+    """The offering's courses (by idnumber), their students and activities, as the web services show them."""
+    courses = [c for c in moodle.courses_by_field("", "") if c.idnumber.startswith(offering_id + "-")]
+    found = []
+    for course in sorted(courses, key=lambda c: c.idnumber):
+        students = sorted(u.id for u in moodle.enrolled_users(course.id) if "student" in u.roles)
+        activities = {m["idnumber"]: event_type(m["modname"], int(m.get("completion", 0)))
+                      for section in moodle.call("core_course_get_contents", {"courseid": course.id})
+                      for m in section.get("modules", []) if m.get("idnumber") and m.get("completion")}
+        found.append((course.id, students, activities))
+    return found
+
+
+def play_in_sandbox(url: str, events: list[dict[str, Any]]) -> None:
+    """Play the events through the sandbox's test controls, then its completion cron."""
+    session = requests.Session()
+
+    def control(action: str, **arguments: object) -> None:
+        r = session.post(f"{url}/_sandbox/{action}", json=arguments, timeout=30)
+        if r.status_code == 404:
+            sys.exit(f"{url} has no sandbox controls: use --lab for the lab of scripts/moodle-lab.sh")
+        r.raise_for_status()
+
+    for e in events:
+        where = {"courseid": e["courseid"], "userid": e["userid"], "time": e["time"]}
+        if e["type"] == "access":
+            control("record_access", **where)
+        elif e["type"] == "quiz":
+            control("set_grade", **where, item_idnumber=e["idnumber"], grade=float(e["correct"]))
+        else:
+            control("complete_activity", **where, cm_idnumber=e["idnumber"])
+    control("run_cron")
+
+
+def play_in_lab(events: list[dict[str, Any]]) -> None:
+    """Play the events for real on the lab site (as its web server user), then Moodle's completion task."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"events": events}, f)  # ids only: no personal data
+    try:
+        os.chmod(f.name, 0o644)  # the lab's PHP runs as www-data
+        subprocess.run(["bash", str(HERE / "moodle-lab.sh"), "php", str(HERE / "lab" / "progress.php"),
+                        f"--plan={f.name}"], check=True, stdout=subprocess.DEVNULL)
+    finally:
+        os.unlink(f.name)
 
 
 def main() -> int:
@@ -28,45 +119,19 @@ def main() -> int:
     parser.add_argument("offering_id")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--days-ago", type=int, default=30, help="spread the activity over this many days")
+    parser.add_argument("--lab", action="store_true", help="the target is the lab of scripts/moodle-lab.sh")
     args = parser.parse_args()
-    url, token = os.environ["MOODLE_URL"], os.environ["MOODLE_TOKEN"]
-    session = requests.Session()
-
-    def control(action: str, **arguments: object) -> bool:
-        r = session.post(f"{url}/_sandbox/{action}", json=arguments, timeout=30)
-        if r.status_code == 404:
-            sys.exit(f"{url} has no sandbox controls: simulate_progress only drives the sandbox")
-        return r.ok
-
-    moodle = connect(url, token, concurrency=8)
-    rng = random.Random(args.seed)
-    now = int(time.time())
-    courses = [c for c in moodle.courses_by_field("", "") if c.idnumber.startswith(args.offering_id + "-")]
-    totals = {"participants": 0, "visited": 0, "completed_all": 0}
-    for course in sorted(courses, key=lambda c: c.idnumber):
-        students = [u for u in moodle.enrolled_users(course.id) if "student" in u.roles]
-        for u in students:
-            totals["participants"] += 1
-            engagement = rng.random()
-            if engagement < 0.18:
-                continue  # never started
-            when = now - rng.randint(1, args.days_ago) * 86400
-            control("record_access", courseid=course.id, userid=u.id, time=when)
-            totals["visited"] += 1
-            pre = round(rng.uniform(2.0, 7.5), 1)
-            control("set_grade", courseid=course.id, userid=u.id, item_idnumber="pretest", grade=pre, time=when)
-            done = ACTIVITIES if engagement > 0.45 else ACTIVITIES[: rng.randint(1, 8)]
-            for idnumber in done:
-                control("complete_activity", courseid=course.id, userid=u.id, cm_idnumber=idnumber, time=when)
-            if done is ACTIVITIES:
-                post = round(min(10.0, pre + rng.uniform(0.5, 4.0)), 1)
-                later = min(now, when + rng.randint(3, 20) * 86400)
-                control("set_grade", courseid=course.id, userid=u.id, item_idnumber="posttest", grade=post, time=later)
-                control("record_access", courseid=course.id, userid=u.id, time=later)
-                totals["completed_all"] += 1
-    control("run_cron")
-    print(f"Simulated {totals['participants']} participants in {len(courses)} courses: "
-          f"{totals['visited']} started, {totals['completed_all']} finished every activity.")
+    moodle = connect(os.environ["MOODLE_URL"], os.environ["MOODLE_TOKEN"], concurrency=8)
+    courses = read_courses(moodle, args.offering_id)
+    events = plan_progress(courses, seed=args.seed, now=int(time.time()), days_ago=args.days_ago)
+    if args.lab:
+        play_in_lab(events)
+    else:
+        play_in_sandbox(os.environ["MOODLE_URL"], events)
+    started = {(e["courseid"], e["userid"]) for e in events}
+    finished = {(e["courseid"], e["userid"]) for e in events if e.get("idnumber") == "posttest"}
+    print(f"Simulated {sum(len(s) for _, s, _ in courses)} participants in {len(courses)} courses: "
+          f"{len(started)} started, {len(finished)} finished every activity.")
     return 0
 
 

@@ -26,6 +26,8 @@ from tests.conftest import REAL_MOODLE_TOKEN, REAL_MOODLE_URL
 
 # Read at import time: tests/conftest.py removes every MOODLE_* variable before each test runs.
 REAL_MOODLE_LIMITED_TOKEN = os.environ.get("MOODLE_LIMITED_TOKEN")
+# The tool's own token holds only what the tool needs (no deletes): clean-up uses an admin's token when given.
+REAL_MOODLE_ADMIN_TOKEN = os.environ.get("MOODLE_ADMIN_TOKEN")
 REAL_CONFIGURED = bool(REAL_MOODLE_URL and REAL_MOODLE_TOKEN)
 
 STUDENT_ROLE = 5          # role ids of a standard Moodle install (and of the sandbox)
@@ -199,7 +201,8 @@ def site(request: pytest.FixtureRequest, protocol: str) -> Iterator[Site]:
     else:
         assert REAL_MOODLE_URL and REAL_MOODLE_TOKEN
         url, token, limited = REAL_MOODLE_URL, REAL_MOODLE_TOKEN, REAL_MOODLE_LIMITED_TOKEN
-    cleanup = Cleanup(_connect(url, token))
+    admin_token = REAL_MOODLE_ADMIN_TOKEN if request.param == "real" else None
+    cleanup = Cleanup(_connect(url, admin_token or token))
     tag = f"msc{uuid.uuid4().hex[:10]}"
     site = Site(request.param, protocol, url, token, limited, tag, _connect(url, token, protocol), cleanup,
                 sandbox)

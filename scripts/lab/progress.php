@@ -1,0 +1,98 @@
+<?php
+// moodle-lab: real participant progress, from a plan that scripts/simulate_progress.py computes (the same plan
+// drives the sandbox), then Moodle's own course-completion task.
+//
+// php progress.php --plan=FILE
+//   FILE: {"events": [{"type": "access"|"view"|"quiz"|"submit"|"manual", "courseid": N, "userid": N,
+//                      "idnumber": "<activity idnumber>", "correct": K (quiz: right answers of 10), "time": T}]}
+//
+// access: the user's course access (user_lastaccess, as Moodle keeps it, and a course_viewed event); view: a
+// page viewed (completion on view); quiz: a real attempt answering K of the ten questions right, submitted and
+// graded; submit: an online-text assignment submission; manual: the user ticks the activity complete.
+// Written for moodle_sync's test lab.
+
+define('CLI_SCRIPT', true);
+require(getenv('MOODLE_LAB_WWW') . '/config.php');
+require_once($CFG->libdir . '/clilib.php');
+require_once($CFG->libdir . '/testing/generator/lib.php');
+require_once($CFG->libdir . '/completionlib.php');
+require_once($CFG->dirroot . '/mod/quiz/locallib.php');
+require_once($CFG->dirroot . '/mod/assign/locallib.php');
+
+[$options] = cli_get_params(['plan' => '']);
+$plan = json_decode(file_get_contents($options['plan']), true, 512, JSON_THROW_ON_ERROR);
+$generator = new testing_data_generator();
+$quizzes = $generator->get_plugin_generator('mod_quiz');
+$assigns = $generator->get_plugin_generator('mod_assign');
+
+/** The course module with this idnumber in the course. */
+function lab_cm(int $courseid, string $idnumber): cm_info {
+    static $cache = [];
+    $key = "$courseid/$idnumber";
+    if (!isset($cache[$key])) {
+        foreach (get_fast_modinfo($courseid)->get_cms() as $cm) {
+            if ($cm->idnumber === $idnumber) {
+                $cache[$key] = $cm;
+            }
+        }
+        if (!isset($cache[$key])) {
+            throw new coding_exception("course $courseid has no activity with idnumber $idnumber");
+        }
+    }
+    return $cache[$key];
+}
+
+function lab_access(int $courseid, int $userid, int $time): void {
+    global $DB;
+    $row = $DB->get_record('user_lastaccess', ['userid' => $userid, 'courseid' => $courseid]);
+    if ($row) {
+        $DB->set_field('user_lastaccess', 'timeaccess', max($time, (int) $row->timeaccess), ['id' => $row->id]);
+    } else {
+        $DB->insert_record('user_lastaccess', (object) ['userid' => $userid, 'courseid' => $courseid, 'timeaccess' => $time]);
+    }
+    $user = $DB->get_record('user', ['id' => $userid], 'id, firstaccess, lastaccess', MUST_EXIST);
+    $DB->update_record('user', (object) ['id' => $userid, 'firstaccess' => $user->firstaccess ?: $time,
+        'lastaccess' => max($time, (int) $user->lastaccess), 'currentlogin' => $time]);
+    \core\event\course_viewed::create(['context' => context_course::instance($courseid)])->trigger();
+}
+
+$counts = [];
+foreach ($plan['events'] as $n => $event) {
+    $courseid = (int) $event['courseid'];
+    $userid = (int) $event['userid'];
+    $time = (int) ($event['time'] ?? time());
+    \core\session\manager::set_user(core_user::get_user($userid, '*', MUST_EXIST));
+    switch ($event['type']) {
+        case 'access':
+            lab_access($courseid, $userid, $time);
+            break;
+        case 'view':
+            $cm = lab_cm($courseid, $event['idnumber']);
+            (new completion_info(get_course($courseid)))->set_module_viewed($cm, $userid);
+            break;
+        case 'manual':
+            $cm = lab_cm($courseid, $event['idnumber']);
+            (new completion_info(get_course($courseid)))->update_state($cm, COMPLETION_COMPLETE, $userid);
+            break;
+        case 'submit':
+            $cm = lab_cm($courseid, $event['idnumber']);
+            $assigns->create_submission(['userid' => $userid, 'cmid' => $cm->id, 'onlinetext' => '<p>Tugas selesai.</p>']);
+            break;
+        case 'quiz':
+            $cm = lab_cm($courseid, $event['idnumber']);
+            $attempt = $quizzes->create_attempt($cm->instance, $userid);
+            $responses = [];
+            for ($slot = 1; $slot <= 10; $slot++) {
+                $responses[$slot] = $slot <= (int) $event['correct'] ? get_string('true', 'qtype_truefalse') : get_string('false', 'qtype_truefalse');
+            }
+            $quizzes->submit_responses($attempt->id, $responses, false, true);
+            break;
+        default:
+            throw new coding_exception("event $n: unknown type {$event['type']}");
+    }
+    $counts[$event['type']] = ($counts[$event['type']] ?? 0) + 1;
+}
+\core\session\manager::set_user(get_admin());
+(new \core\task\completion_regular_task())->execute();
+ksort($counts);
+echo json_encode(['events' => count($plan['events']), 'by_type' => $counts]) . "\n";
