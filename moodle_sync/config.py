@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .exceptions import ConfigError, mask_url, register_secret
+from .files import write_private_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -355,10 +356,4 @@ def write_starter_config(path: Path, *, force: bool = False) -> Path:
     """Write a commented starter config file; refuse to overwrite unless ``force``."""
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(STARTER_CONFIG, encoding="utf-8")
-    try:
-        path.chmod(0o600)
-    except OSError:  # pragma: no cover - e.g. on some network filesystems
-        pass
-    return path
+    return write_private_text(path, STARTER_CONFIG)

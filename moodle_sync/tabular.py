@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from .files import write_private
 
 __all__ = ["FORMULA_TRIGGERS", "neutralise", "unneutralise", "write_csv", "Sheet", "write_xlsx"]
 
@@ -70,25 +71,14 @@ def _csv_cell(value: Any) -> str:
     return str(neutralise(str(value)))
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]], *,
               delimiter: str = ",") -> Path:
     """Write a CSV file (UTF-8 with BOM, ``\\r\\n``) with every text cell neutralised.
 
     ``header`` is written first (neutralised too). Cells are converted as: ``None`` -> empty, ``bool`` ->
     ``1``/``0``, numbers as digits, ``datetime`` -> ``YYYY-MM-DD HH:MM:SS``, anything else -> ``str``.
-    The file is replaced atomically. Returns the path written. Raises ``OSError`` if it cannot be written.
+    The file is replaced atomically, private to its owner (``0600``, see :mod:`moodle_sync.files`).
+    Returns the path written. Raises ``OSError`` if it cannot be written.
     """
     target = Path(path)
 
@@ -99,7 +89,7 @@ def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterabl
             for row in rows:
                 writer.writerow([_csv_cell(v) for v in row])
 
-    _atomic_write(target, write)
+    write_private(target, write)
     return target
 
 
@@ -127,7 +117,7 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
 
     Text is always stored as a string cell (never a formula); numbers, booleans and dates keep their type.
     The header row is bold and frozen, columns are sized to their content. Sheet titles are made valid
-    (``[]:*?/\\`` replaced, cut to 31 characters, made unique). The file is replaced atomically.
+    (``[]:*?/\\`` replaced, cut to 31 characters, made unique). The file is replaced atomically, ``0600``.
     Returns the path written. Raises ``ValueError`` if ``sheets`` is empty, ``OSError`` if it cannot be
     written.
     """
@@ -164,5 +154,5 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
         for c, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(c)].width = max(8, width + 2)
         ws.freeze_panes = "A2"
-    _atomic_write(target, lambda tmp: wb.save(str(tmp)))
+    write_private(target, lambda tmp: wb.save(str(tmp)))
     return target

@@ -11,6 +11,7 @@ import click
 from rich.markup import escape
 
 from ..config import default_data_dir
+from ..files import private_file
 from ..store.locks import pull_lock
 from ..evidence.pull import pull_offerings
 from . import output_options
@@ -45,7 +46,7 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
     """
     data_dir = default_data_dir()
     log_path = log_file or data_dir / "pull.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(log_path)
     handler = logging.FileHandler(log_path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("moodle_sync").addHandler(handler)

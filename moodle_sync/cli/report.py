@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..files import write_private_text
 from ..reports import FORMATS, LANGUAGES, load_report, print_tables, report_document
 from ..reports.render import write_csv_report, write_html_report, write_xlsx_report
 from . import output_options
@@ -64,9 +65,7 @@ def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, st
         return 0
     target = output or Path(f"{offering}-report{EXTENSIONS[fmt]}")
     if fmt == "json":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(report_document(built, lang), ensure_ascii=False, indent=2) + "\n",
-                          encoding="utf-8")
+        write_private_text(target, json.dumps(report_document(built, lang), ensure_ascii=False, indent=2) + "\n")
         written = [target]
     elif fmt == "csv":
         written = write_csv_report(built, target, lang)

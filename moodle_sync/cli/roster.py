@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from ..enrolment import enrol_participants
 from ..exceptions import InputError
+from ..files import private_dir
 from ..provision.spec import OfferingSpec, offering_summary
 from ..roster import build_roster, course_chooser, moodle_history
 from ..store.records import ParticipantRecord
@@ -70,7 +71,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
         store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
         store.save_participants(spec.offering_id, roster.records)
         out = output_dir or Path(f"{spec.offering_id}-seleksi")
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
         files["xlsx"] = str(write_announcement_xlsx(roster.selection, out / "pengumuman.xlsx", classes=roster.classes))
         files.update({k: str(v) for k, v in write_announcement_csv(roster.selection, out,
                                                                      classes=roster.classes).items()})

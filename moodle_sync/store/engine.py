@@ -23,7 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import StaticPool
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, mask_url
+from ..files import private_file
 from .migrations import MIGRATIONS, Migration, migrate
 
 # pg_advisory_xact_lock key: "moodle" in ASCII.
@@ -38,7 +39,7 @@ def parse_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"store: {url!r} is not a database URL (sqlite:///PATH or "
+        raise ConfigError(f"store: {mask_url(url)!r} is not a database URL (sqlite:///PATH or "
                           "postgresql+psycopg://USER@HOST/DB)") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
@@ -141,9 +142,7 @@ def _acquire(fd: int, path: Path, timeout: float) -> None:
 
 def _prepare_sqlite_file(path: Path) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        private_file(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot create the store: {exc.strerror}") from None
 

@@ -66,3 +66,20 @@ def test_write_csv_and_xlsx(tmp_path: Path) -> None:
     assert wb.sheetnames == ["Peserta Terpilih", "Daftar Tunggu", "Tidak Terpilih"]
     cell = wb["Peserta Terpilih"]["C2"]
     assert cell.value == "'=HYPERLINK(\"x\",\"SDN 1\")" and cell.data_type == "s"
+
+
+def test_lists_are_private_to_their_owner(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        sel = _selection()
+        folder = tmp_path / "koding-seleksi"
+        (tmp_path / "x.xlsx").write_text("old")
+        (tmp_path / "x.xlsx").chmod(0o644)
+        paths = [*write_announcement_csv(sel, folder).values(), write_announcement_xlsx(sel, tmp_path / "x.xlsx")]
+    finally:
+        os.umask(old)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths} == {0o600}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -172,3 +172,18 @@ def test_rejects_file_without_rejects_has_a_header_only(tmp_path: Path) -> None:
     path = write_rejects(result, tmp_path / "r.csv")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         assert list(csv.reader(fh)) == [["file", "row", "field", "reason"]]
+
+
+def test_the_rejects_file_is_private_even_over_an_older_one(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "r.csv"
+    target.write_text("old")
+    target.chmod(0o644)
+    old = os.umask(0o022)
+    try:
+        path = write_rejects(import_table(_table(_row("02/11/2026 08:00:00", "a@b.id"))), target)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
