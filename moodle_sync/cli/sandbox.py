@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..files import private_dir
 from . import output_options
 from .app import App, pass_app
 
@@ -75,7 +76,7 @@ def _human(app: App, info: dict[str, Any]) -> None:
 
 
 def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(document, fh)

@@ -14,6 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..files import write_private_text
 from ..tabular import Sheet, write_csv, write_xlsx
 from .aggregate import Report
 from .html import render_html
@@ -83,6 +84,4 @@ def write_xlsx_report(report: Report, path: Path, lang: str = "id") -> Path:
 
 def write_html_report(report: Report, path: Path, lang: str = "id") -> Path:
     """Write the self-contained HTML report (UTF-8). Raises ``OSError``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report, lang), encoding="utf-8")
-    return path
+    return write_private_text(path, render_html(report, lang))
