@@ -18,6 +18,20 @@ changed since the last pull:
 Everyone else keeps their last completion state, refreshed with this pull's access, grades and class.
 The optional report path reads a custom report (report builder, "Course participants" source) page by
 page instead of the per-enrolment reads, checking first that it has the columns it needs.
+
+Participants are the enrolled users holding the configured student role (by role id, the one enrolment
+gives them; a user with no role at all counts too). Each course's suspended enrolments are read too
+(``onlysuspended``), and a participant an earlier pull saw who is no longer there is kept as
+``unenrolled``: reports count both apart as withdrawn. ``time_enrolled`` is the earliest of: when we
+enrolled them (their participant record turned ``enrolled``), and when a pull first saw the enrolment
+(``core_enrol_get_enrolled_users`` does not give Moodle's own enrolment time).
+
+A run is ``ok`` only when it went to its end with every read answered: a run stopped by Ctrl-C is
+recorded ``interrupted``, one stopped by an error or a crash ``failed``, one with some reads failed
+``partial``. Incremental rules that look "since the last pull" (``grades="on-activity"``) start from the
+last ``ok`` run, so nothing that happened during a run that did not finish is skipped. Each course's
+snapshots are saved in one transaction, so a stopped run leaves every course either as the run read it
+or as before.
 """
 
 from __future__ import annotations
@@ -25,12 +39,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from ..exceptions import MoodleSyncError, NotEnrolledError
 from ..ws.moodle import EnrolledUser, Moodle, UserGrades
+from .display import DisplayValueError, parse_percent, parse_time, parse_yes_no
 from .model import CompletionSnapshot
 
 log = logging.getLogger("moodle_sync.pull")
@@ -52,8 +67,13 @@ class CourseTarget:
 
 @dataclass(frozen=True)
 class ParticipantInfo:
+    """What the store's participant record adds to a snapshot. ``enrolled_at``: when we enrolled them (the
+    record turned ``enrolled``; a later update only moves it later), in ``course_key``."""
+
     regency: str | None = None
     school_level: str | None = None
+    enrolled_at: int | None = None
+    course_key: str | None = None
 
 
 @dataclass
@@ -93,6 +113,19 @@ def _grades_fields(g: UserGrades | None, target: CourseTarget) -> dict[str, Any]
     }
 
 
+def time_enrolled(previous: CompletionSnapshot | None, info: ParticipantInfo, course_key: str, now: int) -> int:
+    """The earliest time we know an enrolment existed: when a pull first saw it (``now`` for a new one),
+    or when we enrolled the participant in this course, whichever is earlier (each can only be late)."""
+    first_seen = (previous.time_enrolled or previous.pulled_at or now) if previous is not None else now
+    ours = info.enrolled_at if info.course_key in (None, course_key) else None
+    return min(first_seen, ours) if ours else first_seen
+
+
+def is_student(user: EnrolledUser, student_role_id: int) -> bool:
+    """Whether an enrolled user is a participant: holds the student role (by id), or no role at all."""
+    return student_role_id in user.role_ids or not user.role_ids
+
+
 def needs_reread(previous: CompletionSnapshot | None, user: EnrolledUser, grades: dict[str, Any],
                  now: int, stale_after: int) -> bool:
     """Whether an incremental pull must read this enrolment's completion again (see module doc)."""
@@ -113,11 +146,11 @@ def needs_reread(previous: CompletionSnapshot | None, user: EnrolledUser, grades
 class Puller:
     """Pulls one offering's courses. ``marks`` gives the last snapshots (by course id) for incremental pulls."""
 
-    def __init__(self, moodle: Moodle, *, student_role: str = "student", full: bool = False,
+    def __init__(self, moodle: Moodle, *, student_role_id: int = 5, full: bool = False,
                  stale_after: int = DAY, clock: Callable[[], float] = time.time,
                  progress: Callable[[int], None] | None = None) -> None:
         self.m = moodle
-        self.student_role = student_role
+        self.student_role_id = student_role_id
         self.full = full
         self.stale_after = stale_after
         self.clock = clock
@@ -130,11 +163,13 @@ class Puller:
 
     def course_reads(self, courseid: int, *, report: bool = False,
                      with_grades: bool = True) -> list[Callable[[], Any]]:
-        """The whole-course reads a course's pull starts with (independent: they may run concurrently).
+        """The whole-course reads a course's pull starts with (independent: they may run concurrently):
+        enrolled users, grades, groups, the ids of suspended users, and in a full pull the contents.
         Without ``with_grades`` the grades are left for the caller to read, or to carry forward (None)."""
         reads = [lambda: self.m.enrolled_users(courseid),
                  (lambda: self.m.grades(courseid, 0)) if with_grades else (lambda: None),
-                 lambda: self.m.groups(courseid)]
+                 lambda: self.m.groups(courseid),
+                 lambda: self.m.enrolled_users(courseid, onlysuspended=True, fields="id")]
         if self.full and not report:  # which activities track completion: for the criteria shortcut
             reads.append(lambda: self.m.sections(courseid))
         return reads
@@ -150,14 +185,20 @@ class Puller:
         now = int(self.clock())
         results = prefetched if prefetched is not None else self.m.map_reads(
             lambda f: f(), self.course_reads(courseid, report=report_rows is not None))
-        for res in results:
-            if isinstance(res, MoodleSyncError):
+        for i, res in enumerate(results):
+            if isinstance(res, MoodleSyncError) and i != 3:
                 raise res
-        enrolled, grades, groups = results[:3]
-        tracked = sum(1 for s in results[3] for m in s.modules if m.completion) if len(results) > 3 else 0
+        enrolled, grades, groups, suspended_read = results[:4]
+        suspended: set[int] | None = None
+        if isinstance(suspended_read, MoodleSyncError):
+            self.stats.errors.append(f"{target.offering_id}/{target.key}: suspended enrolments not read (their "
+                                     f"last status is kept): {suspended_read}")
+        else:
+            suspended = {u.id for u in suspended_read}
+        tracked = sum(1 for s in results[4] for m in s.modules if m.completion) if len(results) > 4 else 0
         group_names = {g.id: g.name for g in groups}
         grades_by_user = {g.userid: g for g in grades} if grades is not None else None
-        students = [u for u in enrolled if self.student_role in u.roles or not u.roles]
+        students = [u for u in enrolled if is_student(u, self.student_role_id)]
         self.stats.courses += 1
         base: dict[int, CompletionSnapshot] = {}
         reread: list[EnrolledUser] = []
@@ -166,6 +207,8 @@ class Puller:
             prev = marks.get(u.id)
             g = (_grades_fields(grades_by_user.get(u.id), target) if grades_by_user is not None
                  else {k: getattr(prev, k) for k in GRADE_FIELDS} if prev is not None else {})
+            status = ("suspended" if u.id in suspended else "active") if suspended is not None else (
+                prev.enrol_status if prev is not None and prev.enrol_status != "unenrolled" else "active")
             snap = CompletionSnapshot(
                 offering_id=target.offering_id, course_id=courseid, course_key=target.key, user_id=u.id,
                 email=u.email, fullname=u.fullname,
@@ -175,7 +218,7 @@ class Puller:
                 completed=prev.completed if prev else False, time_completed=prev.time_completed if prev else None,
                 activities_total=prev.activities_total if prev else 0,
                 activities_done=prev.activities_done if prev else 0,
-                time_enrolled=prev.time_enrolled if prev else None, **g)
+                time_enrolled=time_enrolled(prev, info, target.key, now), enrol_status=status, **g)
             if report_rows is not None:
                 row = report_rows.get((u.email, target.idnumber))
                 if row is not None:
@@ -187,6 +230,7 @@ class Puller:
             else:
                 reread.append(u)
             base[u.id] = snap
+        base.update(_gone(marks, base, now))
         self.progress(len(students) - len(reread))
 
         def read(u: EnrolledUser) -> dict[str, Any]:
@@ -228,6 +272,14 @@ class Puller:
         return list(base.values())
 
 
+def _gone(marks: dict[int, CompletionSnapshot], present: dict[int, CompletionSnapshot],
+          now: int) -> dict[int, CompletionSnapshot]:
+    """Participants an earlier pull saw in the course who are no longer among its students: their last
+    snapshot, marked ``unenrolled`` (stamped ``now`` when that is news)."""
+    return {uid: prev if prev.enrol_status == "unenrolled" else replace(prev, enrol_status="unenrolled", pulled_at=now)
+            for uid, prev in marks.items() if uid not in present}
+
+
 @dataclass
 class CoursePull:
     """One course half-way through a pull: snapshots from the whole-course reads, and who to re-read."""
@@ -247,20 +299,23 @@ def run_reads(moodle: Moodle, courses: Sequence["CoursePull"], on_done: Callable
 
 
 def _grades_may_have_changed(enrolled: Any, marks: dict[int, CompletionSnapshot], since: int,
-                             student_role: str = "student") -> bool:
+                             student_role_id: int = 5) -> bool:
     """Whether a course's grades need reading (``grades="on-activity"``): someone accessed it since the
     last pull, or it has a participant we have not seen yet."""
     if isinstance(enrolled, Exception):
         return True  # the course's pull will fail on it anyway, and say why
     return any((u.last_course_access or 0) >= since
-               or (u.id not in marks and (student_role in u.roles or not u.roles)) for u in enrolled)
+               or (u.id not in marks and is_student(u, student_role_id)) for u in enrolled)
 
 
 def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
                       tz: ZoneInfo) -> dict[tuple[str, str], dict[str, Any]]:
-    """Turn a completion report's display values into snapshot fields, by (e-mail, course idnumber).
+    """Turn a completion report's display values (English or Indonesian, see :mod:`.display`) into
+    snapshot fields, by (e-mail, course idnumber). Progress is kept as a percentage: activities_done of
+    100, rounded half up.
 
-    Raises :class:`MoodleSyncError` naming the missing columns when the report lacks one we need.
+    Raises :class:`MoodleSyncError` naming the missing columns when the report lacks one we need, and
+    naming the row, column and value when a value cannot be read.
     """
     index: dict[str, int] = {}
     for name, header in REPORT_COLUMNS.items():
@@ -269,30 +324,28 @@ def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
                                   f"{', '.join(headers)}); add it, or pull without --report-id")
         index[name] = list(headers).index(header)
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         email = row[index["email"]].strip().lower()
         course = row[index["course"]].strip()
-        progress = row[index["progress"]].strip().rstrip("%")
-        completed = row[index["completed"]].strip().lower() in ("yes", "ya")
+
+        def read(name: str, parse: Callable[[str], Any]) -> Any:
+            try:
+                return parse(row[index[name]])
+            except DisplayValueError as exc:
+                raise MoodleSyncError(f"completion report, row {number} ({email}, {course}), column "
+                                      f"{REPORT_COLUMNS[name]!r}: {exc}") from None
+
+        completed = bool(read("completed", parse_yes_no))
+        progress = read("progress", parse_percent)
+        time_completed = read("timecompleted", lambda text: parse_time(text, tz))
         out[(email, course)] = {
             "completed": completed,
-            "time_completed": _parse_display_time(row[index["timecompleted"]], tz) if completed else None,
-            "activities_total": 100 if progress else 0,
-            "activities_done": int(round(float(progress))) if progress else 0,
+            "time_completed": time_completed if completed else None,
+            "activities_total": 100 if progress is not None else 0,
+            "activities_done": int(Decimal(repr(progress)).quantize(Decimal(1), ROUND_HALF_UP))
+            if progress is not None else 0,
         }
     return out
-
-
-def _parse_display_time(text: str, tz: ZoneInfo) -> int | None:
-    text = text.strip()
-    if not text or text.lower() in ("never", "tidak pernah"):
-        return None
-    for fmt in ("%A, %d %B %Y, %I:%M %p", "%A, %d %B %Y, %H:%M"):
-        try:
-            return int(datetime.strptime(text, fmt).replace(tzinfo=tz).timestamp())
-        except ValueError:
-            continue
-    return None
 
 
 def read_report(moodle: Moodle, reportid: int, *, perpage: int = 1000,
@@ -309,6 +362,24 @@ def read_report(moodle: Moodle, reportid: int, *, perpage: int = 1000,
     if len(rows) < first.total:
         raise MoodleSyncError(f"the completion report said {first.total} rows but gave {len(rows)}")
     return parse_report_rows(first.headers, rows, tz)
+
+
+def since_point(store: Any, offering_id: str) -> int | None:
+    """When the last ``ok`` pull over the offering started (None if none): what an incremental pull may
+    take as already seen. A partial, failed or interrupted run never moves it."""
+    run = store.last_run(offering_id, status="ok")
+    return run.started_at if run is not None else None
+
+
+def stopped_status(exc: BaseException) -> str:
+    """The status of a run stopped by ``exc``: ``interrupted`` for Ctrl-C (KeyboardInterrupt), else ``failed``."""
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+
+
+def participant_info(record: Any) -> ParticipantInfo:
+    """What a pull takes from a participant record (a :class:`~moodle_sync.store.ParticipantRecord`)."""
+    enrolled_at = record.updated_at if record.status == "enrolled" else None
+    return ParticipantInfo(record.regency, record.school_level, enrolled_at, record.course_key)
 
 
 @dataclass
@@ -328,34 +399,33 @@ class PullOutcome:
 
 
 def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, full: bool = False,
-                   report_id: int | None = None, stale_after: int = DAY, student_role: str = "student",
+                   report_id: int | None = None, stale_after: int = DAY, student_role_id: int = 5,
                    progress: Callable[[int], None] | None = None,
                    clock: Callable[[], float] = time.time, dry_run: bool = False,
                    grades: str = "always") -> PullOutcome:
     """Pull every course of the offerings into ``store`` (a :class:`~moodle_sync.store.Store`), as one run.
 
     The run is recorded with its mode, call count, enrolments read and errors; its status is ``ok``,
-    ``partial`` (some enrolments or courses could not be read: their last state is kept) or ``failed``.
+    ``partial`` (some enrolments or courses could not be read: their last state is kept), ``failed`` (an
+    error or a crash stopped it; re-raised) or ``interrupted`` (KeyboardInterrupt; re-raised).
+    ``student_role_id``: the role that makes an enrolled user a participant (the one enrolment gives).
     With ``dry_run`` Moodle is read as usual but nothing is written to the store (``changed`` is then
     the number of enrolments whose state differs from the stored one).
 
     ``grades``: ``always`` reads every course's grades each pull; ``on-activity`` (incremental pulls)
     reads a course's grades only when someone — a participant, or a facilitator: Moodle logs course access
-    on grading pages — accessed the course since the last successful pull, or it has participants not
+    on grading pages — accessed the course since the start of the last ``ok`` pull, or it has participants not
     seen before; otherwise the last grades are kept. A grade changed with nobody in the course (an import,
     a web service, a regrade by cron) then waits for the next full pull.
     """
     if grades not in ("always", "on-activity"):
         raise ValueError(f"grades: {grades!r} is not always or on-activity")
-    last_start = {}
-    for o in offering_ids:
-        runs = [r for r in (store.last_run(o, status="ok"), store.last_run(o, status="partial")) if r is not None]
-        last_start[o] = max((r.started_at for r in runs), default=None)
+    last_start = {o: since_point(store, o) for o in offering_ids}
     mode = "report" if report_id else ("full" if full else "incremental")
     started = time.perf_counter()
     before = moodle.client.stats.snapshot()
     run_id = 0 if dry_run else store.start_run(list(offering_ids), mode).id
-    puller = Puller(moodle, student_role=student_role, full=full or bool(report_id), stale_after=stale_after,
+    puller = Puller(moodle, student_role_id=student_role_id, full=full or bool(report_id), stale_after=stale_after,
                     clock=clock, progress=progress)
     changed = 0
     status = "ok"
@@ -366,7 +436,7 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             if record is None:
                 puller.stats.errors.append(f"{offering_id}: not in the store (apply it first)")
                 continue
-            people = {p.email: ParticipantInfo(p.regency, p.school_level) for p in store.participants(offering_id)}
+            people = {p.email: participant_info(p) for p in store.participants(offering_id)}
             targets = [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
                                     c.get("start_date") or 0) for c in record.data.get("courses", [])]
             mapped = {o.key: o.moodle_id for o in store.objects(offering_id, "course")}
@@ -382,7 +452,7 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             if not every:
                 since = (last_start[offering_id] or 0) - CLOCK_MARGIN
                 active = [cid for cid in found if _grades_may_have_changed(
-                    prefetched[cid][0], store.pull_marks(offering_id, cid), since, student_role)]
+                    prefetched[cid][0], store.pull_marks(offering_id, cid), since, student_role_id)]
                 for cid, res in zip(active, moodle.map_reads(lambda c: moodle.grades(c, 0), active)):
                     prefetched[cid][1] = res
             planned: list[tuple[CoursePull, int]] = []
@@ -415,9 +485,9 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
                     changed += store.save_snapshots(run_id, snaps)
         if puller.stats.errors:
             status = "partial"
-    except MoodleSyncError as exc:
-        puller.stats.errors.append(str(exc))
-        status = "failed"
+    except BaseException as exc:
+        status = stopped_status(exc)
+        puller.stats.errors.append(f"{status}: {exc!r}" if not isinstance(exc, MoodleSyncError) else str(exc))
         raise
     finally:
         calls = moodle.client.stats.since(before).total_calls

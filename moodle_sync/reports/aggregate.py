@@ -2,14 +2,20 @@
 
 Only enrolments with the ``student`` role count. A snapshot's missing class, regency or school level is
 taken from the participant record with the same e-mail (or Moodle user id); regencies are shown by
-their official names. Percentages are 0-100 and not rounded (renderers round them).
+their official names. Percentages are 0-100 and not rounded (renderers round them, half up).
 
+- withdrawn: not completed, and the enrolment is suspended or gone in Moodle, or the participant record
+  says we withdrew them. Withdrawn participants are counted apart and left out of every other figure and
+  of the follow-up list (someone who completed and was suspended afterwards still counts as completed);
+- enrolled: the participants not withdrawn;
 - started: accessed the course, or completed any activity (``CompletionSnapshot.started``);
 - completion rate: completed / enrolled;
-- days to complete: ``time_completed`` minus ``time_enrolled`` (or the course's start date when the
-  enrolment time is unknown), for completed enrolments where both are known; the median is reported;
+- days to complete: ``time_completed`` minus the participant's own start — their ``time_enrolled``, or
+  the course's start date when they were enrolled before it (or their enrolment time is unknown) — for
+  completed enrolments where both are known; the median is reported;
 - course grade: grade / grade maximum for those with a grade;
-- pre-test and post-test: means over the people who have both, and the gain (post minus pre, points).
+- pre-test and post-test: means over the people who have both, and the gain (post minus pre, points,
+  unrounded here; tables show the rounded post minus the rounded pre, see :mod:`.numbers`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class GroupStats:
 
     group: str | None
     enrolled: int
+    withdrawn: int
     started: int
     completed: int
     completion_pct: float | None
@@ -67,12 +74,14 @@ class FollowUpEntry:
 
 @dataclass(frozen=True)
 class ProgressPoint:
-    """Counts after the pulls of one day (WIB): enrolled so far, and how many had started / completed."""
+    """Counts after the pulls of one day (WIB): enrolled so far (withdrawn apart), and how many had
+    started / completed."""
 
     date: str
     enrolled: int
     started: int
     completed: int
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,35 +125,48 @@ def students(snapshots: Iterable[CompletionSnapshot]) -> list[CompletionSnapshot
     return [s for s in snapshots if s.role == "student"]
 
 
-def enrich(snapshots: Iterable[CompletionSnapshot],
-           participants: Iterable[ParticipantRecord]) -> list[CompletionSnapshot]:
+def is_withdrawn(snapshot: CompletionSnapshot) -> bool:
+    """Whether a participant counts as withdrawn: not completed, and their enrolment no longer active
+    (suspended or unenrolled in Moodle, or ``withdrawn`` as :func:`enrich` marks from our records)."""
+    return snapshot.enrol_status != "active" and not snapshot.completed
+
+
+def enrich(snapshots: Iterable[CompletionSnapshot], participants: Iterable[ParticipantRecord], *,
+           withdrawals: bool = True) -> list[CompletionSnapshot]:
     """The students' snapshots, with class, regency and school level filled from the participant records
-    where the snapshot lacks them, and the regency given by its official name."""
+    where the snapshot lacks them, and the regency given by its official name. With ``withdrawals``, an
+    active enrolment of someone whose record says we withdrew them gets ``enrol_status`` ``withdrawn``
+    (for the report only: Moodle may not have been told yet, or the pull not have seen it)."""
     by_email = {normalise_email(p.email): p for p in participants}
     by_user = {p.moodle_user_id: p for p in by_email.values() if p.moodle_user_id is not None}
     out = []
     for s in students(snapshots):
         p = by_email.get(normalise_email(s.email)) or by_user.get(s.user_id)
+        gone = withdrawals and p is not None and p.status == "withdrawn" and s.enrol_status == "active"
         out.append(replace(
             s,
             class_name=s.class_name or (p.class_name if p else None),
             regency=regency_name(s.regency or (p.regency if p else None)),
-            school_level=s.school_level or (p.school_level if p else None)))
+            school_level=s.school_level or (p.school_level if p else None),
+            enrol_status="withdrawn" if gone else s.enrol_status))
     return out
 
 
 # --- group figures -------------------------------------------------------------------------------------
 def group_stats(group: str | None, snapshots: Sequence[CompletionSnapshot],
                 course_starts: Mapping[str, int] | None = None) -> GroupStats:
-    """The figures of one group of (student) snapshots. ``course_starts`` maps a course key to the
-    course's start (Unix seconds), used when an enrolment's own time is unknown."""
+    """The figures of one group of (student) snapshots, withdrawn participants counted apart and left
+    out of the rest. ``course_starts`` maps a course key to the course's start (Unix seconds): days to
+    complete count from the later of it and the participant's enrolment."""
     starts = course_starts or {}
+    gone = sum(1 for s in snapshots if is_withdrawn(s))
+    snapshots = [s for s in snapshots if not is_withdrawn(s)]
     enrolled = len(snapshots)
     started = sum(1 for s in snapshots if s.started)
     completed = sum(1 for s in snapshots if s.completed)
     days = []
     for s in snapshots:
-        begin = s.time_enrolled or starts.get(s.course_key)
+        begin = own_start(s, starts.get(s.course_key))
         if s.completed and s.time_completed and begin:
             days.append(max(0, s.time_completed - begin) / DAY)
     grades = [_pct(s.course_grade, s.course_grade_max) for s in snapshots
@@ -154,12 +176,19 @@ def group_stats(group: str | None, snapshots: Sequence[CompletionSnapshot],
     pre = _mean([a for a, _ in pairs])
     post = _mean([b for _, b in pairs])
     return GroupStats(
-        group=group, enrolled=enrolled, started=started, completed=completed,
+        group=group, enrolled=enrolled, withdrawn=gone, started=started, completed=completed,
         completion_pct=_pct(completed, enrolled) if enrolled else None,
         median_days=statistics.median(days) if days else None, days_n=len(days),
         grade_mean_pct=_mean(grades), grade_n=len(grades),
         pre_mean_pct=pre, post_mean_pct=post,
         gain_pct=post - pre if pre is not None and post is not None else None, prepost_n=len(pairs))
+
+
+def own_start(snapshot: CompletionSnapshot, course_start: int | None) -> int | None:
+    """When a participant could start: enrolment time, but not before the course starts (either may be
+    unknown: then the other; None when both are)."""
+    known = [t for t in (snapshot.time_enrolled, course_start) if t]
+    return max(known) if known else None
 
 
 def _order(dimension: str) -> Callable[[str | None], tuple[Any, ...]]:
@@ -211,11 +240,12 @@ def breakdown(snapshots: Sequence[CompletionSnapshot], dimension: str,
 def follow_up(snapshots: Sequence[CompletionSnapshot], participants: Iterable[ParticipantRecord], *, now: int,
               stalled_days: int = 14) -> list[FollowUpEntry]:
     """Students who have not started, or who started, have not completed and have not accessed the course
-    for ``stalled_days`` days (or never, as far as Moodle says), ordered by course, class, reason, name."""
+    for ``stalled_days`` days (or never, as far as Moodle says), ordered by course, class, reason, name.
+    Withdrawn participants are not listed."""
     phones = {normalise_email(p.email): p.phone for p in participants}
     out = []
     for s in snapshots:
-        if s.completed:
+        if s.completed or is_withdrawn(s):
             continue
         since = (now - s.last_access) // DAY if s.last_access else None
         if not s.started:
@@ -240,8 +270,9 @@ def day_of(timestamp: int) -> str:
 
 
 def progress_over_time(history: Iterable[CompletionSnapshot]) -> list[ProgressPoint]:
-    """From the history of changes: per day on which a pull recorded changes, the enrolled, started and
-    completed counts (each enrolment counted by its latest state on that day)."""
+    """From the history of changes: per day on which a pull recorded changes, the enrolled, started,
+    completed and withdrawn counts (each enrolment counted by its latest state on that day; withdrawn ones
+    only as withdrawn)."""
     latest: dict[tuple[str, int, int], CompletionSnapshot] = {}
     points: list[ProgressPoint] = []
     rows = sorted(students(history), key=lambda s: s.pulled_at)
@@ -249,9 +280,9 @@ def progress_over_time(history: Iterable[CompletionSnapshot]) -> list[ProgressPo
         latest[s.key] = s
         day = day_of(s.pulled_at)
         if i + 1 == len(rows) or day_of(rows[i + 1].pulled_at) != day:
-            states = latest.values()
-            points.append(ProgressPoint(day, len(latest), sum(1 for x in states if x.started),
-                                        sum(1 for x in states if x.completed)))
+            states = [x for x in latest.values() if not is_withdrawn(x)]
+            points.append(ProgressPoint(day, len(states), sum(1 for x in states if x.started),
+                                        sum(1 for x in states if x.completed), len(latest) - len(states)))
     return points
 
 
@@ -268,5 +299,5 @@ def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
         total=group_stats(None, rows, course_starts),
         breakdowns={d: breakdown(rows, d, course_starts) for d in DIMENSIONS},
         follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days),
-        progress=progress_over_time(enrich(history, people)))
+        progress=progress_over_time(enrich(history, people, withdrawals=False)))
 

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .aggregate import GroupStats, ProgressPoint
+from .numbers import round_half_up, shown_gain
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -62,7 +63,7 @@ def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) ->
         names = [r.group or unknown for r in drawn][::-1]
         values = [r.completion_pct or 0.0 for r in drawn][::-1]
         bars = ax.barh(names, values, color=BLUE)
-        ax.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3)
+        ax.bar_label(bars, labels=[f"{round_half_up(v, 0):.0f}%" for v in values], padding=3)
         ax.set_xlim(0, 110)
         ax.set_title(title, loc="left")
     return to_svg(fig, "completion")
@@ -93,7 +94,8 @@ def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapp
 
 
 def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], unknown: str) -> str | None:
-    """Paired bars: pre-test and post-test means per group, with the gain written above each pair."""
+    """Paired bars: pre-test and post-test means per group, with the gain written above each pair (whole
+    points, rounded half up; the gain from the rounded means, so the labels add up)."""
     drawn = [r for r in rows if r.pre_mean_pct is not None and r.post_mean_pct is not None]
     if not drawn:
         return None
@@ -105,8 +107,10 @@ def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], 
                      label=labels["pretest"])
         post = ax.bar([x + 0.2 for x in xs], [r.post_mean_pct or 0.0 for r in drawn], 0.4, color=BLUE,
                       label=labels["posttest"])
-        ax.bar_label(pre, fmt="%.0f", padding=2)
-        ax.bar_label(post, labels=[f"{r.post_mean_pct:.0f} ({r.gain_pct:+.0f})" for r in drawn], padding=2)
+        ax.bar_label(pre, labels=[f"{round_half_up(r.pre_mean_pct or 0.0, 0):.0f}" for r in drawn], padding=2)
+        ax.bar_label(post, labels=[f"{round_half_up(r.post_mean_pct or 0.0, 0):.0f} "
+                                   f"({shown_gain(r.pre_mean_pct, r.post_mean_pct, 0) or 0.0:+.0f})" for r in drawn],
+                     padding=2)
         ax.set_xticks(xs, [r.group or unknown for r in drawn], rotation=30 if len(drawn) > 4 else 0,
                       ha="right" if len(drawn) > 4 else "center")
         ax.set_ylim(0, 115)

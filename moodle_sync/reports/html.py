@@ -13,6 +13,7 @@ from .. import __version__
 from . import charts
 from .aggregate import DIMENSIONS, WIB, Report
 from .i18n import labels
+from .numbers import shown_gain
 from .tables import cell_text, follow_up_table, progress_table, stats_table
 
 
@@ -34,10 +35,13 @@ def _texts(rows: list[list[Any]], lang: str) -> list[list[str]]:
 
 def _cards(report: Report, L: Mapping[str, str], lang: str) -> list[dict[str, str]]:
     t = report.total
-    cards = [(L["enrolled"], t.enrolled), (L["started"], t.started), (L["completed"], t.completed),
-             (L["completion_pct"], t.completion_pct), (L["median_days"], t.median_days)]
+    cards: list[tuple[str, Any]] = [(L["enrolled"], t.enrolled)]
+    if t.withdrawn:
+        cards.append((L["withdrawn"], t.withdrawn))
+    cards += [(L["started"], t.started), (L["completed"], t.completed), (L["completion_pct"], t.completion_pct),
+              (L["median_days"], t.median_days)]
     if t.gain_pct is not None:
-        cards.append((f'{L["gain_pct"]} (n={t.prepost_n})', t.gain_pct))
+        cards.append((f'{L["gain_pct"]} (n={t.prepost_n})', shown_gain(t.pre_mean_pct, t.post_mean_pct)))
     return [{"label": label, "value": cell_text(value, lang)} for label, value in cards]
 
 

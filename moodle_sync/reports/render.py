@@ -29,7 +29,8 @@ def print_tables(report: Report, console: Console, lang: str = "id") -> None:
     L = labels(lang)
     t = report.total
     console.print(f"[bold]{report.title}[/bold] ({report.offering_id}): {L['enrolled']} {t.enrolled}, "
-                  f"{L['started']} {t.started}, {L['completed']} {t.completed}", markup=True, highlight=False)
+                  f"{L['started']} {t.started}, {L['completed']} {t.completed}, {L['withdrawn']} {t.withdrawn}",
+                  markup=True, highlight=False)
     for table in all_tables(report, L, short=True):
         if table.name == "follow_up":
             if not table.rows:

@@ -1,7 +1,8 @@
 """A :class:`~moodle_sync.reports.aggregate.Report` as labelled tables: what every renderer prints.
 
-Cells are plain values (text, int, float rounded to one decimal, or None for "no value"), so the CSV
-and XLSX writers keep numbers as numbers; the table and HTML renderers format them.
+Cells are plain values (text, int, float rounded half up to one decimal, or None for "no value"), so
+the CSV and XLSX writers keep numbers as numbers; the table and HTML renderers format them. The gain
+cell is the rounded post-test mean minus the rounded pre-test mean, so a row adds up as shown.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .aggregate import DIMENSIONS, GroupStats, Report, day_of
+from .numbers import round_half_up, shown_gain
 
-STAT_FIELDS = ("enrolled", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
+STAT_FIELDS = ("enrolled", "withdrawn", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
                "pre_mean_pct", "post_mean_pct", "gain_pct", "prepost_n")
 
 
@@ -26,12 +28,19 @@ class ReportTable:
 
 
 def rounded(value: Any) -> Any:
-    """Floats to one decimal; everything else unchanged."""
-    return round(value, 1) if isinstance(value, float) else value
+    """Floats to one decimal, half up; everything else unchanged."""
+    return round_half_up(value, 1) if isinstance(value, float) else value
+
+
+def stat_cells(stats: GroupStats) -> list[Any]:
+    """The cells of :data:`STAT_FIELDS` for one group: rounded, the gain from the rounded means."""
+    cells = {f: rounded(getattr(stats, f)) for f in STAT_FIELDS}
+    cells["gain_pct"] = shown_gain(stats.pre_mean_pct, stats.post_mean_pct)
+    return [cells[f] for f in STAT_FIELDS]
 
 
 def _stat_row(label: str, stats: GroupStats) -> list[Any]:
-    return [label, *(rounded(getattr(stats, f)) for f in STAT_FIELDS)]
+    return [label, *stat_cells(stats)]
 
 
 def group_label(group: str | None, L: Mapping[str, str]) -> str:
@@ -49,9 +58,8 @@ def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: 
 
 def summary_table(report: Report, L: Mapping[str, str]) -> ReportTable:
     """Every breakdown in one long table (first column: which breakdown), then the overall row."""
-    rows = [[L[d], group_label(g.group, L), *(rounded(getattr(g, f)) for f in STAT_FIELDS)]
-            for d in DIMENSIONS for g in report.breakdowns[d]]
-    rows.append([L["total"], L["total"], *(rounded(getattr(report.total, f)) for f in STAT_FIELDS)])
+    rows = [[L[d], group_label(g.group, L), *stat_cells(g)] for d in DIMENSIONS for g in report.breakdowns[d]]
+    rows.append([L["total"], L["total"], *stat_cells(report.total)])
     return ReportTable("summary", L["summary"], [L["dimension"], L["group"], *(L[f] for f in STAT_FIELDS)],
                        rows)
 
@@ -68,9 +76,10 @@ def follow_up_table(report: Report, L: Mapping[str, str]) -> ReportTable:
 
 
 def progress_table(report: Report, L: Mapping[str, str]) -> ReportTable:
-    """Enrolled, started and completed counts per pull date."""
-    return ReportTable("progress", L["progress_over_time"], [L["date"], L["enrolled"], L["started"], L["completed"]],
-                       [[p.date, p.enrolled, p.started, p.completed] for p in report.progress])
+    """Enrolled, started, completed and withdrawn counts per pull date."""
+    return ReportTable("progress", L["progress_over_time"],
+                       [L["date"], L["enrolled"], L["started"], L["completed"], L["withdrawn"]],
+                       [[p.date, p.enrolled, p.started, p.completed, p.withdrawn] for p in report.progress])
 
 
 def all_tables(report: Report, L: Mapping[str, str], *, short: bool = False) -> list[ReportTable]:
@@ -80,10 +89,11 @@ def all_tables(report: Report, L: Mapping[str, str], *, short: bool = False) -> 
 
 
 def cell_text(value: Any, lang: str = "en", empty: str = "–") -> str:
-    """A cell for people: None as ``empty``, floats with one decimal (a decimal comma in Indonesian)."""
+    """A cell for people: None as ``empty``, floats with one decimal rounded half up (a decimal comma in
+    Indonesian)."""
     if value is None:
         return empty
     if isinstance(value, float):
-        text = f"{value:.1f}"
+        text = f"{round_half_up(value, 1):.1f}"
         return text.replace(".", ",") if lang == "id" else text
     return str(value)

@@ -3,6 +3,9 @@ rows, and whole pulls against the sandbox with a controlled clock (staleness, fa
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +31,7 @@ from moodle_sync.ws.moodle import EnrolledUser, Moodle
 from moodle_sync.ws.transport import RetryPolicy
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "offering-koding.yaml"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "samples"
 ACTIVITIES = ["panduan", "pretest", "materi-1", "tugas-1", "materi-2", "tugas-2", "materi-3", "tugas-3",
               "posttest", "refleksi"]
 NOW = 1_790_000_000
@@ -131,6 +135,42 @@ def test_report_rows_become_snapshot_fields() -> None:
     assert out[("eko@x.id", "o-metro")]["activities_total"] == 0
 
 
+def test_report_rows_in_indonesian() -> None:
+    rows = [["Sari", "sari@x.id", "o-metro", "Ya", "100,0%", "Senin, 3 Agustus 2026, 09.05", "Tidak pernah"],
+            ["Budi", "budi@x.id", "o-metro", "Tidak", "37,5%", "", "Selasa, 4 Agustus 2026, 21:40"],
+            ["Eko", "eko@x.id", "o-metro", "", "12,5%", "", ""]]
+    out = parse_report_rows(HEADERS, rows, WIB)
+    assert out[("sari@x.id", "o-metro")] == {"completed": True, "activities_total": 100, "activities_done": 100,
+                                             "time_completed": int(datetime(2026, 8, 3, 9, 5, tzinfo=WIB).timestamp())}
+    assert out[("budi@x.id", "o-metro")] == {"completed": False, "time_completed": None, "activities_total": 100,
+                                             "activities_done": 38}
+    assert out[("eko@x.id", "o-metro")]["activities_done"] == 13                 # half up, not to even
+
+
+def test_the_real_report_shape_is_read() -> None:
+    sample = json.loads((FIXTURES / "core_reportbuilder_retrieve_report-participants-completion.json").read_text())
+    data = sample["data"]
+    out = parse_report_rows(data["headers"], [r["columns"] for r in data["rows"]], WIB)
+    assert len(out) == len(data["rows"])
+    done = [v for v in out.values() if v["completed"]]
+    assert done and all(v["activities_done"] == 100 for v in done)
+    assert all(v["time_completed"] == int(datetime(2026, 11, 27, 22, 35, tzinfo=WIB).timestamp()) for v in done)
+    assert all(v == {"completed": False, "time_completed": None, "activities_total": 100, "activities_done": 0}
+               for v in out.values() if not v["completed"])
+
+
+@pytest.mark.parametrize("column,value", [("Completed", "Oui"), ("Student progress", "37.5 pct"),
+                                          ("Time completed", "Montag, 3 August 2026, 09:05"),
+                                          ("Time completed", "Monday, 3 Agustus 2026, 13:05 PM"),
+                                          ("Time completed", "Senin, 31 Juni 2026, 09.05")])
+def test_a_value_that_cannot_be_read_fails_naming_column_and_value(column: str, value: str) -> None:
+    row = ["Sari", "sari@x.id", "o-metro", "Ya", "100,0%", "Senin, 3 Agustus 2026, 09.05", "Tidak pernah"]
+    row[HEADERS.index(column)] = value
+    with pytest.raises(MoodleSyncError, match=re.escape(f"row 1 (sari@x.id, o-metro), column {column!r}: "
+                                                         f"{value!r}")):
+        parse_report_rows(HEADERS, [row], WIB)
+
+
 def test_a_report_without_a_needed_column_is_refused_by_name() -> None:
     headers = [h for h in HEADERS if h != "Student progress"]
     with pytest.raises(MoodleSyncError, match="'Student progress'"):
@@ -154,9 +194,24 @@ def offering() -> OfferingSpec:
     return replace(spec, courses=tuple(c for c in spec.courses if c.key in ("metro", "pesawaran")))
 
 
+class Clock:
+    """The store's clock: real time until a test sets ``now``."""
+
+    def __init__(self) -> None:
+        self.now: int | None = None
+
+    def __call__(self) -> float:
+        return time.time() if self.now is None else self.now
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store.open(str(tmp_path / "store.sqlite")) as s:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> Iterator[Store]:
+    with Store.open(str(tmp_path / "store.sqlite"), clock=clock) as s:
         yield s
 
 
@@ -313,3 +368,98 @@ def test_on_activity_misses_a_grade_set_with_nobody_in_the_course_until_a_full_p
     assert pull_offerings(moodle, store, [oid], grades="on-activity").reread == 0
     assert pull_offerings(moodle, store, [oid], grades="always").reread == 1        # the default sees it
     assert {s.user_id: s for s in store.current(oid)}[m1].posttest_grade == 8.0
+
+
+# a run that did not finish ----------------------------------------------------------------------------
+
+class StopAt:
+    """A transport that raises ``exc`` when ``function`` is called (the pull stopped half-way there)."""
+
+    def __init__(self, inner: Any, function: str, exc: BaseException) -> None:
+        self.inner, self.function, self.exc = inner, function, exc
+
+    def send(self, function: str, params: Any, **kw: Any) -> Any:
+        if function == self.function:
+            raise self.exc
+        return self.inner.send(function, params, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("exc,status", [(KeyboardInterrupt(), "interrupted"), (RuntimeError("boom"), "failed")])
+def test_a_run_stopped_half_way_is_not_ok_and_the_next_incremental_sees_what_it_missed(
+        sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, store: Store, clock: Clock,
+        enrolled: dict[str, list[int]], exc: BaseException, status: str) -> None:
+    oid = offering.offering_id
+    metro, m1 = enrolled["metro"][0], enrolled["metro"][1]
+    clock.now = NOW
+    assert pull_offerings(moodle, store, [oid], grades="on-activity", clock=lambda: NOW).status == "ok"
+    teacher = next(u.id for u in moodle.enrolled_users(metro) if "editingteacher" in u.roles)
+    sandbox.control.record_access(metro, teacher, time=NOW + 100)    # grading, long before the next run
+    sandbox.control.set_grade(metro, m1, "pretest", 9.0)
+
+    clock.now = NOW + 10_000
+    stopping = connect(sandbox.url, sandbox.token, max_input_vars=5000)
+    stopping.client.transport = StopAt(stopping.client.transport, "core_completion_get_course_completion_status", exc)
+    with pytest.raises(type(exc)):
+        pull_offerings(stopping, store, [oid], grades="on-activity", clock=lambda: NOW + 10_000)
+    stopping.client.close()
+    run = store.runs(limit=1)[0]
+    assert (run.status, run.finished_at) == (status, NOW + 10_000) and run.errors
+    assert store.last_run(oid).started_at == NOW                       # type: ignore[union-attr]
+    assert {s.user_id: s for s in store.current(oid)}[m1].pretest_grade is None   # nothing half-saved
+
+    clock.now = NOW + 20_000
+    after = pull_offerings(moodle, store, [oid], grades="on-activity", clock=lambda: NOW + 20_000)
+    assert (after.status, after.reread) == ("ok", 1)
+    assert {s.user_id: s for s in store.current(oid)}[m1].pretest_grade == 9.0
+
+
+# participants: the configured role, withdrawals, enrolment times -------------------------------------------
+
+def test_participants_are_read_by_the_configured_role_id(sandbox: SandboxServer, moodle: Moodle,
+                                                         offering: OfferingSpec, store: Store,
+                                                         enrolled: dict[str, list[int]]) -> None:
+    metro = enrolled["metro"][0]
+    teachers = {u.id for u in moodle.enrolled_users(metro) if 3 in u.role_ids}
+    assert teachers
+    pull_offerings(moodle, store, [offering.offering_id], student_role_id=3, clock=lambda: NOW)
+    assert {s.user_id for s in store.current(offering.offering_id, metro)} == teachers
+
+
+def test_suspended_and_unenrolled_participants_are_marked(sandbox: SandboxServer, moodle: Moodle,
+                                                         offering: OfferingSpec, store: Store,
+                                                         enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    metro, m1, m2, m3 = enrolled["metro"]
+    pull_offerings(moodle, store, [oid], clock=lambda: NOW)
+    assert moodle.enrol([{"roleid": 5, "userid": m1, "courseid": metro, "suspend": 1}]).failed == []
+    assert moodle.unenrol([{"userid": m2, "courseid": metro}]).failed == []
+    outcome = pull_offerings(moodle, store, [oid], clock=lambda: NOW + 600)
+    assert outcome.status == "ok"
+    now = {s.user_id: s for s in store.current(oid, metro)}
+    assert {u: s.enrol_status for u, s in now.items()} == {m1: "suspended", m2: "unenrolled", m3: "active"}
+    assert now[m2].pulled_at == NOW + 600
+    again = pull_offerings(moodle, store, [oid], clock=lambda: NOW + 1200)
+    assert again.changed == 0 and {s.user_id: s for s in store.current(oid, metro)}[m2].pulled_at == NOW + 600
+    assert moodle.enrol([{"roleid": 5, "userid": m1, "courseid": metro, "suspend": 0}]).failed == []
+    pull_offerings(moodle, store, [oid], clock=lambda: NOW + 1800)
+    assert {s.user_id: s for s in store.current(oid, metro)}[m1].enrol_status == "active"
+
+
+def test_time_enrolled_is_when_we_enrolled_them_else_when_a_pull_first_saw_them(
+        sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, store: Store, clock: Clock,
+        enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    clock.now = NOW - 5 * DAY
+    store.update_participant(oid, "guru0.metro@belajar.id", status="enrolled")
+    pull_offerings(moodle, store, [oid], clock=lambda: NOW)
+    times = {s.email: s.time_enrolled for s in store.current(oid)}
+    assert times.pop("guru0.metro@belajar.id") == NOW - 5 * DAY
+    assert set(times.values()) == {NOW}                              # first seen by this pull
+    clock.now = NOW + DAY
+    store.update_participant(oid, "guru1.metro@belajar.id", status="enrolled")   # recorded after: not earlier
+    pull_offerings(moodle, store, [oid], full=True, clock=lambda: NOW + 2 * DAY)
+    times = {s.email: s.time_enrolled for s in store.current(oid)}
+    assert times["guru0.metro@belajar.id"] == NOW - 5 * DAY and times["guru1.metro@belajar.id"] == NOW

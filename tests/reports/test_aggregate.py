@@ -136,3 +136,52 @@ def test_report_document(snapshots: list[CompletionSnapshot], participants: list
     doc = report.to_dict()
     assert doc["title"] == "Koding" and doc["stalled_days"] == 10 and doc["last_pulled_at"] == NOW - 3600
     assert doc["total"]["enrolled"] == 6 and [g["group"] for g in doc["breakdowns"]["course"]] == ["ls", "metro"]
+
+
+def _with_withdrawals(snapshots: list[CompletionSnapshot],
+                      participants: list[ParticipantRecord]) -> tuple[list[CompletionSnapshot], list[ParticipantRecord]]:
+    """The hand-made offering plus four who left: h suspended before starting, i unenrolled after starting
+    (stalled), j withdrawn by us (Moodle not told yet), k suspended after completing (still a completer)."""
+    gone = [
+        snap(8, "h", class_name="Kelas A", school_level="SD", enrol_status="suspended"),
+        snap(9, "i", class_name="Kelas B", school_level="SD", enrol_status="unenrolled", last_access=NOW - 30 * DAY,
+             activities_done=1, pretest_grade=1.0, pretest_max=10.0, posttest_grade=1.0, posttest_max=10.0),
+        snap(10, "j", "metro", class_name="Kelas A", school_level="SMA"),
+        snap(11, "k", "metro", class_name="Kelas A", school_level="SMA", enrol_status="suspended", completed=True,
+             time_completed=T0 + 4 * DAY, last_access=T0 + 4 * DAY, activities_total=4, activities_done=4),
+    ]
+    people = [*participants, ParticipantRecord(email="j@x.id", fullname="J", status="withdrawn", moodle_user_id=10)]
+    return [*snapshots, *gone], people
+
+
+def test_withdrawn_participants_are_counted_apart_at_every_level(
+        snapshots: list[CompletionSnapshot], participants: list[ParticipantRecord]) -> None:
+    report = _report(*_with_withdrawals(snapshots, participants))
+    total = report.total
+    assert (total.enrolled, total.withdrawn, total.started, total.completed) == (7, 3, 6, 4)
+    assert total.completion_pct == pytest.approx(400 / 7)
+    assert (total.median_days, total.days_n) == (5.5, 4)                # 10, 4, 7 and k's 2 days (from metro's start)
+    assert total.pre_mean_pct == pytest.approx((40 + 50 + 20) / 3) and total.prepost_n == 3   # not i's
+    by = {d: {g.group: (g.enrolled, g.withdrawn) for g in report.breakdowns[d]} for d in report.breakdowns}
+    assert by["course"] == {"ls": (4, 2), "metro": (3, 1)}
+    assert by["class"] == {"ls / Kelas A": (2, 1), "ls / Kelas B": (2, 1), "metro / Kelas A": (3, 1)}
+    assert by["regency"] == {LS: (4, 2), METRO: (3, 1)}
+    assert by["school_level"] == {"SD": (2, 2), "SMP": (1, 0), "SMA": (3, 1), None: (1, 0)}
+    assert [e.fullname for e in report.follow_up] == ["D", "C"]
+
+
+def test_withdrawn_participants_leave_progress_over_time_from_when_the_pull_saw_it() -> None:
+    a0 = snap(1, "a", pulled_at=T0 + 3600)
+    history = [a0, snap(2, "b", pulled_at=T0 + 3600), replace(a0, enrol_status="suspended", pulled_at=T0 + 2 * DAY)]
+    assert [(p.enrolled, p.withdrawn) for p in progress_over_time(history)] == [(2, 0), (1, 1)]
+    late = build_report("o", [history[1], history[2]], [ParticipantRecord(email="b@x.id", status="withdrawn")],
+                        history, now=NOW)
+    assert [(p.enrolled, p.withdrawn) for p in late.progress] == [(2, 0), (1, 1)]   # our record: not back-dated
+    assert (late.total.enrolled, late.total.withdrawn) == (0, 2)
+
+
+def test_days_to_complete_count_from_the_later_of_enrolment_and_course_start() -> None:
+    late = snap(1, "a", completed=True, time_enrolled=T0 + 5 * DAY, time_completed=T0 + 8 * DAY)
+    early = snap(2, "b", completed=True, time_enrolled=T0 - 5 * DAY, time_completed=T0 + 3 * DAY)
+    assert group_stats(None, [late], COURSE_STARTS).median_days == 3.0    # promoted from the waitlist
+    assert group_stats(None, [early], COURSE_STARTS).median_days == 3.0   # waited for the course to start

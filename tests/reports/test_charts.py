@@ -13,7 +13,7 @@ L = labels("en")
 
 def stats(group: str | None, pct: float | None, pre: float | None = None, post: float | None = None) -> GroupStats:
     gain = post - pre if pre is not None and post is not None else None
-    return GroupStats(group, 4, 2, 1, pct, None, 0, None, 0, pre, post, gain, 1 if gain is not None else 0)
+    return GroupStats(group, 4, 0, 2, 1, pct, None, 0, None, 0, pre, post, gain, 1 if gain is not None else 0)
 
 
 def test_nothing_to_draw() -> None:

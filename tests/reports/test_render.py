@@ -86,9 +86,9 @@ def test_csv_files_neutralise_formulas(report: Report, tmp_path: Path) -> None:
     names = [r[2] for r in rows[1:]]
     assert "'=cmd|' /C calc'!A0" in names and not any(n.startswith("=") for n in names)
     table = _csv(summary)
-    assert table[-1][:6] == ["All participants", "All participants", "6", "5", "3", "50.0"]
-    assert ["Course", "ls", "4", "3", "2", "50.0", "7.0", "85.0", "45.0", "80.0", "35.0", "2"] in table
-    assert _csv(progress)[1:] == [["2026-01-02", "6", "0", "0"], ["2026-01-31", "6", "5", "3"]]
+    assert table[-1][:7] == ["All participants", "All participants", "6", "0", "5", "3", "50.0"]
+    assert ["Course", "ls", "4", "0", "3", "2", "50.0", "7.0", "85.0", "45.0", "80.0", "35.0", "2"] in table
+    assert _csv(progress)[1:] == [["2026-01-02", "6", "0", "0", "0"], ["2026-01-31", "6", "5", "3", "0"]]
 
 
 def test_xlsx_workbook(report: Report, tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_xlsx_workbook(report: Report, tmp_path: Path) -> None:
     cells = [c for row in follow.iter_rows(min_row=2) for c in row if c.column == 3]
     cmd = next(c for c in cells if "cmd" in str(c.value))
     assert cmd.value == "'=cmd|' /C calc'!A0" and cmd.data_type == "s"
-    assert (book["Per kursus"]["A2"].value, book["Per kursus"]["E2"].value, book["Per kursus"]["F2"].value) == (
+    assert (book["Per kursus"]["A2"].value, book["Per kursus"]["F2"].value, book["Per kursus"]["G2"].value) == (
         "ls", 50.0, 7.0)
 
 
