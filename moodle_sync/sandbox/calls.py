@@ -8,11 +8,13 @@ the errors Moodle raises for missing rows (``invalidrecord`` naming the table).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import records as r
 from .errors import SandboxMoodleError, invalid_parameter, missing_record, moodle_error
+from .records import ADMIN_ID, GUEST_ID, SITE_COURSE_ID  # noqa: F401 - re-exported for the functions
 from .state import State
 
 if TYPE_CHECKING:
@@ -22,8 +24,19 @@ Handler = Callable[["Call", dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
 
 THEME_REV = 1795818076
-SITE_TZ = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: the site's timezone for dates shown to people
-ADMIN_ID = 2
+SITE_NAME = "BGTK Test Moodle"
+DEFAULT_TIMEZONE = "Asia/Jakarta"  # the lab's site timezone ($CFG->timezone); dates shown to people use it
+
+
+def site_timezone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name`` (``Asia/Jakarta``); ``ValueError`` naming it when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Jakarta)") from None
+
+
+SITE_TZ = site_timezone(DEFAULT_TIMEZONE)
 
 
 def ws(name: str) -> Callable[[Handler], Handler]:
@@ -49,6 +62,8 @@ class Call:
     failures: list["RecordFailure"] = field(default_factory=list)
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
     after_commit: SandboxMoodleError | None = None
+    tz: tzinfo = SITE_TZ  # the site's time zone
+    outbox: list[r.Mail] = field(default_factory=list)  # mails to send once the call's transaction committed
 
     def cached(self, name: str, build: Callable[["Call"], Any]) -> Any:
         """``build(call)``, reused until the state changes (for expensive read-only views)."""
@@ -144,20 +159,16 @@ def modules_in_order(state: State, courseid: int) -> list[r.Module]:
 
 
 # ----------------------------------------------------------------------------- display helpers
-def userdate(timestamp: int | None) -> str:
-    """Moodle's ``strftimedaydatetime`` in the site timezone: "Friday, 27 November 2026, 10:35 PM"."""
+def userdate(timestamp: int | None, tz: tzinfo = SITE_TZ) -> str:
+    """Moodle's ``strftimedaydatetime`` in time zone ``tz``: "Friday, 27 November 2026, 10:35 PM"."""
     if not timestamp:
         return ""
-    dt = datetime.fromtimestamp(timestamp, SITE_TZ)
+    dt = datetime.fromtimestamp(timestamp, tz)
     hour = dt.hour % 12 or 12
     return f"{dt:%A}, {dt.day} {dt:%B} {dt.year}, {hour}:{dt:%M} {'AM' if dt.hour < 12 else 'PM'}"
 
 
-def format_grade(value: float | None, decimals: int = 2) -> str:
-    return "-" if value is None else f"{value:.{decimals}f}"
-
-
-def midnight(timestamp: int) -> int:
-    """The start of the site-local day holding ``timestamp``."""
-    dt = datetime.fromtimestamp(timestamp, SITE_TZ)
+def midnight(timestamp: int, tz: tzinfo = SITE_TZ) -> int:
+    """The start of the day holding ``timestamp`` in time zone ``tz`` (Moodle's ``usergetmidnight``)."""
+    dt = datetime.fromtimestamp(timestamp, tz)
     return int(dt.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())

@@ -7,6 +7,7 @@ content into another (``core_course_import_course``).
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from . import records as r
@@ -36,13 +37,16 @@ FORMAT_OPTIONS: dict[str, dict[str, Any]] = {
 YEAR = 365 * 86400
 
 
-def create_course(state: State, now: int, *, category: int, fullname: str, shortname: str, idnumber: str = "",
-                  numsections: int = 0, **settings: Any) -> r.Course:
-    """Insert a course with section 0 plus ``numsections`` sections and its course-total grade item."""
+def create_course(state: State, now: int, *, tz: tzinfo, category: int, fullname: str, shortname: str,
+                  idnumber: str = "", numsections: int = 0, **settings: Any) -> r.Course:
+    """Insert a course with section 0 plus ``numsections`` sections and its course-total grade item.
+
+    Without a ``startdate`` the course starts at midnight of the current day in the site's time zone ``tz``.
+    """
     fmt = settings.get("format") or "topics"
     startdate = settings.pop("startdate", None)
     if startdate is None:
-        startdate = midnight(now)  # Moodle: usergetmidnight(time())
+        startdate = midnight(now, tz)  # Moodle: usergetmidnight(time())
     enddate = settings.pop("enddate", None)
     if enddate is None:
         enddate = startdate + YEAR if fmt in ("topics", "weeks") else 0

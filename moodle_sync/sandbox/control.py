@@ -1,7 +1,8 @@
 """Test controls: what a test (or the quickstart, or a benchmark) may do to the fake site that a web-service
-client cannot: slow it down, make calls fail, complete activities, grade, run cron, count calls, reset.
+client cannot: slow it down, make calls fail, complete activities, grade, run cron, count calls, read the
+mails the site sent, make tokens (for a user lacking capabilities), reset.
 
-The same actions are served as JSON ``POST /_sandbox/<action>`` (see
+The same actions are served as JSON ``POST /_sandbox/<action>`` (or ``GET`` without arguments; see
 :mod:`moodle_sync.sandbox.server`), so a sandbox started by the CLI can be driven from another process.
 Every action raises :class:`ControlError` for a request that makes no sense (unknown course, ...).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import inspect
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import records as r
@@ -21,10 +22,10 @@ from .functions_completion import set_grade as _set_grade
 from .moodle import LIMITED_SERVICE, FULL_SERVICE, RecordFailure, SandboxMoodle
 from .seed import seed_state
 
-FAULT_KINDS = ("timeout", "http500", "http429", "apply_then_drop")
+FAULT_KINDS = ("timeout", "http500", "http429", "apply_then_drop", "apply_then_timeout")
 ACTIONS = ("set_latency", "inject_fault", "clear_faults", "fail_record", "complete_activity", "set_grade",
            "record_access", "run_cron", "create_participants_report", "call_counts", "reset", "make_token",
-           "info")
+           "info", "mails")
 
 
 class ControlError(ValueError):
@@ -38,7 +39,7 @@ class Fault:
     function: str
     kind: str
     times: int = 1
-    seconds: float = 30.0  # how long a ``timeout`` holds the request before dropping it
+    seconds: float = 30.0  # how long a ``timeout``/``apply_then_timeout`` holds the request before dropping it
 
 
 class FaultBook:
@@ -88,7 +89,9 @@ class SandboxControl:
 
         ``timeout`` holds the request ``seconds`` (set it above the client's timeout) and drops it;
         ``http500`` and ``http429`` (with ``Retry-After: 1``) answer without running the call;
-        ``apply_then_drop`` runs the call, then closes the connection without answering.
+        ``apply_then_drop`` runs the call, then closes the connection without answering;
+        ``apply_then_timeout`` runs the call, then holds the answer ``seconds`` and drops it (a call that
+        goes on past the client's timeout: its work is done, the client hears nothing in time).
         """
         if kind not in FAULT_KINDS:
             raise ControlError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
@@ -197,9 +200,20 @@ class SandboxControl:
         with self.moodle.lock:
             return dict(sorted(self.moodle.counts.items()))
 
-    def make_token(self, functions: list[str]) -> str:
-        """A new token whose service holds exactly ``functions``."""
-        return self.moodle.make_token(list(functions))
+    def make_token(self, functions: list[str], lacking: list[str] | None = None) -> str:
+        """A new token whose service holds exactly ``functions``; its user is the admin or, with ``lacking``,
+        a new user whose system role allows every capability but those (``moodle/course:create``...)."""
+        try:
+            return self.moodle.make_token(list(functions), lacking=None if lacking is None else list(lacking))
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+
+    def mails(self) -> list[dict[str, Any]]:
+        """The mails the site sent, oldest first: ``id``, ``userid``, ``username``, ``to``, ``subject``, ``time``."""
+        with self.moodle.lock:
+            state = self.moodle.state
+            assert state is not None
+            return [asdict(m) for m in sorted(state.mails, key=lambda m: m.id)]
 
     def info(self) -> dict[str, Any]:
         """The sandbox's address and tokens."""
@@ -210,7 +224,7 @@ class SandboxControl:
         with self.moodle.lock:
             keep = {t.service: t.token for t in self.moodle.state.tokens  # type: ignore[union-attr]
                     if t.service in (FULL_SERVICE, LIMITED_SERVICE)}
-            fresh = seed_state(self.moodle.now())
+            fresh = seed_state(self.moodle.now(), self.moodle.tz)
             for service, token in keep.items():
                 functions = next(t.functions for t in self.moodle.state.tokens  # type: ignore[union-attr]
                                  if t.service == service)

@@ -12,6 +12,7 @@ from typing import Any
 MOODLE_EXCEPTION = "core\\exception\\moodle_exception"
 INVALID_PARAMETER = "core\\exception\\invalid_parameter_exception"
 INVALID_RESPONSE = "core\\exception\\invalid_response_exception"
+REQUIRED_CAPABILITY = "core\\exception\\required_capability_exception"  # get_class() names the 4.5 class
 ACCESS_EXCEPTION = "webservice_access_exception"
 MISSING_RECORD = "dml_missing_record_exception"
 
@@ -66,6 +67,12 @@ def missing_record(table: str, debuginfo: str | None = None) -> SandboxMoodleErr
     """``dml_missing_record_exception`` for a ``MUST_EXIST`` lookup in ``table``."""
     return SandboxMoodleError(MISSING_RECORD, "invalidrecord",
                               f"Can't find data record in database table {table}.", debuginfo)
+
+
+def required_capability(capability_name: str) -> SandboxMoodleError:
+    """``required_capability_exception`` (lang/en/error.php ``nopermissions``) for a capability's display name."""
+    return SandboxMoodleError(REQUIRED_CAPABILITY, "nopermissions",
+                              f"Sorry, but you do not currently have permissions to do that ({capability_name}).")
 
 
 def invalid_token() -> SandboxMoodleError:

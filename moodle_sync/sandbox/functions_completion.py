@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import records as r
-from .calls import Call, course, enrolment, format_grade, module, modules_in_order, user, ws
+from .calls import Call, course, enrolment, module, modules_in_order, user, ws
 from .completion import (
     COMPLETE_STATES,
     activity_record,
@@ -15,6 +15,7 @@ from .completion import (
     set_activity_state,
 )
 from .errors import invalid_parameter, moodle_error
+from .grades import CourseTotal, course_total, format_grade, format_percentage, format_range
 
 REQUIREMENTS = {"completionview": "Viewing the {mod}", "completionusegrade": "Achieving grade",
                 "completionpassgrade": "Achieving passing grade", "completionsubmit": "Making a submission"}
@@ -94,10 +95,12 @@ def override_activity_completion_status(call: Call, p: dict[str, Any]) -> dict[s
 
 
 # ----------------------------------------------------------------------------- grades
-def _item_dict(call: Call, item: r.GradeItem, grade: r.Grade | None, total: float | None) -> dict[str, Any]:
+def _item_dict(call: Call, item: r.GradeItem, grade: r.Grade | None, total: CourseTotal) -> dict[str, Any]:
+    """One row of the user report: an activity's grade, or the course total with its per-user range."""
     is_course = item.itemtype == "course"
-    final = total if is_course else (grade.finalgrade if grade else None)
-    span = item.grademax - item.grademin
+    final = total.grade if is_course else (grade.finalgrade if grade else None)
+    grademin, grademax = ((total.grademin, total.grademax) if is_course and final is not None
+                          else (item.grademin, item.grademax))
     out: dict[str, Any] = {
         "id": item.id, "itemname": item.itemname, "itemtype": item.itemtype, "itemmodule": item.itemmodule,
         "iteminstance": item.iteminstance, "itemnumber": item.itemnumber, "idnumber": item.idnumber,
@@ -114,10 +117,9 @@ def _item_dict(call: Call, item: r.GradeItem, grade: r.Grade | None, total: floa
         "gradehiddenbydate": False, "gradeneedsupdate": False, "gradeishidden": False, "gradeislocked": False,
         "gradeisoverridden": bool(grade.overridden) if grade else False,
         "gradeformatted": format_grade(final),
-        "grademin": item.grademin, "grademax": item.grademax,
-        "rangeformatted": (f"{item.grademin:.0f}&ndash;{item.grademax:.0f}" if is_course and not item.grademax
-                           else f"{item.grademin:.2f}&ndash;{item.grademax:.2f}"),
-        "percentageformatted": "-" if final is None or span <= 0 else f"{100 * (final - item.grademin) / span:.2f} %",
+        "grademin": grademin, "grademax": grademax,
+        "rangeformatted": format_range(grademin, grademax),
+        "percentageformatted": format_percentage(final, grademin, grademax),
         "feedback": "", "feedbackformat": 0,
     })
     return out
@@ -135,8 +137,7 @@ def user_grade_items(call: Call, crs: r.Course, u: r.User) -> dict[str, Any]:
     state = call.state
     items = sorted(state.grade_items.find("course", crs.id), key=lambda i: (i.itemtype == "course", i.sortorder))
     grades = {i.id: state.grades.first("item_user", (i.id, u.id)) for i in items}
-    finals = [g.finalgrade for i, g in grades.items() if g is not None and g.finalgrade is not None]
-    total = sum(finals) if finals else None
+    total = course_total(state, crs.id, u.id)
     return {"courseid": crs.id, "courseidnumber": crs.idnumber, "userid": u.id, "userfullname": u.fullname,
             "useridnumber": u.idnumber, "maxdepth": 2,
             "gradeitems": [_item_dict(call, i, grades[i.id], total) for i in items]}

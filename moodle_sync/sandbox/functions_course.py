@@ -232,7 +232,7 @@ def create_courses(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
                                          "startdate", "enddate") if k in item}
         settings["theme"] = item.get("forcetheme") or ""
         settings.setdefault("enablecompletion", 1)
-        crs = create_course(state, call.now, category=item["categoryid"], fullname=item["fullname"],
+        crs = create_course(state, call.now, tz=call.tz, category=item["categoryid"], fullname=item["fullname"],
                             shortname=item["shortname"], idnumber=idnumber, numsections=max(0, numsections),
                             format=fmt, **settings)
         if "hiddensections" in item:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import records as r
-from .calls import ADMIN_ID, Call, userdate, ws
+from .calls import ADMIN_ID, SITE_NAME, Call, userdate, ws
 from .completion import course_completed, progress_percent
 from .content import tracked_modules
 from .errors import invalid_parameter, missing_record
+from .grades import course_total, format_float
 
-SITE_NAME = "BGTK Test Moodle"
 RELEASE = "4.5.6 (Build: 20250811)"
 VERSION = "2024100706"
 PLUGIN_VERSIONS = {"enrol_manual_enrol_users": "2024100700", "enrol_manual_unenrol_users": "2024100700"}
@@ -77,7 +77,7 @@ def participant_rows(call: Call) -> list[list[str]]:
             tracked[c.id] = tracked_modules(state, c.id)
         progress = progress_percent(state, c.id, u.id, tracked[c.id])
         access = state.course_access.first("course_user", (c.id, u.id))
-        total = _course_total(state, c.id, u.id)
+        total = course_total(state, c.id, u.id).grade
         roles = ", ".join(r.ROLE_NAMES.get(x, "") for x in sorted(e.roles, key=lambda x: r.ROLE_SORTORDER[x]))
         columns = [
             f'<a href="{call.url(f"/course/view.php?id={c.id}")}">{c.fullname}</a>',
@@ -85,27 +85,16 @@ def participant_rows(call: Call) -> list[list[str]]:
             "Manual enrolments", c.shortname, c.idnumber, u.username, u.email, u.idnumber,
             "Yes" if done is not None else "",
             "" if progress is None else f"{progress:.1f}%",
-            userdate(completion.timestarted) if completion else "",
-            userdate(done) if done is not None else "",
-            "" if total is None else f"{total:.2f}",
-            userdate(access.timeaccess) if access and access.timeaccess else "Never",
-            userdate(e.timestart or e.timecreated),
+            userdate(completion.timestarted, call.tz) if completion else "",
+            userdate(done, call.tz) if done is not None else "",
+            "" if total is None else format_float(total, 2),
+            userdate(access.timeaccess, call.tz) if access and access.timeaccess else "Never",
+            userdate(e.timestart or e.timecreated, call.tz),
             roles,
         ]
         rows.append(((c.id, u.fullname, u.id), columns))
     rows.sort(key=lambda x: x[0])
     return [cols for _, cols in rows]
-
-
-def _course_total(state: Any, courseid: int, userid: int) -> float | None:
-    finals = []
-    for item in state.grade_items.find("course", courseid):
-        if item.itemtype == "course":
-            continue
-        g = state.grades.first("item_user", (item.id, userid))
-        if g is not None and g.finalgrade is not None:
-            finals.append(g.finalgrade)
-    return sum(finals) if finals else None
 
 
 @ws("core_reportbuilder_retrieve_report")

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from . import records as r
-from .calls import ADMIN_ID, Call, course, course_context, enrolment, ws
+from .calls import ADMIN_ID, SITE_NAME, Call, course, course_context, enrolment, ws
 from .completion import course_completed, is_tracked_user, progress_percent
 from .errors import invalid_parameter, missing_record, moodle_error
 from .params import clean_param
@@ -16,6 +16,7 @@ from .state import State
 INTERNAL_AUTHS = ("manual", "email", "none")
 ASSIGNABLE_ROLES = (1, 3, 4, 5)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+NEW_PASSWORD_SUBJECT = "New user account"  # lang/en/moodle.php newusernewpasswordsubj
 POLICY_RULES: list[tuple[str, Any]] = [
     ("<div>Passwords must be at least 8 characters long.</div>", lambda p: len(p) >= 8),
     ("<div>Passwords must have at least 1 digit(s).</div>", lambda p: any(c.isdigit() for c in p)),
@@ -90,8 +91,21 @@ def create_users(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
             id=0, username=item["username"], firstname=item["firstname"], lastname=item["lastname"], email=email,
             idnumber=item["idnumber"], auth=auth, password=stored, lang=item["lang"], timecreated=call.now,
             timemodified=call.now, customfields=list(item.get("customfields") or []), **fields))
+        if create_password:
+            _queue_password_mail(call, row)
         out.append({"id": row.id, "username": row.username})
     return out
+
+
+def _queue_password_mail(call: Call, u: r.User) -> None:
+    """``setnew_password_and_mail``, which Moodle runs for each new user after the batch committed.
+
+    ``email_to_user`` quietly sends nothing to a ``nologin`` account or an address ending in ``.invalid``.
+    """
+    if u.auth == "nologin" or u.email.endswith(".invalid"):
+        return
+    call.outbox.append(r.Mail(id=0, userid=u.id, username=u.username, to=u.email,
+                              subject=f"{SITE_NAME}: {NEW_PASSWORD_SUBJECT}", time=call.now))
 
 
 _FIELD_TYPES = {"id": "int", "idnumber": "raw", "username": "username", "email": "raw_trimmed"}

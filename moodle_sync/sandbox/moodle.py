@@ -1,8 +1,9 @@
 """The fake site itself: tokens, services, and :meth:`SandboxMoodle.dispatch`, Moodle's call pipeline.
 
 ``dispatch(token, function, params)`` runs the checks in Moodle's order (token, function exists,
-function in the token's service, parameters against the real 4.5 signature), then the function in
-one transaction under the one lock, and returns the answer or raises
+function in the token's service, parameters against the real 4.5 signature, the capabilities the
+function declares), then the function in one transaction under the one lock, then sends the mails the
+call queued (only once the transaction committed, as Moodle does), and returns the answer or raises
 :class:`~moodle_sync.sandbox.errors.SandboxMoodleError`. Transports (REST, SOAP) only translate.
 """
 
@@ -13,12 +14,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any, Callable, Mapping
 
 from ..ws.functions import FUNCTIONS
 from ..ws.signatures import load_signatures
 from . import records as r
-from .calls import ADMIN_ID, HANDLERS, Call
+from .calls import ADMIN_ID, DEFAULT_TIMEZONE, HANDLERS, Call, site_timezone
+from .capabilities import add_ws_user, declared_capabilities, require_capabilities
 from .errors import (
     INVALID_PARAMETER,
     MOODLE_EXCEPTION,
@@ -33,8 +36,8 @@ from .seed import seed_state
 from .state import State
 
 # Registers the implementations (each module adds its functions to HANDLERS on import).
-from . import functions_completion, functions_content, functions_course, functions_group  # noqa: E402,F401
-from . import functions_site, functions_user  # noqa: E402,F401
+from . import functions_capability, functions_completion, functions_content  # noqa: E402,F401
+from . import functions_course, functions_group, functions_site, functions_user  # noqa: E402,F401
 
 FULL_SERVICE = "moodle_sync"
 LIMITED_SERVICE = "moodle_sync_limited"
@@ -94,12 +97,20 @@ class SandboxMoodle:
     record_failures: list[RecordFailure] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     on_write: Callable[[], None] | None = None
+    timezone: str = DEFAULT_TIMEZONE  # the site's time zone ($CFG->timezone), an IANA name
     _cache: dict[str, tuple[int, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        """Raises ``ValueError`` for an unknown ``timezone``."""
+        site_timezone(self.timezone)
         if self.state is None:
-            self.state = seed_state(self.now())
+            self.state = seed_state(self.now(), self.tz)
         self._ensure_tokens()
+
+    @property
+    def tz(self) -> tzinfo:
+        """The site's time zone (dates shown to people, a new course's midnight)."""
+        return site_timezone(self.timezone)
 
     # tokens ----------------------------------------------------------------------------------
     def _ensure_tokens(self) -> None:
@@ -129,9 +140,15 @@ class SandboxMoodle:
         """A token whose service holds only ``core_webservice_get_site_info``."""
         return self._token_of(LIMITED_SERVICE)
 
-    def make_token(self, functions: list[str], *, userid: int = ADMIN_ID) -> str:
-        """A new token for a service holding exactly ``functions`` (unknown names are kept as given)."""
+    def make_token(self, functions: list[str], *, userid: int = ADMIN_ID, lacking: list[str] | None = None) -> str:
+        """A new token for a service holding exactly ``functions`` (unknown names are kept as given).
+
+        With ``lacking`` the token belongs to a new user (``wsuser<n>``) whose system role allows every
+        capability except those; ``ValueError`` for a capability the sandbox does not know.
+        """
         with self.lock:
+            if lacking is not None:
+                userid = add_ws_user(self._state, self.now(), list(lacking)).id
             n = sum(1 for t in self._state.tokens if t.service.startswith("custom")) + 1
             return self._add_token(f"custom{n}", functions, userid)
 
@@ -179,14 +196,17 @@ class SandboxMoodle:
             raise SandboxMoodleError(MOODLE_EXCEPTION, "sandboxnotimplemented",
                                      f"The moodle_sync sandbox does not implement {function}")
         cleaned = validate_parameters(signatures[function]["parameters_desc"], dict(params))
+        require_capabilities(st, tok.userid, declared_capabilities(signatures[function]))
         call = Call(state=st, function=function, userid=tok.userid, now=self.now(), base_url=self.base_url,
-                    token=tok.token, failures=self.record_failures, cache=self._cache)
+                    token=tok.token, failures=self.record_failures, cache=self._cache, tz=self.tz)
         version = st.version
         with st.transaction():
             declared = FUNCTIONS.get(function)
             if declared is None or declared.batch_key is None:
                 list(call.records([cleaned]))  # injected failures match a plain call's parameters
             result = handler(call, cleaned)
+        for mail in call.outbox:  # sent after the commit: a rolled-back call mails nobody
+            st.insert("mails", mail)
         if st.version != version and self.on_write is not None:
             self.on_write()
         if call.after_commit is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+GUEST_ID = 1        # the guest user
+ADMIN_ID = 2        # the site admin (is_siteadmin), who makes the site
+SITE_COURSE_ID = 1  # SITEID: the front page course (not in the courses table)
 ROLE_SHORTNAMES = {1: "manager", 2: "coursecreator", 3: "editingteacher", 4: "teacher", 5: "student"}
 ROLE_NAMES = {1: "Manager", 2: "Course creator", 3: "Teacher", 4: "Non-editing teacher", 5: "Student"}
 ROLE_SORTORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
@@ -262,3 +265,25 @@ class Token:
     userid: int
     service: str
     functions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Mail:
+    """A mail the site sent (kept instead of sending it): to whom, about what, when."""
+
+    id: int
+    userid: int
+    username: str
+    to: str
+    subject: str
+    time: int = 0
+
+
+@dataclass
+class RoleAssignment:
+    """A role given to a user at system level; the role allows every capability except those in ``lacking``."""
+
+    id: int
+    userid: int
+    role: str
+    lacking: list[str] = field(default_factory=list)

@@ -7,7 +7,10 @@ activity tracks completion and the course completes when all of them are complet
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from . import records as r
+from .calls import SITE_TZ
 from .content import add_module, create_course
 from .state import State
 
@@ -25,8 +28,8 @@ MASTERS: list[tuple[str, str, list[str]]] = [
 ]
 
 
-def seed_state(now: int) -> State:
-    """A fresh site with the default content."""
+def seed_state(now: int, tz: tzinfo = SITE_TZ) -> State:
+    """A fresh site with the default content (course dates in the site's time zone ``tz``)."""
     state = State()
     state.insert("users", r.User(id=1, username="guest", firstname="Guest user", lastname=" ",
                                  email="root@localhost", timecreated=now))
@@ -38,14 +41,14 @@ def seed_state(now: int) -> State:
                                                    timemodified=now))
     state.tables["courses"].next_id = 2  # id 1 is the site course
     for shortname, fullname, topics in MASTERS:
-        add_master_course(state, master.id, shortname, fullname, topics, now)
+        add_master_course(state, master.id, shortname, fullname, topics, now, tz)
     return state
 
 
 def add_master_course(state: State, category: int, shortname: str, fullname: str, topics: list[str],
-                      now: int) -> r.Course:
+                      now: int, tz: tzinfo = SITE_TZ) -> r.Course:
     """A master course: introduction with ``pretest``, one section per topic, closing with ``posttest``."""
-    course = create_course(state, now, category=category, fullname=fullname, shortname=shortname,
+    course = create_course(state, now, tz=tz, category=category, fullname=fullname, shortname=shortname,
                            idnumber=shortname, numsections=len(topics) + 2, enablecompletion=1,
                            summary=f"<p>Kursus induk {fullname.removeprefix('Master: ')}.</p>")
     sections = sorted(state.sections.find("course", course.id), key=lambda s: s.section)

@@ -7,7 +7,8 @@ connections; bound to loopback only. Routes:
 - ``/webservice/soap/server.php`` through :mod:`moodle_sync.sandbox.soap_endpoint` when that module exists
   (else 403, as Moodle answers with the SOAP protocol disabled);
 - ``/`` and ``/login/index.php``: a small front page (what ``doctor`` probes);
-- ``/_sandbox/<action>``: JSON POST to the :class:`~moodle_sync.sandbox.control.SandboxControl` actions.
+- ``/_sandbox/<action>``: JSON POST (or GET, without arguments) to the
+  :class:`~moodle_sync.sandbox.control.SandboxControl` actions (``GET /_sandbox/mails`` lists the mails sent).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from xml.sax.saxutils import escape
 
+from .calls import DEFAULT_TIMEZONE
 from .control import ControlError, Fault, FaultBook, SandboxControl
 from .errors import SandboxMoodleError
 from .moodle import SandboxMoodle
@@ -74,14 +76,16 @@ class SandboxServer:
     """A running fake Moodle 4.5 site on loopback. Use as a context manager or ``start()``/``stop()``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_ms: float = 0, max_input_vars: int = 5000,
-                 debug: bool = False, state_file: str | Path | None = None) -> None:
+                 debug: bool = False, state_file: str | Path | None = None,
+                 timezone: str = DEFAULT_TIMEZONE) -> None:
+        """Raises ``ValueError`` for a host that is not loopback, a bad state file or an unknown ``timezone``."""
         if not is_loopback(host):
             raise ValueError(f"the sandbox only listens on loopback, not on {host!r}")
         self.host, self.port = host, port
         self.max_input_vars = max_input_vars
         self.state_file = Path(state_file) if state_file else None
         state = State.load(self.state_file) if self.state_file and self.state_file.exists() else None
-        self.moodle = SandboxMoodle(state=state, debug=debug, latency_ms=float(latency_ms))
+        self.moodle = SandboxMoodle(state=state, debug=debug, latency_ms=float(latency_ms), timezone=timezone)
         self.faults = FaultBook()
         self.control = SandboxControl(self.moodle, self.faults)
         self._httpd: _HTTPServer | None = None
@@ -186,9 +190,10 @@ class SandboxServer:
         assert self.moodle.state is not None
         return self.moodle.state
 
-    def make_token(self, functions: list[str]) -> str:
-        """A new token whose service holds exactly ``functions``."""
-        return self.moodle.make_token(functions)
+    def make_token(self, functions: list[str], lacking: list[str] | None = None) -> str:
+        """A new token whose service holds exactly ``functions`` (with ``lacking``: for a user lacking those
+        capabilities, see :meth:`SandboxControl.make_token`)."""
+        return self.moodle.make_token(functions, lacking=lacking)
 
     def ws_call(self, token: str | None, function: str | None, params: Mapping[str, Any]) -> Any:
         """A web-service call with the injected transport faults applied (what the endpoints use).
@@ -198,7 +203,7 @@ class SandboxServer:
         fault = self.faults.take(function) if function else None
         if fault is None:
             return self.moodle.dispatch(token, function, params)
-        if fault.kind != "apply_then_drop":
+        if fault.kind not in ("apply_then_drop", "apply_then_timeout"):
             with self.moodle.lock:
                 self.moodle.counts[str(function)] += 1
             raise FaultSignal(fault)
@@ -301,7 +306,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, b"<html><body><h1>429 Too Many Requests</h1></body></html>", "text/html",
                        {"Retry-After": "1"})
         else:
-            if fault.kind == "timeout":
+            if fault.kind in ("timeout", "apply_then_timeout"):
                 sandbox.faults.released.wait(fault.seconds)
             self.close_connection = True
             try:

@@ -116,6 +116,8 @@ def _tables() -> dict[str, Table[Any]]:
                                                     "course": lambda c: c.courseid}),
         ("reports", r.Report, {}),
         ("tokens", r.Token, {"token": lambda t: t.token}),
+        ("mails", r.Mail, {}),
+        ("role_assignments", r.RoleAssignment, {"user": lambda a: a.userid}),
     ]
     return {name: Table(name, cls, idx) for name, cls, idx in spec}
 

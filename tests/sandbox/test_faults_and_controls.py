@@ -57,6 +57,23 @@ def test_apply_then_drop_leaves_a_write_whose_outcome_is_unknown(sandbox: Sandbo
     assert [u["username"] for u in found] == ["guru1"]  # it did happen
 
 
+def test_an_import_that_outlives_the_client_timeout_is_done_but_unknown_to_the_client(
+        sandbox: SandboxServer) -> None:
+    master = sandbox.state.courses.first("shortname", "MASTER-AI")
+    target = sandbox.moodle.call("core_course_create_courses", {"courses": [
+        {"fullname": "AI 1", "shortname": "AI-1", "categoryid": 1, "newsitems": 0}]})[0]["id"]
+    sandbox.control.inject_fault("core_course_import_course", "apply_then_timeout", seconds=30)
+
+    with MoodleClient(RestTransport(sandbox.url, sandbox.token), timeout=0.5,
+                      retry=RetryPolicy(attempts=3, backoff=0.01)) as quick:
+        with pytest.raises(WriteOutcomeUnknownError):
+            quick.call("core_course_import_course", {"importfrom": master.id, "importto": target})
+        contents = quick.call("core_course_get_contents", {"courseid": target})
+
+    assert "pretest" in {m["name"].lower() for s in contents for m in s["modules"]}
+    assert sandbox.control.call_counts()["core_course_import_course"] == 1  # a write is never re-sent
+
+
 def test_a_500_on_a_write_does_not_apply_it(sandbox: SandboxServer, client: MoodleClient) -> None:
     sandbox.control.inject_fault("core_user_create_users", "http500")
     with pytest.raises(WriteOutcomeUnknownError):

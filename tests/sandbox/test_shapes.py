@@ -89,6 +89,11 @@ def test_every_function_answers_in_the_real_shape(sandbox: SandboxServer, client
     call("core_course_delete_courses", {"courseids": [cid, 99999]})
     call("core_course_delete_categories", {"categories": [{"id": cats[0]["id"], "recursive": 1}]})
 
+    sandbox.control.make_token(["core_webservice_get_site_info"], lacking=["moodle/course:create"])
+    holders = call("core_enrol_get_enrolled_users_with_capability", {"coursecapabilities": [
+        {"courseid": 1, "capabilities": ["moodle/course:update", "moodle/course:create"]}]})
+    assert [[u["username"] for u in c["users"]] for c in holders] == [["wsuser1"], []]
+
     assert set(implemented_functions()) - call.seen == set()
 
 
