@@ -25,21 +25,24 @@ from .app import App, pass_app
               help="PHP max_input_vars: fields past it are silently dropped.")
 @click.option("--debug", is_flag=True, help="Add debuginfo to error answers (like Moodle with debugging on).")
 @click.option("--state", "state_file", metavar="FILE", help="Load the site from FILE and save it back there.")
+@click.option("--timezone", default="Asia/Jakarta", show_default=True, metavar="ZONE",
+              help="The site's time zone (IANA name): dates shown in reports, a new course's midnight.")
 @click.option("--print-env", is_flag=True, help="Print only 'export MOODLE_URL=...' and 'export MOODLE_TOKEN=...'.")
 @click.option("--ready-file", metavar="PATH", help="Write {url, token, limited_token} as JSON here once serving.")
 @output_options
 @pass_app
 def sandbox(app: App, host: str, port: int, latency_ms: float, max_input_vars: int, debug: bool,
-            state_file: str | None, print_env: bool, ready_file: str | None) -> int:
+            state_file: str | None, timezone: str, print_env: bool, ready_file: str | None) -> int:
     """Serve a fake Moodle 4.5 site (REST, test controls under /_sandbox/) for tests and demos.
 
-    Exit 0 when stopped with Ctrl-C or SIGTERM; 2 when the host is not loopback or the state file is bad.
+    Exit 0 when stopped with Ctrl-C or SIGTERM; 2 when the host is not loopback, the state file is bad or
+    the time zone unknown.
     """
     from ..sandbox import SandboxServer
 
     try:
         server = SandboxServer(host, port, latency_ms=latency_ms, max_input_vars=max_input_vars, debug=debug,
-                               state_file=state_file)
+                               state_file=state_file, timezone=timezone)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if ready_file:
