@@ -72,6 +72,8 @@ def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...
     if trained is None and (v("trained_before") or "").strip():
         warnings.append(f"answer {v('trained_before')!r} about earlier training not understood: treated as "
                         f"no answer")
+    if name.note:
+        warnings.append(f"fullname: the note {name.note!r} after the name was left out")
     school = " ".join((v("school") or "").split()) or None
     firstname, lastname = name.split()
     return Applicant(file=table.file, row=row, email=email, fullname=name.fullname, firstname=firstname,
@@ -121,6 +123,16 @@ def _deduplicate(valid: Sequence[Applicant], order: Mapping[str, int]
     return accepted, superseded
 
 
+def _by_header(table: Table, cells: tuple[str, ...]) -> dict[str, str]:
+    """A row's cells by their header (blank or repeated headers made unique by the column number)."""
+    values: dict[str, str] = {}
+    for i, h in enumerate(table.header):
+        key = h or f"column {i + 1}"
+        key = key if key not in values else f"{key} ({i + 1})"
+        values[key] = cells[i] if i < len(cells) else ""
+    return values
+
+
 def import_table(tables: Table | Sequence[Table], *,
                  mapping: Mapping[str, str | None] | None = None,
                  mapping_file: str | None = None) -> ImportResult:
@@ -145,12 +157,11 @@ def import_table(tables: Table | Sequence[Table], *,
             try:
                 valid.append(_applicant(table, cmap, row, cells, dayfirst))
             except _Reject as exc:
-                values: dict[str, str] = {}
-                for i, h in enumerate(table.header):
-                    key = h or f"column {i + 1}"
-                    key = key if key not in values else f"{key} ({i + 1})"
-                    values[key] = cells[i] if i < len(cells) else ""
-                rejected.append(Rejected(table.file, row, exc.reason, exc.field, values))
+                rejected.append(Rejected(table.file, row, exc.reason, exc.field, _by_header(table, cells)))
+        rows += len(table.unreadable)
+        rejected.extend(Rejected(table.file, u.row, u.reason, u.field, _by_header(table, u.cells))
+                        for u in table.unreadable)
+    rejected.sort(key=lambda r: (order[r.file], r.row))
     accepted, superseded = _deduplicate(valid, order)
     return ImportResult(files=tuple(t.file for t in tables), rows=rows, accepted=tuple(accepted),
                         superseded=tuple(superseded), rejected=tuple(rejected), columns=columns,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .normalise import InvalidValue
 
@@ -80,6 +80,7 @@ class PersonName:
     prefixes: tuple[str, ...]
     words: tuple[str, ...]
     suffixes: tuple[str, ...]
+    note: str = field(default="", compare=False)   # text after a line break that is no name, left out
 
     @property
     def fullname(self) -> str:
@@ -96,13 +97,27 @@ class PersonName:
         return first, ", ".join(self.suffixes) if self.suffixes else single_word_lastname
 
 
+def _without_note(value: str) -> tuple[str, str]:
+    """``(name, note)``: a form cell such as ``"Sri Siregar\n(wali kelas 5)"`` holds the name on its first
+    line and a note after a line break. When the whole cell is no name but its first line is, the rest is
+    the note; otherwise the note is empty (a name written over two lines stays one name)."""
+    lines = [" ".join(line.split()) for line in value.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) < 2 or _ALLOWED.match(" ".join(lines).strip(" ,")) or not _ALLOWED.match(lines[0].strip(" ,")):
+        return value, ""
+    return lines[0], " ".join(lines[1:])
+
+
 def parse_name(value: str | None) -> PersonName:
     """Parse a full name as typed in a form.
 
-    Raises :class:`InvalidValue` when it is empty, holds characters no name has (digits, ``=``, ``@``,
-    brackets...), has only titles, or would not fit Moodle's 100-character first/last name fields.
+    A note after a line break (``"Sri Siregar\n(wali kelas 5)"``) is left out and kept in
+    :attr:`PersonName.note`, for the caller to warn about. Raises :class:`InvalidValue` when the name is
+    empty, holds characters no name has (digits, ``=``, ``@``, brackets...), has only titles, or would not
+    fit Moodle's 100-character first/last name fields.
     """
-    text = " ".join(unicodedata.normalize("NFKC", value or "").split()).strip(" ,")
+    value, note = _without_note(unicodedata.normalize("NFKC", value or ""))
+    text = " ".join(value.split()).strip(" ,")
     if not text:
         raise InvalidValue("the name is empty")
     if not _ALLOWED.match(text):
@@ -127,7 +142,7 @@ def parse_name(value: str | None) -> PersonName:
         raise InvalidValue(f"the name {text!r} is too short")
     if letters.isupper() or letters.islower():
         tokens = [_capitalise(t) for t in tokens]
-    name = PersonName(tuple(prefixes), tuple(tokens), tuple(suffixes))
+    name = PersonName(tuple(prefixes), tuple(tokens), tuple(suffixes), note)
     first, last = name.split()
     if max(len(first), len(last)) > MOODLE_NAME_MAX:
         raise InvalidValue(f"the name is longer than Moodle's {MOODLE_NAME_MAX} characters per part")

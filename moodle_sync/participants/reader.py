@@ -22,15 +22,33 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..exceptions import InputError
 from ..tabular import unneutralise
 
-__all__ = ["Table", "read_table", "decode_bytes", "sniff_delimiter"]
+__all__ = ["Table", "UnreadableRow", "read_table", "decode_bytes", "sniff_delimiter", "CELL_LIMIT"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+CELL_LIMIT = 131_072
+"""The longest cell a row may have (the csv module's own default limit). A longer one is no answer to a
+form: an unclosed quote that ran over the lines after it, or a document pasted into a cell. Its row is set
+aside (:class:`UnreadableRow`), the others are read."""
+
+_PARSE_LIMIT = 2**31 - 1   # what the csv module is allowed to read, so that we can say where a cell is too long
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    """A row that cannot be read: its spreadsheet row number, the column (``field``, its header), why, and
+    its cells (the offending one replaced by a note of its length)."""
+
+    row: int
+    field: str
+    reason: str
+    cells: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,7 @@ class Table:
     header_row: int = 1
     encoding: str | None = None     # CSV only
     delimiter: str | None = None    # CSV only
+    unreadable: tuple[UnreadableRow, ...] = ()
 
 
 _PLAUSIBLE = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850", "cp437"]
@@ -84,8 +103,20 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
-def _records(text: str, delimiter: str) -> Iterable[list[str]]:
+def _records(text: str, delimiter: str) -> Iterator[list[str]]:
+    """The CSV records of ``text``; cells of any length are read (:data:`CELL_LIMIT` is checked after)."""
+    if csv.field_size_limit() < _PARSE_LIMIT:
+        csv.field_size_limit(_PARSE_LIMIT)
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+
+
+def _numbered_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str], int]]:
+    """``(row number, record, line where the record starts)`` of each CSV record."""
+    reader = _records(text, delimiter)
+    line = 1
+    for number, record in enumerate(reader, start=1):
+        yield number, record, line
+        line = reader.line_num + 1   # type: ignore[attr-defined]
 
 
 def sniff_delimiter(text: str, *, sample_records: int = 30) -> str:
@@ -131,14 +162,36 @@ def _clean(value: Any) -> str:
     return unneutralise(text).strip() if text else ""
 
 
-def _build(file: str, numbered: Iterable[tuple[int, list[Any]]], *, encoding: str | None = None,
+def _too_long(file: str, header: tuple[str, ...] | None, number: int, line: int | None,
+              cells: tuple[str, ...]) -> UnreadableRow | None:
+    """The row set aside when one of its cells is longer than :data:`CELL_LIMIT`; raises
+    :class:`InputError` (file, line, column) when that row is the header."""
+    column = next((i for i, c in enumerate(cells) if len(c) > CELL_LIMIT), None)
+    if column is None:
+        return None
+    where = f"line {line}" if line is not None else f"row {number}"
+    reason = (f"{where}: the cell holds {len(cells[column]):,} characters, more than the {CELL_LIMIT:,} a cell "
+              "may hold (an unclosed quote running over the lines after it?)")
+    if header is None:
+        raise InputError(reason, file=file, row=number, field=f"column {column + 1}")
+    field = header[column] if column < len(header) and header[column] else f"column {column + 1}"
+    kept = tuple(f"[{len(c):,} characters left out]" if len(c) > CELL_LIMIT else c for c in cells)
+    return UnreadableRow(number, field, reason, kept)
+
+
+def _build(file: str, numbered: Iterable[tuple[int, list[Any], int | None]], *, encoding: str | None = None,
            delimiter: str | None = None) -> Table:
     header: tuple[str, ...] | None = None
     header_row = 1
     rows: list[tuple[int, tuple[str, ...]]] = []
-    for number, raw in numbered:
+    unreadable: list[UnreadableRow] = []
+    for number, raw, line in numbered:
         cells = tuple(_clean(v) for v in raw)
         if not any(cells):
+            continue
+        bad = _too_long(file, header, number, line, cells)
+        if bad is not None:
+            unreadable.append(bad)
             continue
         if header is None:
             header, header_row = tuple(" ".join(c.split()) for c in cells), number
@@ -148,7 +201,7 @@ def _build(file: str, numbered: Iterable[tuple[int, list[Any]]], *, encoding: st
         rows.append((number, cells))
     if header is None:
         raise InputError("the file has no header row (it is empty)", file=file)
-    return Table(file, header, tuple(rows), header_row, encoding, delimiter)
+    return Table(file, header, tuple(rows), header_row, encoding, delimiter, tuple(unreadable))
 
 
 def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Table:
@@ -172,10 +225,10 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Tab
     text, encoding = decode_bytes(data)
     delimiter = sniff_delimiter(text)
     try:
-        records = list(_records(text, delimiter))
-    except csv.Error as exc:  # pragma: no cover - strict=False makes this very rare
+        records = list(_numbered_records(text, delimiter))
+    except csv.Error as exc:  # pragma: no cover - strict=False and no field limit make this very rare
         raise InputError(f"not a readable CSV file: {exc}", file=file) from exc
-    return _build(file, enumerate(records, start=1), encoding=encoding, delimiter=delimiter)
+    return _build(file, records, encoding=encoding, delimiter=delimiter)
 
 
 def _read_xlsx(p: Path, file: str, sheet: str | None) -> Table:
@@ -197,7 +250,7 @@ def _read_xlsx(p: Path, file: str, sheet: str | None) -> Table:
             ws = wb[sheet]
         else:
             ws = wb.worksheets[0]
-        numbered = ((row[0].row if row else i, [c.value for c in row])
+        numbered = ((row[0].row if row else i, [c.value for c in row], None)
                     for i, row in enumerate(ws.iter_rows(), start=1))
         return _build(file, numbered)
     finally:

@@ -187,3 +187,26 @@ def test_the_rejects_file_is_private_even_over_an_older_one(tmp_path: Path) -> N
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_row_with_an_oversized_cell_is_rejected_and_the_others_are_read(tmp_path: Path) -> None:
+    source = tmp_path / "daftar.csv"
+    rows = [_row("02/11/2026 08:00:00", "a@b.id"), _row("02/11/2026 08:01:00", "c@d.id"),
+            _row("02/11/2026 08:02:00", "e@f.id")]
+    rows[1] = (*rows[1][:2], "y" * 150_000, *rows[1][3:])
+    with source.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([HEADER, *rows])
+    result = import_registrations(source)
+    assert sorted(a.email for a in result.accepted) == ["a@b.id", "e@f.id"] and result.rows == 3
+    (bad,) = result.rejected
+    assert (bad.row, bad.field) == (3, HEADER[2]) and "150,000 characters" in bad.reason
+    assert "line 3" in bad.reason
+    write_rejects(result, tmp_path / "r.csv")
+    assert read_table(tmp_path / "r.csv").rows[0][1][:3] == (str(source), "3", HEADER[2])
+
+
+def test_a_teacher_with_a_note_under_the_name_is_accepted_with_a_warning() -> None:
+    result = import_table(_table(_row("02/11/2026 08:00:00", "sri@b.id", name="Sri Siregar\n(wali kelas 5)")))
+    (sri,) = result.accepted
+    assert not result.rejected and (sri.fullname, sri.firstname, sri.lastname) == ("Sri Siregar", "Sri", "Siregar")
+    assert sri.warnings == ("fullname: the note '(wali kelas 5)' after the name was left out",)

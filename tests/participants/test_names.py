@@ -63,3 +63,12 @@ def test_first_and_last_rebuild_the_full_name(words: list[str]) -> None:
     assert first and last
     if len(name.words) >= 2:
         assert f"{first} {last}" == name.fullname
+
+
+def test_a_note_after_a_line_break_is_left_out_and_kept_for_a_warning() -> None:
+    name = parse_name("Sri Siregar\n(wali kelas 5)")
+    assert (name.fullname, name.note) == ("Sri Siregar", "(wali kelas 5)")
+    assert parse_name("DRA. SITI AMINAH M.PD\r\nGuru kelas 3").split() == ("Dra. Siti", "Aminah, M.Pd.")
+    assert parse_name("Sri\nSiregar").note == "" and parse_name("Sri\nSiregar").fullname == "Sri Siregar"
+    with pytest.raises(InvalidValue):
+        parse_name("(wali kelas 5)\nSri Siregar")

@@ -137,3 +137,24 @@ def test_xlsx_content_under_a_csv_name_and_a_broken_xlsx(tmp_path: Path) -> None
     broken.write_bytes(b"not a zip")
     with pytest.raises(InputError, match="XLSX"):
         read_table(broken)
+
+
+def test_a_cell_over_the_csv_field_limit_sets_its_row_aside_and_names_line_and_column(tmp_path: Path) -> None:
+    huge = "x" * 200_000
+    text = ("Timestamp;Email;Alamat Sekolah;Kota\n"
+            "27/11/2026 10:00:00;a@b.id;\"Jl. Merdeka\n No. 1\";Metro\n"
+            f"27/11/2026 10:01:00;c@d.id;{huge};Metro\n"
+            "27/11/2026 10:02:00;e@f.id;Jl. Sudirman;Metro\n")
+    table = read_table(_write(tmp_path, text))
+    assert [n for n, _ in table.rows] == [2, 4]
+    (bad,) = table.unreadable
+    assert (bad.row, bad.field) == (3, "Alamat Sekolah")
+    assert bad.reason.startswith("line 4: the cell holds 200,000 characters")
+    assert bad.cells[2] == "[200,000 characters left out]" and bad.cells[1] == "c@d.id"
+
+
+def test_a_header_over_the_csv_field_limit_is_an_input_error_naming_file_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Timestamp;\"" + "x" * 140_000 + "\"\n1;2\n")
+    with pytest.raises(InputError) as info:
+        read_table(path)
+    assert (info.value.file, info.value.row, info.value.field) == (str(path), 1, "column 2")
