@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import click
 from rich.markup import escape
@@ -27,14 +27,21 @@ templates_option = click.option("--templates", "templates", multiple=True, metav
                                 help="Another folder of course templates (before the shipped ones).")
 
 
-def render(app: App, path: Path, templates: tuple[str, ...]) -> OfferingSpec:
-    """Load the offering file and render it through its template into the desired state."""
+def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
+    """Load the offering file and render it through its template into the desired state, with as many
+    classes per course as the store's roster (or ``classes``, a new selection's) needs."""
     from ..offerings import load_offering
-    from ..templates import load_template, render_offering, template_dirs
+    from ..roster import desired_offering
+    from ..templates import load_template, template_dirs
 
     offering = load_offering(path)
     dirs = template_dirs(templates, app.settings.templates_dir)
-    return render_offering(offering, load_template(offering.template, dirs))
+    from .roster import roster_class_counts
+
+    counts = roster_class_counts(app, offering.id)
+    for key, n in (classes or {}).items():
+        counts[key] = max(counts.get(key, 0), n)
+    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where), counts)
 
 
 def build_plan(app: App, spec: OfferingSpec) -> Plan:
@@ -90,14 +97,29 @@ def plan_cmd(app: App, offering_file: Path, templates: tuple[str, ...], show_all
 @templates_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--dry-run", is_flag=True, help="Show the plan and stop (writes nothing).")
+@click.option("--reimport", "reimport", multiple=True, metavar="COURSE_KEY",
+              help="Send again the content import of this course (a key such as 'metro'; repeatable) although "
+                   "an earlier one got no answer and may still be running. Only after checking the course in "
+                   "Moodle: if that import is still running, the content arrives twice.")
 @output_options
 @pass_app
-def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bool, dry_run: bool) -> int:
+def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bool, dry_run: bool,
+              reimport: tuple[str, ...]) -> int:
     """Make Moodle match OFFERING: build the plan, show it, ask, then execute it.
 
-    Every write is recorded in the local store (the audit trail). Nothing is ever deleted.
+    Every write is recorded in the local store (the audit trail). Nothing is ever deleted. A write whose
+    answer was lost is settled by reading Moodle, never sent blindly again. Exit 0: all done; 1: problems
+    in the plan, or some writes failed or stay unknown (each is listed; the rest was done).
     """
     spec = render(app, offering_file, templates)
+    if not dry_run:   # one writer per offering (select, enrol, withdraw, apply): exit 75 when another runs
+        from ..store.locks import offering_lock
+
+        click.get_current_context().with_resource(offering_lock(app.store(), spec.offering_id))
+    unknown_keys = sorted(set(reimport) - {c.key for c in spec.courses})
+    if unknown_keys:
+        raise click.BadParameter(f"{', '.join(unknown_keys)}: no such course in the offering (its keys: "
+                                 f"{', '.join(c.key for c in spec.courses)})", param_hint="--reimport")
     plan = build_plan(app, spec)
     if not app.json:
         show_plan(app, plan, show_all=False)
@@ -106,8 +128,10 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
         app.info("[red]Not applied:[/] fix the problems above first.")
         return 1
     if dry_run or not plan.pending:
-        if not plan.pending and not dry_run:
-            app.store().save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+        if not dry_run:   # nothing to send; an earlier unanswered write the plan found done is settled
+            store = app.store()
+            store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
+            apply_plan(app.moodle(), spec, plan, store=store)
         app.emit({**plan.to_dict(), "applied": False, "dry_run": dry_run}, lambda: None)
         return 0
     if not yes:
@@ -118,14 +142,17 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
     store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
     with app.progress("Applying", len(plan.pending)) as advance:
         result = apply_plan(app.moodle(), spec, plan, store=store, new_user_auth=app.settings.new_user_auth,
-                            progress=advance)
+                            progress=advance, reimport=reimport)
 
     def human() -> None:
-        app.out.print(f"Applied {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed
-                                                               else "."))
+        left = [text for n, text in ((len(result.failed), f"{len(result.failed)} failed"),
+                                     (len(result.unknown), f"{len(result.unknown)} unknown (no answer)")) if n]
+        app.out.print(f"Applied {len(result.done)} change(s)" + (f", {', '.join(left)}:" if left else "."))
         for f in result.failed:
             app.out.print(f"  [red]failed:[/] {escape(f)}")
-        if result.failed:
+        for u in result.unknown:
+            app.out.print(f"  [yellow]unknown:[/] {escape(u)}")
+        if left:
             app.out.print("Run apply again to finish: what is done is not done twice.")
 
     app.emit({**plan.to_dict(), "applied": True, "result": result.to_dict()}, human)

@@ -28,6 +28,8 @@ class ObservedState:
     courses: dict[str, CourseState] = field(default_factory=dict)       # by course key
     users: dict[str, User] = field(default_factory=dict)                # facilitators, by e-mail
     masters: dict[MasterCourseRef, Course | None] = field(default_factory=dict)
+    # Courses found by shortname only that are not safe to adopt: the reason, by course key.
+    conflicts: dict[str, str] = field(default_factory=dict)
 
 
 def category_idnumber(prefix: str, path: tuple[str, ...]) -> str:
@@ -57,6 +59,24 @@ def find_category(categories: list[Category], path: tuple[str, ...], prefix: str
     return found
 
 
+def adoptable(course: Course, spec: CourseSpec, categoryid: int | None) -> bool:
+    """Whether a course found by ``spec``'s shortname only (no course has its idnumber) may be taken as ours:
+    its idnumber is empty or ours, and it sits in the spec's category. Anything else belongs to someone
+    else (another offering, a hand-made course) and must never be updated."""
+    return course.idnumber in ("", spec.idnumber) and categoryid is not None and course.categoryid == categoryid
+
+
+def shortname_conflict(spec: CourseSpec, course: Course, categories: list[Category]) -> str:
+    """The conflict to report for a course that holds ``spec``'s shortname and is not ours (see
+    :func:`adoptable`)."""
+    where = next((c.name for c in categories if c.id == course.categoryid), f"category id {course.categoryid}")
+    idnumber = f"idnumber {course.idnumber!r}" if course.idnumber else "no idnumber"
+    return (f"{spec.key}: shortname {spec.shortname!r} is taken by course id {course.id} ({course.fullname!r}, "
+            f"{idnumber}, in {where!r}), which is not this offering's course ({spec.idnumber!r} in "
+            f"{' / '.join(spec.category_path)!r}): not adopted, not updated. Rename one of them, or give that "
+            "course our idnumber if it truly is ours")
+
+
 def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
     """Read the observed state of everything ``offering`` describes. Raises what the reads raise."""
     state = ObservedState(categories=moodle.categories())
@@ -64,30 +84,36 @@ def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
 
     # Courses: in their target category first (one call per category), then by idnumber / shortname.
     candidates: dict[str, Course] = {}
-    category_ids = {c.id for p in {s.category_path for s in offering.courses}
-                    if (c := find_category(state.categories, p, prefix)) is not None}
-    for result in moodle.map_reads(moodle.courses_in_category, sorted(category_ids)):
+    target = {s.key: c.id for s in offering.courses
+              if (c := find_category(state.categories, s.category_path, prefix)) is not None}
+    for result in moodle.map_reads(moodle.courses_in_category, sorted(set(target.values()))):
         if isinstance(result, MoodleSyncError):
             raise result
         for course in result:
             candidates.setdefault(f"idnumber:{course.idnumber}", course)
             candidates.setdefault(f"shortname:{course.shortname}", course)
 
-    def lookup(spec: CourseSpec) -> Course | None:
-        for key in (f"idnumber:{spec.idnumber}", f"shortname:{spec.shortname}"):
-            if key in candidates and (spec.idnumber and candidates[key].idnumber in ("", spec.idnumber)):
-                return candidates[key]
-        found = moodle.courses_by_field("idnumber", spec.idnumber) if spec.idnumber else []
-        if not found:
-            found = moodle.courses_by_field("shortname", spec.shortname)
-        return found[0] if found else None
+    def lookup(spec: CourseSpec) -> Course | str | None:
+        found = candidates.get(f"idnumber:{spec.idnumber}") if spec.idnumber else None
+        if found is None and spec.idnumber:
+            found = next(iter(moodle.courses_by_field("idnumber", spec.idnumber)), None)
+        if found is not None:
+            return found
+        found = candidates.get(f"shortname:{spec.shortname}")
+        if found is None:
+            found = next(iter(moodle.courses_by_field("shortname", spec.shortname)), None)
+        if found is None or adoptable(found, spec, target.get(spec.key)):
+            return found
+        return shortname_conflict(spec, found, state.categories)
 
     matched = moodle.map_reads(lookup, offering.courses)
     existing: list[tuple[str, Course]] = []
     for spec, result in zip(offering.courses, matched):
         if isinstance(result, MoodleSyncError):
             raise result
-        if result is not None:
+        if isinstance(result, str):
+            state.conflicts[spec.key] = result
+        elif result is not None:
             existing.append((spec.key, result))
 
     def details(item: tuple[str, Course]) -> CourseState:
@@ -122,4 +148,5 @@ def has_content(sections: list[Section]) -> bool:
     return any(m.modname != "forum" or s.number != 0 for s in sections for m in s.modules)
 
 
-__all__ = ["ObservedState", "CourseState", "observe", "find_category", "category_idnumber", "has_content"]
+__all__ = ["ObservedState", "CourseState", "observe", "find_category", "category_idnumber", "has_content",
+           "adoptable"]

@@ -22,6 +22,11 @@ def _offering(row: Row[Any]) -> OfferingRecord:
                           row.updated_at)
 
 
+def _write(row: Row[Any]) -> WriteRecord:
+    return WriteRecord(row.id, row.at, row.offering_id, row.action, row.kind, row.key, row.moodle_id,
+                       row.spec_hash, row.outcome, row.detail)
+
+
 def _object(row: Row[Any]) -> MappedObject:
     return MappedObject(row.offering_id, row.kind, row.key, row.moodle_id, row.spec_hash, row.updated_at)
 
@@ -112,5 +117,15 @@ class ProvisioningStore(StoreBase):
             query = query.limit(limit)
         with self._read() as conn:
             rows = conn.execute(query).all()
-        return [WriteRecord(r.id, r.at, r.offering_id, r.action, r.kind, r.key, r.moodle_id, r.spec_hash,
-                            r.outcome, r.detail) for r in reversed(rows)]
+        return [_write(r) for r in reversed(rows)]
+
+    def unsettled_writes(self, offering_id: str, kind: str) -> dict[str, WriteRecord]:
+        """The writes of ``kind`` in the offering still waiting to be settled, by key: those whose newest
+        entry is ``unknown`` (sent, and no answer seen nor anything read back since). A write recorded as in
+        flight before it was sent stays here when the process died before the answer came."""
+        c = t.writes.c
+        query = select(t.writes).where(c.offering_id == offering_id, c.kind == kind).order_by(c.id)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        newest = {r.key: r for r in rows}
+        return {key: _write(r) for key, r in newest.items() if r.outcome == "unknown"}

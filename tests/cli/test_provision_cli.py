@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 
-from .conftest import run, writes
+from .conftest import run, run_json, small_offering, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
@@ -50,7 +50,10 @@ def test_plan_is_2_before_apply_and_0_after(sandbox_env: SandboxServer, store_pa
     with Store.open(str(store_path)) as store:   # the audit trail and the object map
         assert store.get_offering(OFFERING_ID) is not None
         assert len(store.objects(OFFERING_ID, "course")) == 15
-        assert store.writes(OFFERING_ID) and all(w.outcome == "ok" for w in store.writes(OFFERING_ID))
+        assert store.writes(OFFERING_ID) and all(
+            w.outcome == "ok" or (w.kind == "content" and "waiting for its answer" in (w.detail or ""))
+            for w in store.writes(OFFERING_ID))   # an import is first recorded in flight, then settled
+        assert store.unsettled_writes(OFFERING_ID, "content") == {}
     before = writes(sandbox_env.control.call_counts())
     code, _, _ = run(capsys, "apply", OFFERING, "--yes")
     assert code == 0
@@ -143,3 +146,46 @@ def test_a_bad_offering_file_is_an_input_error(sandbox_env: SandboxServer, store
     assert code == 1
     assert "seats" in err and "bad.yaml" in err
     assert sandbox_env.control.call_counts() == {}
+
+
+def test_an_import_still_running_is_unknown_exit_1_never_sent_twice_then_settled(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodle_sync.exceptions import WriteOutcomeUnknownError
+    from moodle_sync.ws.moodle import Moodle
+
+    offering = str(small_offering(tmp_path / "o", ("metro", "pesawaran")))
+    held: list[tuple[int, int]] = []
+    real_import = Moodle.import_course
+
+    def import_course(self: Moodle, importfrom: int, importto: int) -> None:
+        if not held:   # the first import runs on in Moodle after the client gave up (it lands below)
+            held.append((importfrom, importto))
+            raise WriteOutcomeUnknownError("core_course_import_course", "no answer within the timeout")
+        real_import(self, importfrom, importto)
+
+    monkeypatch.setattr(Moodle, "import_course", import_course)
+    code, doc = run_json(capsys, "apply", offering, "--yes")
+    assert code == 1 and doc["result"]["failed"] == []
+    [unknown] = doc["result"]["unknown"]
+    key = unknown.split(":")[0].rsplit(" ", 1)[-1]
+    assert key in ("metro", "pesawaran") and "may still be running" in unknown
+    assert f"--reimport {key}" in unknown
+
+    code, out, _ = run(capsys, "apply", offering, "--yes")   # the rerun settles by reading: nothing yet
+    assert code == 1 and "1 unknown (no answer)" in out and "unknown:" in out
+    assert sandbox_env.control.call_counts()["core_course_import_course"] == 1   # the other course's only
+
+    code, _, err = run(capsys, "apply", offering, "--yes", "--reimport", "nowhere")
+    assert code == 2 and "nowhere" in err and "--reimport" in err
+
+    moodle = connect(sandbox_env.url, sandbox_env.token)
+    try:
+        real_import(moodle, *held[0])   # Moodle finishes the first import
+    finally:
+        moodle.client.close()
+    assert run(capsys, "plan", offering)[0] == 0
+    assert run(capsys, "apply", offering, "--yes")[0] == 0
+    with Store.open(str(store_path)) as store:
+        assert store.unsettled_writes(OFFERING_ID, "content") == {}
+        assert [w.outcome for w in store.writes(OFFERING_ID) if w.kind == "content" and w.key == key][-1] == "ok"
