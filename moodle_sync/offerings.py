@@ -115,6 +115,12 @@ class Offering:
     variables: Mapping[str, Any] = field(default_factory=dict)
     visible: bool | None = None
     file: str | None = None
+    template_line: int | None = None   # where ``template:`` is written in ``file``
+
+    @property
+    def template_where(self) -> tuple[str, int | None]:
+        """``(file, line)`` of the offering's ``template:``, for errors about the template it names."""
+        return self.file or "<offering>", self.template_line
 
     @property
     def start_ts(self) -> int:
@@ -195,7 +201,8 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
     assert offering_id and template and title and batch and start and end and mode  # checked above
     offering = Offering(id=offering_id, template=template, title=title, batch=batch, start=start, end=end,
                         category=category, mode=mode, regencies=regencies, seats=seats, class_size=class_size,
-                        min_per_regency=min_per_regency, variables=variables, visible=visible, file=file)
+                        min_per_regency=min_per_regency, variables=variables, visible=visible, file=file,
+                        template_line=document.where("template")[1])
     classes = _classes(c, document, offering)
     if c.problems:
         raise OfferingError(c.problems)

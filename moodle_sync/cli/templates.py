@@ -119,7 +119,7 @@ def show_command(app: App, name: str) -> int:
 def render_command(app: App, name: str | None, offering_file: str, course_key: str | None) -> int:
     """Render an offering through a template (default: the offering's own) and print the course specs."""
     offering = load_offering(offering_file)
-    template = load_template(name or offering.template, _dirs(app))
+    template = load_template(name or offering.template, _dirs(app), where=None if name else offering.template_where)
     spec = render_offering(offering, template)
     if course_key is not None and course_key not in offering.course_keys:
         raise click.BadParameter(f"{course_key!r} is not a course of this offering "

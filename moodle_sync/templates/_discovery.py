@@ -19,7 +19,7 @@ from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .model import TEMPLATE_FILE, TemplateSource
 from .problems import Problem
@@ -142,6 +142,26 @@ def find_templates(extra_dirs: Sequence[str | os.PathLike[str]] = ()) -> dict[st
     for p in problems:
         log.warning("%s", p)
     return found
+
+
+def template_source(name: str, sources: Mapping[str, TemplateSource], *,
+                    where: tuple[str, int | None] | None = None) -> TemplateSource:
+    """The template ``name`` among ``sources`` (from :func:`find_templates`), or a path to a template folder.
+
+    ``where`` is the ``(file, line)`` the name was written at (an offering's ``template:``); an unknown name
+    raises :class:`~moodle_sync.templates.problems.TemplateError` naming that file and line and the
+    templates there are.
+    """
+    from .problems import TemplateError
+
+    if name in sources:
+        return sources[name]
+    path = Path(name).expanduser()
+    if ("/" in name or os.sep in name or name.startswith(".")) and (path / TEMPLATE_FILE).is_file():
+        return TemplateSource(path.resolve().name, path, "directory")
+    known = ", ".join(sorted(sources)) or "none"
+    file, line = where or ("", None)
+    raise TemplateError([Problem(file, line, "template", f"unknown template {name!r} (known: {known})")])
 
 
 def template_dirs(cli_dirs: Sequence[str | os.PathLike[str]] = (), settings_dir: str | None = None) -> list[str]:

@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from ..provision.spec import EvidenceSpec
 from ._checks import Checker, check_variables, join
-from ._discovery import find_templates
+from ._discovery import find_templates, template_source
 from ._jinja import Renderer
 from ._yaml import LocatedDict, deep_merge, display_path, load_located_yaml
-from .model import (TEMPLATE_FILE, GroupTemplate, MasterTemplate, Pattern, SectionTemplate, Template,
+from .model import (GroupTemplate, MasterTemplate, Pattern, SectionTemplate, Template,
                     TemplateFile, TemplateSource)
 from .problems import Problem, ProblemsError, TemplateError
 
@@ -57,17 +56,19 @@ PatternReader = Callable[[LocatedDict, str, str], "Pattern | None"]
 
 
 def load_template(name: str, extra_dirs: Sequence[str | os.PathLike[str]] = (), *,
-                  sources: Mapping[str, TemplateSource] | None = None) -> Template:
+                  sources: Mapping[str, TemplateSource] | None = None,
+                  where: tuple[str, int | None] | None = None) -> Template:
     """Load the template ``name`` (or a path to a template folder), with its ``extends`` chain merged.
 
     ``sources`` (from :func:`find_templates`) saves a second discovery; otherwise templates are found
     in ``extra_dirs``, installed packages and the shipped folder. A template may extend one of the same
     name: that means the next folder of that name (so a local folder can customise a shipped template).
+    ``where``: the ``(file, line)`` the name was written at, named when no template has that name.
     Raises :class:`TemplateError` listing every problem (file:line: field: message).
     """
     if sources is None:
         sources = find_templates(extra_dirs)
-    source = _source_for(name, sources)
+    source = template_source(name, sources, where=where)
     chain = _read_chain(source, sources)
     child = chain[0][1]
     merged = deep_merge(LocatedDict(child.file, child.line), chain[-1][1])
@@ -82,16 +83,6 @@ def load_template(name: str, extra_dirs: Sequence[str | os.PathLike[str]] = (), 
     files = _read_files([src for src, _ in chain])
     parents = tuple(src.name for src, _ in chain[1:])
     return build_template(source, merged, files, parents)
-
-
-def _source_for(name: str, sources: Mapping[str, TemplateSource]) -> TemplateSource:
-    if name in sources:
-        return sources[name]
-    path = Path(name).expanduser()
-    if ("/" in name or os.sep in name or name.startswith(".")) and (path / TEMPLATE_FILE).is_file():
-        return TemplateSource(path.resolve().name, path, "directory")
-    known = ", ".join(sorted(sources)) or "none"
-    raise TemplateError([Problem("", None, "template", f"unknown template {name!r} (known: {known})")])
 
 
 def _read_chain(source: TemplateSource,

@@ -114,3 +114,22 @@ def test_broken_entry_points_are_skipped_and_reported(plugin, tmp_path: Path) ->
 def test_template_dirs_precedence() -> None:
     assert template_dirs(["a", "b"], f"c{os.pathsep}d") == ["a", "b", "c", "d"]
     assert template_dirs((), None) == []
+
+
+def test_an_unknown_template_in_an_offering_names_its_file_and_line(tmp_path: Path) -> None:
+    from moodle_sync.offerings import load_offering
+    from moodle_sync.templates import load_template
+
+    examples = Path(__file__).parents[2] / "examples"
+    text = (examples / "offering-koding.yaml").read_text("utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), start=1) if t.startswith("template:"))
+    (tmp_path / "facilitators.csv").write_bytes((examples / "facilitators.csv").read_bytes())
+    path = tmp_path / "offering.yaml"
+    path.write_text("\n".join("template: nope" if t.startswith("template:") else t for t in text.splitlines()),
+                    encoding="utf-8")
+    offering = load_offering(path)
+    with pytest.raises(TemplateError) as info:
+        load_template(offering.template, where=offering.template_where)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.field) == (offering.file, line, "template")
+    assert str(info.value).startswith(f"{offering.file}:{line}: template: unknown template 'nope' (known: ")
