@@ -28,6 +28,10 @@ from tests.conftest import REAL_MOODLE_TOKEN, REAL_MOODLE_URL
 REAL_MOODLE_LIMITED_TOKEN = os.environ.get("MOODLE_LIMITED_TOKEN")
 # The tool's own token holds only what the tool needs (no deletes): clean-up uses an admin's token when given.
 REAL_MOODLE_ADMIN_TOKEN = os.environ.get("MOODLE_ADMIN_TOKEN")
+# A token of the tool's service whose user's role lacks moodle/course:create (the lab's moodle_sync_nocap).
+REAL_MOODLE_NOCAP_TOKEN = os.environ.get("MOODLE_NOCAP_TOKEN")
+# The folder where the lab's mail catcher writes every mail Moodle sends, one *.eml file each.
+REAL_MOODLE_LAB_MAILDIR = os.environ.get("MOODLE_LAB_MAILDIR")
 REAL_CONFIGURED = bool(REAL_MOODLE_URL and REAL_MOODLE_TOKEN)
 
 STUDENT_ROLE = 5          # role ids of a standard Moodle install (and of the sandbox)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from moodle_sync.exceptions import WebServiceError
@@ -9,6 +12,8 @@ from moodle_sync.exceptions import WebServiceError
 from .conftest import Site
 
 pytestmark = pytest.mark.contract
+
+SITE_TIMEZONE = ZoneInfo("Asia/Jakarta")  # the lab's $CFG->timezone and the sandbox's default
 
 
 def test_a_new_course_gets_the_announcements_forum_in_section_0(site: Site) -> None:
@@ -51,5 +56,6 @@ def test_a_course_created_without_startdate_starts_at_midnight_of_the_current_da
     courseid = site.create_course(site.create_category())
 
     raw = site.moodle.call("core_course_get_courses_by_field", {"field": "id", "value": str(courseid)})["courses"][0]
-    assert 0 <= raw["timecreated"] - raw["startdate"] < 86400
+    created = datetime.fromtimestamp(raw["timecreated"], SITE_TIMEZONE)
+    assert raw["startdate"] == int(created.replace(hour=0, minute=0, second=0).timestamp())  # in the site's zone
     assert raw["enddate"] - raw["startdate"] == 365 * 86400
