@@ -1,7 +1,9 @@
 """Probes that need no token: is the site there, is TLS right, which web-service protocols answer.
 
 Moodle's server.php answers HTTP 403 with an empty body when web services or that protocol are off,
-and an ``invalidtoken`` error when they are on but no token is given.
+and an ``invalidtoken`` error when they are on but no token is given. ``moodle`` says whether the site
+answered as a Moodle does at all (an error body from the REST endpoint, XML from the SOAP endpoint, both
+endpoints' empty 403, or a Moodle session cookie); a plain web server answers none of these.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class SiteProbe:
     detail: str
     rest_enabled: bool | None = None
     soap_enabled: bool | None = None
+    moodle: bool | None = None   # None: not known (not probed)
+    signs: str = ""              # what the endpoints answered, for a site that is not a Moodle
 
 
 def probe_site(url: str, *, verify: bool | str = True, timeout: float = 15.0,
@@ -44,12 +48,33 @@ def probe_site(url: str, *, verify: bool | str = True, timeout: float = 15.0,
         rest = http.post(base + REST_PATH, data={"wsfunction": "core_webservice_get_site_info",
                                                   "moodlewsrestformat": "json"},
                          timeout=timeout, verify=verify)
-        rest_on = rest.status_code != 403 and "exception" in rest.text
+        rest_on = _moodle_error_body(rest)
         soap = http.get(base + SOAP_PATH, params={"wsdl": "1"}, timeout=timeout, verify=verify)
-        soap_on = soap.status_code != 403 and bool(soap.text.strip())
+        soap_on = _xml_body(soap)
     except requests.exceptions.RequestException as exc:
         return SiteProbe(True, tls, f"web-service endpoints did not answer: {_short(exc)}")
-    return SiteProbe(True, tls, detail, rest_on, soap_on)
+    off = all(r.status_code == 403 and not r.text.strip() for r in (rest, soap))
+    session = any(c.name.startswith("MoodleSession") for c in http.cookies)
+    signs = (f"login page HTTP {front.status_code}, REST endpoint HTTP {rest.status_code}, "
+             f"SOAP endpoint HTTP {soap.status_code}, none as Moodle answers")
+    return SiteProbe(True, tls, detail, rest_on, soap_on, moodle=rest_on or soap_on or off or session, signs=signs)
+
+
+def _moodle_error_body(answer: requests.Response) -> bool:
+    """Moodle's REST endpoint without a token: HTTP 200 and an error body naming an ``errorcode``."""
+    if answer.status_code == 403:
+        return False
+    try:
+        body = answer.json()
+    except ValueError:
+        return "<EXCEPTION" in answer.text
+    return isinstance(body, dict) and "errorcode" in body
+
+
+def _xml_body(answer: requests.Response) -> bool:
+    """Moodle's SOAP endpoint: a WSDL or a SOAP fault (XML), not an HTML page."""
+    text = answer.text.lstrip()
+    return answer.status_code != 403 and text.startswith("<") and "<html" not in text[:500].lower()
 
 
 def _short(exc: Exception) -> str:
