@@ -71,6 +71,8 @@ _DECLARED = [
     WSFunction("core_completion_get_activities_completion_status", R, ("completion",)),
     WSFunction("gradereport_user_get_grade_items", R, ("completion",)),
     WSFunction("core_reportbuilder_retrieve_report", R, ()),  # optional bulk path
+    # doctor: which capabilities the token user holds (see moodle_sync.requirements)
+    WSFunction("core_enrol_get_enrolled_users_with_capability", R, ("diagnosis",)),
     # test-data helpers used by the contract tests and the quickstart against a real site
     WSFunction("core_course_delete_courses", W, ()),
     WSFunction("core_course_delete_categories", W, ()),
