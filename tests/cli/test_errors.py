@@ -162,3 +162,20 @@ def test_debug_logging_never_shows_the_token(sandbox: SandboxServer, tmp_path: P
     for done, used in ((soap, token), (rest, token), (wrong, token[::-1])):
         assert used not in done.stdout + done.stderr
 
+
+
+def test_a_wrong_token_stops_a_pull_at_once(capsys: pytest.CaptureFixture[str], sandbox_env: SandboxServer,
+                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import small_offering
+
+    monkeypatch.setenv("MOODLE_SYNC_STORE", str(tmp_path / "store.sqlite"))
+    monkeypatch.chdir(tmp_path)
+    path = str(small_offering(tmp_path / "offering"))
+    assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
+    assert run(capsys, "select", path, "--applicants", str(EXAMPLES / "registrations.csv"), "--quiet")[0] == 0
+    assert run(capsys, "enrol", path, "--quiet")[0] == 0
+    before = sum(sandbox_env.control.call_counts().values())
+    monkeypatch.setenv("MOODLE_TOKEN", "0" * 32)
+    code, out, err = run(capsys, "pull")
+    assert code == 1 and "Invalid token - token not found [invalidtoken]" in err
+    assert sum(sandbox_env.control.call_counts().values()) - before <= 4   # one per concurrent read at most

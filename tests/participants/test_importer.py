@@ -178,15 +178,17 @@ def test_the_rejects_file_is_private_even_over_an_older_one(tmp_path: Path) -> N
     import os
     import stat
 
+    result = import_table(_table(_row("02/11/2026 08:00:00", "a@b.id")))
     target = tmp_path / "r.csv"
     target.write_text("old")
     target.chmod(0o644)
     old = os.umask(0o022)
     try:
-        path = write_rejects(import_table(_table(_row("02/11/2026 08:00:00", "a@b.id"))), target)
+        paths = [write_rejects(result, target), write_rejects(result, tmp_path / "rejects" / "r.csv")]
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [0o600, 0o600]
+    assert stat.S_IMODE((tmp_path / "rejects").stat().st_mode) == 0o700
 
 
 def test_a_row_with_an_oversized_cell_is_rejected_and_the_others_are_read(tmp_path: Path) -> None:
