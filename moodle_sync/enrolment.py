@@ -1,28 +1,43 @@
 """Enrol selected participants: match or create their Moodle users, enrol them, put them in their class.
 
-Calls are batched (users matched by e-mail in one call per ``max_input_vars`` chunk, created in
-all-or-nothing batches with bad records isolated, enrolments and group memberships in batches) and what
-is already right is skipped, so a rerun after a crash or a kill creates no user or enrolment twice.
-A batch whose answer never came is reconciled by reading Moodle back before anything is sent again.
+Users are matched as Moodle compares them: by e-mail ignoring case (what ``core_user_create_users``
+refuses as "Email address already exists"), else by NUPTK (idnumber). The records of new users are
+checked before they are sent for everything Moodle would refuse that we can know (format, blank names,
+lengths, a username or e-mail used twice in the batch or already on the site), so a batch is not refused
+for a record we could have told apart. Calls are batched and what is already right is skipped, so a rerun
+after a crash or a kill creates no user or enrolment twice. A batch whose answer never came is settled by
+reading Moodle back (users by username, enrolments and class memberships by course) before anything is
+sent again.
+
+Classes are the offering's (the template's names, idnumbers, grouping and facilitators): a class the
+roster uses that Moodle does not have yet is made through the provisioning plan, as ``apply`` makes it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from .exceptions import MoodleSyncError, WebServiceError
-from .provision.spec import OfferingSpec
+from .provision.apply import WriteLog, apply_plan
+from .provision.observe import observe
+from .provision.plan import CREATE, class_part, plan_offering
+from .provision.spec import GroupSpec, OfferingSpec
 from .regions import BY_SLUG
 from .store.records import ParticipantRecord
-from .ws.batching import send_in_batches
 from .ws.moodle import EnrolledUser, Group, Moodle, User
 
 log = logging.getLogger("moodle_sync.enrolment")
 
 USERNAME_OK = re.compile(r"^[a-z0-9._@-]+$")
+# What validate_email (PHPMailer's check) accepts, closely enough for the addresses teachers have.
+EMAIL_OK = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                      r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# Column sizes of Moodle's user table: a longer value makes the whole batch fail in the database.
+MAX_LENGTHS = {"username": 100, "email": 100, "firstname": 100, "lastname": 100, "idnumber": 255,
+               "institution": 255, "department": 255, "phone1": 20, "city": 120}
 
 
 @dataclass
@@ -50,6 +65,11 @@ def moodle_username(email: str) -> str:
     return name if USERNAME_OK.match(name) else re.sub(r"[^a-z0-9._@-]", "", name)
 
 
+def email_key(email: str) -> str:
+    """An e-mail address as Moodle compares it when it creates a user: trimmed, case ignored."""
+    return email.strip().casefold()
+
+
 def new_user_record(p: ParticipantRecord, auth: str) -> dict[str, Any]:
     """The ``core_user_create_users`` record for a participant."""
     record: dict[str, Any] = {
@@ -72,187 +92,328 @@ def new_user_record(p: ParticipantRecord, auth: str) -> dict[str, Any]:
     return record
 
 
-def group_idnumber(offering_id: str, course_key: str, class_name: str) -> str:
-    slug = "-".join(re.sub(r"[^a-z0-9 ]", "", class_name.lower()).split())
-    return f"{offering_id}-{course_key}-{slug}"[:100]
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Why ``core_user_create_users`` would refuse this record on its own, or None.
+
+    Checks what Moodle checks (user/externallib.php ``create_users`` and user/lib.php
+    ``user_create_user``): no blank username, first or last name; a username that is lower case and of
+    the characters Moodle keeps; a valid e-mail address; and values that fit the user table.
+    """
+    for name in ("username", "firstname", "lastname"):
+        if not str(record.get(name, "")).strip():
+            return f"the field {name} cannot be blank"
+    username = str(record["username"])
+    if username != username.lower() or not USERNAME_OK.match(username):
+        return f"username {username!r} is not valid in Moodle (lower case letters, digits and . _ @ - only)"
+    email = str(record.get("email", ""))
+    if not EMAIL_OK.match(email) or ".." in email.split("@")[0]:
+        return f"e-mail address {email!r} is not valid"
+    for name, limit in MAX_LENGTHS.items():
+        if len(str(record.get(name, ""))) > limit:
+            return f"{name} is longer than Moodle keeps ({limit} characters)"
+    return None
+
+
+@dataclass
+class MatchedUsers:
+    """Who is who in Moodle: matched or created users by participant e-mail, and who could not be."""
+
+    found: dict[str, User] = field(default_factory=dict)
+    to_create: list[ParticipantRecord] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def match_users(moodle: Moodle, people: Sequence[ParticipantRecord]) -> MatchedUsers:
+    """Find each participant's Moodle user as Moodle would: e-mail (exact, then ignoring case), NUPTK.
+
+    Those without one are to be created, unless the username we would give them is another user's
+    (then they fail, with the reason). Raises only what a failing batched read raises.
+    """
+    out = MatchedUsers()
+    by_email = {email_key(u.email): u for u in moodle.users_by_field("email", [p.email for p in people])}
+    rest = [p for p in people if email_key(p.email) not in by_email]
+    nuptks = [p.nuptk for p in rest if p.nuptk]
+    by_idnumber = {u.idnumber: u for u in moodle.users_by_field("idnumber", nuptks)} if nuptks else {}
+    unknown = [p for p in rest if not (p.nuptk and p.nuptk in by_idnumber)]
+    # core_user_get_users_by_field compares e-mails exactly (on PostgreSQL); create compares ignoring case.
+    for p, found in zip(unknown, moodle.map_reads(lambda p: moodle.users_with_email(p.email), unknown)):
+        if isinstance(found, MoodleSyncError):
+            out.failed[p.email] = f"could not check for an existing Moodle user: {_reason(found)}"
+        elif found:
+            by_email[email_key(p.email)] = min(found, key=lambda u: u.id)
+    new = [p for p in unknown if email_key(p.email) not in by_email and p.email not in out.failed]
+    taken = {u.username: u for u in moodle.users_by_field("username", [moodle_username(p.email) for p in new])}
+    for p in people:
+        u = by_email.get(email_key(p.email)) or (by_idnumber.get(p.nuptk) if p.nuptk else None)
+        if u is not None:
+            out.found[p.email] = u
+        elif p.email in out.failed:
+            continue
+        elif moodle_username(p.email) in taken:
+            other = taken[moodle_username(p.email)]
+            out.failed[p.email] = (f"username {other.username} is already Moodle user {other.id} with e-mail "
+                                   f"{other.email}: merge or rename that account first")
+        else:
+            out.to_create.append(p)
+    return out
+
+
+def create_users(moodle: Moodle, people: Sequence[ParticipantRecord], *, auth: str, lang: str | None,
+                 progress: Callable[[int], None]) -> MatchedUsers:
+    """Create the users of ``people`` (none of whom has one): records checked first, one user each.
+
+    A batch whose answer was lost is settled by reading users by username: what landed is never sent
+    again, so nobody is created (or mailed a password) twice. Returns the users by participant e-mail and
+    the failures with their reasons.
+    """
+    out = MatchedUsers()
+    records: list[dict[str, Any]] = []
+    owner: dict[str, str] = {}          # username -> participant e-mail
+    emails: dict[str, str] = {}         # e-mail key -> participant e-mail
+    for p in people:
+        record = new_user_record(p, auth)
+        if lang:  # only where the site has that language pack; Moodle refuses an unknown one
+            record["lang"] = lang
+        problem = record_problem(record)
+        if problem is None and record["username"] in owner:
+            problem = f"username {record['username']} would be the same as {owner[record['username']]}'s"
+        if problem is None and email_key(record["email"]) in emails:
+            problem = f"e-mail address is the same as {emails[email_key(record['email'])]}'s"
+        if problem is not None:
+            out.failed[p.email] = problem
+            continue
+        owner[record["username"]] = p.email
+        emails[email_key(record["email"])] = p.email
+        records.append(record)
+    if not records:
+        return out
+
+    def not_landed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        there = {u.username for u in moodle.users_by_field("username", [r["username"] for r in batch])}
+        return [r for r in batch if r["username"] not in there]
+
+    outcome = moodle.create_users(records, reconcile=not_landed, on_progress=progress)
+    for r, exc in outcome.failed:
+        out.failed[owner[r["username"]]] = _reason(exc)
+    # One read gives the ids, whether the answer carried them or the batch had to be settled.
+    for u in moodle.users_by_field("username", [r["username"] for r, _ in outcome.done]):
+        if u.username in owner:
+            out.found[owner[u.username]] = u
+    return out
+
+
+def provision_classes(moodle: Moodle, offering: OfferingSpec, course_keys: Sequence[str], *,
+                      write_log: WriteLog | None = None, new_user_auth: str = "manual",
+                      dry_run: bool = False) -> int:
+    """Make the classes of the offering's courses ``course_keys`` that Moodle lacks, as ``apply`` makes them
+    (the template's name and idnumber, in the offering's grouping, with their facilitators): the class
+    part of the same plan, applied. Returns how many classes were (or, with ``dry_run``, would be) created.
+    """
+    spec = replace(offering, courses=tuple(c for c in offering.courses if c.key in set(course_keys)))
+    plan = class_part(plan_offering(spec, observe(moodle, spec)))
+    created = len(plan.of("group", CREATE))
+    if dry_run or not plan.pending:
+        return created
+    result = apply_plan(moodle, spec, plan, store=write_log, new_user_auth=new_user_auth)
+    for failure in result.failed:
+        log.warning("class provisioning: %s", failure)
+    return created
 
 
 def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Sequence[ParticipantRecord], *,
                        auth: str = "manual", student_role_id: int = 5, lang: str | None = None,
                        dry_run: bool = False, progress: Callable[[int], None] | None = None,
-                       on_result: Callable[[ParticipantRecord, int | None, str | None], None] | None = None
-                       ) -> EnrolResult:
+                       on_result: Callable[[ParticipantRecord, int | None, str | None], None] | None = None,
+                       write_log: WriteLog | None = None) -> EnrolResult:
     """Make every participant a user, enrolled as a student in their course and member of their class.
 
-    ``participants`` carry ``course_key`` (a course of ``offering``) and ``class_name``. ``on_result`` is
-    called per participant with the Moodle user id (or None) and the failure reason (or None), so the
-    caller can record it. With ``dry_run`` only reads are made and the counts say what would happen.
+    ``participants`` carry ``course_key`` (a course of ``offering``) and ``class_name`` (one of that course's
+    classes in ``offering``). ``on_result`` is called per participant with the Moodle user id (or None)
+    and the failure reason (or None), so the caller can record it. Classes Moodle lacks are provisioned
+    (their writes recorded in ``write_log``). With ``dry_run`` only reads are made and the counts say what
+    would happen.
     """
-    advance = progress or (lambda n: None)
-    result = EnrolResult(dry_run=dry_run)
-    people = [p for p in participants if p.course_key]
-    failed: dict[str, str] = {}
-    for p in participants:
-        if not p.course_key:
-            failed[p.email] = f"no course assigned ({p.reason})" if p.reason else \
-                "no course assigned (run select first)"
-
-    # Courses of the offering, by idnumber (read concurrently).
-    keys = sorted({p.course_key for p in people if p.course_key})
-    specs = {c.key: c for c in offering.courses}
-    unknown = [k for k in keys if k not in specs]
-    for p in people:
-        if p.course_key in unknown:
-            failed[p.email] = f"course {p.course_key!r} is not part of offering {offering.offering_id}"
-    keys = [k for k in keys if k in specs]
-    found = moodle.map_reads(lambda k: moodle.courses_by_field("idnumber", specs[k].idnumber), keys)
-    course_ids: dict[str, int] = {}
-    for k, res in zip(keys, found):
-        if isinstance(res, MoodleSyncError):
-            raise res
-        if res:
-            course_ids[k] = res[0].id
-        else:
-            for p in people:
-                if p.course_key == k:
-                    failed[p.email] = f"course {specs[k].idnumber} does not exist yet: run apply first"
-    people = [p for p in people if p.email not in failed]
-
-    # Users: by e-mail, then by idnumber (NUPTK); create the rest.
-    by_email = {u.email: u for u in moodle.users_by_field("email", [p.email for p in people])}
-    missing = [p for p in people if p.email not in by_email]
-    nuptks = [p.nuptk for p in missing if p.nuptk]
-    by_idnumber = {u.idnumber: u for u in moodle.users_by_field("idnumber", nuptks)} if nuptks else {}
-    users: dict[str, User] = {}
-    to_create: list[ParticipantRecord] = []
-    for p in people:
-        u = by_email.get(p.email) or (by_idnumber.get(p.nuptk) if p.nuptk else None)
-        if u is not None:
-            users[p.email] = u
-            result.matched += 1
-        else:
-            to_create.append(p)
-    if to_create and not dry_run:
-        records = [new_user_record(p, auth) for p in to_create]
-        if lang:  # only where the site has that language pack; Moodle refuses an unknown one
-            for r in records:
-                r["lang"] = lang
-
-        def not_landed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            there = {u.email for u in moodle.users_by_field("email", [r["email"] for r in batch])}
-            return [r for r in batch if r["email"] not in there]
-
-        outcome = moodle.create_users(records, reconcile=not_landed, on_progress=advance)
-        created_emails = [r["email"] for r, _ in outcome.done]
-        for r, exc in outcome.failed:
-            failed[r["email"]] = _reason(exc)
-        # One read gives the ids, whether the answer carried them or the batch had to be reconciled.
-        for u in moodle.users_by_field("email", created_emails):
-            users[u.email] = u
-        result.created = len(created_emails)
-    elif dry_run:
-        result.created = len(to_create)
-
-    # Enrolments and classes, per course: what is there already is skipped. A course none of whose
-    # participants had a Moodle account before this run cannot hold them yet: it is not read.
-    new = {p.email for p in to_create}
-    to_read = {p.course_key for p in people if p.email in users and p.email not in new}
-
-    def enrolled_in(k: str) -> list[EnrolledUser]:
-        return moodle.enrolled_users(course_ids[k], fields="id,groups") if k in to_read else []
-
-    enrolled_now = moodle.map_reads(enrolled_in, sorted(course_ids))
-    groups_now = moodle.map_reads(lambda k: moodle.groups(course_ids[k]), sorted(course_ids))
-    enrolled: dict[str, dict[int, EnrolledUser]] = {}
-    groups: dict[str, list[Group]] = {}
-    for k, e, g in zip(sorted(course_ids), enrolled_now, groups_now):
-        if isinstance(e, MoodleSyncError):
-            raise e
-        if isinstance(g, MoodleSyncError):
-            raise g
-        enrolled[k] = {u.id: u for u in e}
-        groups[k] = g
-
-    enrolments = []
-    for p in people:
-        u = users.get(p.email)
-        if u is None:
-            continue
-        if u.id in enrolled[p.course_key or ""]:
-            result.already_enrolled += 1
-        else:
-            enrolments.append({"roleid": student_role_id, "userid": u.id, "courseid": course_ids[p.course_key or ""]})
+    run = _Run(moodle, offering, dry_run, progress or (lambda n: None))
+    people = run.courses(participants)
+    matched = match_users(moodle, people)
+    run.failed.update(matched.failed)
+    run.users.update(matched.found)
+    run.result.matched = len(matched.found)
     if dry_run:
-        result.enrolled = len(enrolments) + len(to_create)  # new users are not enrolled anywhere yet
-    elif enrolments:
+        run.result.created = len(matched.to_create)
+    elif matched.to_create:
+        created = create_users(moodle, matched.to_create, auth=auth, lang=lang, progress=run.advance)
+        run.failed.update(created.failed)
+        run.users.update(created.found)
+        run.result.created = len(created.found)
+    new = {p.email for p in matched.to_create}
+    run.read_courses(people, new)
+    run.enrol(people, student_role_id, new)
+    run.classes(people, write_log, auth)
+    run.memberships(people)
+    result = run.result
+    result.failed = sorted(run.failed.items())
+    result.user_ids = {e: u.id for e, u in run.users.items() if e not in run.failed}
+    if on_result is not None and not dry_run:
+        for p in participants:
+            on_result(p, result.user_ids.get(p.email), run.failed.get(p.email))
+    return result
+
+
+class _Run:
+    """One enrolment run: the courses, users, enrolments and classes it read, and who failed why."""
+
+    def __init__(self, moodle: Moodle, offering: OfferingSpec, dry_run: bool,
+                 advance: Callable[[int], None]) -> None:
+        self.m, self.offering, self.dry_run, self.advance = moodle, offering, dry_run, advance
+        self.result = EnrolResult(dry_run=dry_run)
+        self.failed: dict[str, str] = {}
+        self.users: dict[str, User] = {}
+        self.course_ids: dict[str, int] = {}
+        self.enrolled: dict[str, dict[int, EnrolledUser]] = {}
+        self.groups: dict[str, list[Group]] = {}
+
+    def courses(self, participants: Sequence[ParticipantRecord]) -> list[ParticipantRecord]:
+        """The participants whose course exists in Moodle (read by idnumber, concurrently); the rest fail."""
+        specs = {c.key: c for c in self.offering.courses}
+        for p in participants:
+            if not p.course_key:
+                self.failed[p.email] = f"no course assigned ({p.reason})" if p.reason else \
+                    "no course assigned (run select first)"
+            elif p.course_key not in specs:
+                self.failed[p.email] = f"course {p.course_key!r} is not part of offering {self.offering.offering_id}"
+        keys = sorted({p.course_key for p in participants if p.course_key in specs and p.course_key})
+        found = self.m.map_reads(lambda k: self.m.courses_by_field("idnumber", specs[k].idnumber), keys)
+        for k, res in zip(keys, found):
+            if isinstance(res, MoodleSyncError):
+                raise res
+            if res:
+                self.course_ids[k] = res[0].id
+        for p in participants:
+            if p.email not in self.failed and p.course_key not in self.course_ids:
+                self.failed[p.email] = f"course {specs[p.course_key or ''].idnumber} does not exist yet: run apply first"
+        return [p for p in participants if p.email not in self.failed]
+
+    def read_courses(self, people: Sequence[ParticipantRecord], new: set[str]) -> None:
+        """Each course's enrolled users (with their groups) and groups. A course none of whose participants
+        had a Moodle account before this run cannot hold them yet: its participants are not read."""
+        to_read = {p.course_key for p in people if p.email in self.users and p.email not in new}
+
+        def enrolled_in(k: str) -> list[EnrolledUser]:
+            return self.m.enrolled_users(self.course_ids[k], fields="id,groups") if k in to_read else []
+
+        keys = sorted(self.course_ids)
+        for k, e, g in zip(keys, self.m.map_reads(enrolled_in, keys),
+                           self.m.map_reads(lambda k: self.m.groups(self.course_ids[k]), keys)):
+            if isinstance(e, MoodleSyncError):
+                raise e
+            if isinstance(g, MoodleSyncError):
+                raise g
+            self.enrolled[k] = {u.id: u for u in e}
+            self.groups[k] = g
+
+    def enrol(self, people: Sequence[ParticipantRecord], role_id: int, new: set[str]) -> None:
+        """Enrol whoever is not enrolled yet; a lost answer is settled by reading the courses' participants."""
+        enrolments = []
+        for p in people:
+            u = self.users.get(p.email)
+            if u is None:
+                continue
+            if u.id in self.enrolled[p.course_key or ""]:
+                self.result.already_enrolled += 1
+            else:
+                enrolments.append({"roleid": role_id, "userid": u.id, "courseid": self.course_ids[p.course_key or ""]})
+        if self.dry_run:
+            self.result.enrolled = len(enrolments) + len(new)  # new users are not enrolled anywhere yet
+            return
+        if not enrolments:
+            return
+
         def not_enrolled(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
             courses = sorted({r["courseid"] for r in batch})
-            there = {(c, u.id) for c, users_in in zip(courses, moodle.map_reads(moodle.enrolled_users, courses))
+            there = {(c, u.id) for c, users_in in zip(courses, self.m.map_reads(self.m.enrolled_users, courses))
                      if not isinstance(users_in, Exception) for u in users_in}
             return [r for r in batch if (r["courseid"], r["userid"]) not in there]
 
-        out = moodle.enrol(enrolments, reconcile=not_enrolled, on_progress=advance)
-        email_of = {u.id: e for e, u in users.items()}
-        result.enrolled = len(out.done)
+        out = self.m.enrol(enrolments, reconcile=not_enrolled, on_progress=self.advance)
+        email_of = {u.id: e for e, u in self.users.items()}
+        self.result.enrolled = len(out.done)
         for r, exc in out.failed:
-            failed[email_of[r["userid"]]] = _reason(exc)
+            self.failed[email_of[r["userid"]]] = _reason(exc)
 
-    # Classes: create the groups that do not exist yet (matched by name, then by our idnumber), then add
-    # members not yet in them.
-    wanted_groups = sorted({(p.course_key or "", p.class_name) for p in people if p.class_name})
-    have: dict[tuple[str, str | None], Group] = {}
-    for k, gs in groups.items():
-        by_idnumber = {g.idnumber: g for g in gs if g.idnumber}
-        for g in gs:
-            have[(k, g.name)] = g
-        for key, name in wanted_groups:
-            g = by_idnumber.get(group_idnumber(offering.offering_id, key, name)) if key == k else None
-            if g is not None:
-                have.setdefault((k, name), g)
-    new_groups = [(k, name) for k, name in wanted_groups if (k, name) not in have and k in course_ids]
-    if new_groups and not dry_run:
-        records = [{"courseid": course_ids[k], "name": name,
-                    "idnumber": group_idnumber(offering.offering_id, k, name), "description": ""}
-                   for k, name in new_groups]
-        created = send_in_batches(moodle.client, "core_group_create_groups", "groups", records)
-        for (k, name), record in zip(new_groups, records):
-            answer = next((a for r, a in created.done if r is record), None)
-            if answer:
-                have[(k, name)] = Group(int(answer["id"]), int(answer["courseid"]), answer["name"],
-                                        answer.get("idnumber") or "")
-        for record, exc in created.failed:
-            log.warning("class %s could not be created: %s", record["name"], _reason(exc))
-    result.groups_created = len(new_groups)
-    pairs: list[tuple[int, int]] = []
-    owner: dict[tuple[int, int], str] = {}
-    for p in people:
-        u = users.get(p.email)
-        g = have.get((p.course_key or "", p.class_name)) if p.class_name else None
-        if u is None or p.email in failed or not p.class_name:
-            continue
-        if g is None:
-            if not dry_run:
-                failed[p.email] = f"class {p.class_name!r} could not be created"
-            continue
-        e = enrolled[p.course_key or ""].get(u.id)
-        if e is not None and g.id in e.groups:
-            continue
-        pairs.append((g.id, u.id))
-        owner[(g.id, u.id)] = p.email
-    if dry_run:
-        result.grouped = len(pairs)
-    elif pairs:
-        out = moodle.add_group_members(pairs, on_progress=advance)
-        result.grouped = len(out.done)
+    def class_of(self, p: ParticipantRecord) -> GroupSpec | None:
+        """The offering's class of a participant (by name in their course), or None."""
+        groups = self.offering.course(p.course_key or "").groups
+        return next((g for g in groups if g.name == p.class_name), None)
+
+    def group(self, key: str, spec: GroupSpec) -> Group | None:
+        """The Moodle group of a class: by its idnumber, else by its name (as the planner finds it)."""
+        gs = self.groups.get(key, [])
+        return next((g for g in gs if g.idnumber and g.idnumber == spec.idnumber), None) or \
+            next((g for g in gs if g.name == spec.name), None)
+
+    def classes(self, people: Sequence[ParticipantRecord], write_log: WriteLog | None, auth: str) -> None:
+        """Provision the classes the participants need that Moodle lacks; a class name the offering does
+        not have fails its participants (the roster is from another selection: select again)."""
+        lacking: set[str] = set()
+        for p in people:
+            if not p.class_name or p.email in self.failed:
+                continue
+            spec = self.class_of(p)
+            if spec is None:
+                names = ", ".join(g.name for g in self.offering.course(p.course_key or "").groups) or "none"
+                self.failed[p.email] = (f"class {p.class_name!r} is not a class of course {p.course_key} "
+                                        f"(classes: {names}): run select again")
+            elif self.group(p.course_key or "", spec) is None:
+                lacking.add(p.course_key or "")
+        if not lacking:
+            return
+        keys = sorted(lacking)
+        self.result.groups_created = provision_classes(self.m, self.offering, keys, write_log=write_log,
+                                                       new_user_auth=auth, dry_run=self.dry_run)
+        if not self.dry_run:
+            for k, g in zip(keys, self.m.map_reads(lambda k: self.m.groups(self.course_ids[k]), keys)):
+                if isinstance(g, MoodleSyncError):
+                    raise g
+                self.groups[k] = g
+
+    def memberships(self, people: Sequence[ParticipantRecord]) -> None:
+        """Add members not yet in their class; a lost answer is settled by reading the classes' members."""
+        pairs: list[tuple[int, int]] = []
+        owner: dict[tuple[int, int], str] = {}
+        course_of: dict[int, int] = {}
+        for p in people:
+            u = self.users.get(p.email)
+            spec = self.class_of(p) if p.class_name else None
+            if u is None or p.email in self.failed or spec is None:
+                continue
+            g = self.group(p.course_key or "", spec)
+            if g is None:
+                if not self.dry_run:
+                    self.failed[p.email] = f"class {p.class_name!r} could not be created"
+                continue
+            e = self.enrolled[p.course_key or ""].get(u.id)
+            if e is not None and g.id in e.groups:
+                continue
+            pairs.append((g.id, u.id))
+            owner[(g.id, u.id)] = p.email
+            course_of[g.id] = g.courseid
+        if self.dry_run:
+            self.result.grouped = len(pairs)
+            return
+        if not pairs:
+            return
+
+        def not_members(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            courses = sorted({course_of[r["groupid"]] for r in batch})
+            reads = self.m.map_reads(lambda c: self.m.enrolled_users(c, fields="id,groups"), courses)
+            there = {(gid, u.id) for res in reads if not isinstance(res, Exception) for u in res for gid in u.groups}
+            return [r for r in batch if (r["groupid"], r["userid"]) not in there]
+
+        out = self.m.add_group_members(pairs, on_progress=self.advance, reconcile=not_members)
+        self.result.grouped = len(out.done)
         for r, exc in out.failed:
-            failed[owner[(r["groupid"], r["userid"])]] = _reason(exc)
-
-    result.failed = sorted(failed.items())
-    result.user_ids = {e: u.id for e, u in users.items() if e not in failed}
-    if on_result is not None and not dry_run:
-        for p in participants:
-            on_result(p, result.user_ids.get(p.email), failed.get(p.email))
-    return result
+            self.failed[owner[(r["groupid"], r["userid"])]] = _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

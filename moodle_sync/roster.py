@@ -8,17 +8,21 @@ participant records that enrolment, withdrawal, pulls and reports read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .exceptions import MoodleSyncError
 from .participants.classes import ClassGroup, assign_classes
 from .participants.model import Applicant
 from .participants.selection import Placement, Selection, select_participants
-from .provision.spec import OfferingSpec
+from .provision.spec import GroupSpec, OfferingSpec
 from .store.records import ParticipantRecord
+
+if TYPE_CHECKING:
+    from .offerings import Offering
+    from .templates import Template
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -53,31 +57,67 @@ def moodle_history(moodle: Any, store: Any, offering_id: str, applicants: Sequen
 @dataclass
 class RosterResult:
     selection: Selection
-    classes: dict[str, tuple[ClassGroup, ...]]
+    classes: dict[str, tuple[ClassGroup, ...]]   # per course key, named as the offering names its classes
     records: list[ParticipantRecord]
+    offering: OfferingSpec                      # the desired state the classes were named from
 
 
-def class_names(offering: OfferingSpec, classes: dict[str, tuple[ClassGroup, ...]]) -> dict[str, str]:
-    """E-mail -> class (group) name: the i-th class of a course takes the template's i-th class name, so
-    participants land in the groups provisioning created; extra classes keep the selection's name."""
-    out: dict[str, str] = {}
-    for course_key, groups in classes.items():
-        try:
-            template_groups = offering.course(course_key).groups
-        except KeyError:
-            template_groups = ()
-        for i, group in enumerate(groups):
-            name = template_groups[i].name if i < len(template_groups) else group.name
-            for a in group.members:
-                out[a.email] = name
+def desired_offering(offering: Offering, template: Template, classes: Mapping[str, int]) -> OfferingSpec:
+    """The offering rendered through ``template`` with ``classes[k]`` classes in course ``k`` where that is
+    more than the offering's own count (``classes_per_course``, else seats / class_size). Pure.
+
+    The count comes from a selection (see :meth:`~moodle_sync.store.Store.class_counts`): a class is never
+    taken away, since Moodle may hold it already and a facilitator may lead it. Raises what
+    :func:`~moodle_sync.templates.render_offering` raises.
+    """
+    from .templates import render_offering
+
+    counts = {k: max(offering.classes_for(k), int(classes.get(k, 0))) for k in offering.course_keys}
+    return render_offering(replace(offering, classes_per_course=counts), template)
+
+
+def class_counts(classes: Mapping[str, Sequence[ClassGroup]]) -> dict[str, int]:
+    """How many classes each course needs for a selection's classes."""
+    return {k: len(groups) for k, groups in classes.items()}
+
+
+def name_classes(offering: OfferingSpec, classes: Mapping[str, Sequence[ClassGroup]]
+                 ) -> dict[str, tuple[ClassGroup, ...]]:
+    """The selection's classes named as the offering names them: the i-th class of a course is the
+    template's i-th class (its ``groups``), so participants land in the groups provisioning creates.
+
+    A course whose template defines no classes is left out (its participants get no class).
+    Raises ``ValueError`` when a course has classes but fewer than the selection needs: render the
+    offering with the selection's count first (:func:`desired_offering`).
+    """
+    out: dict[str, tuple[ClassGroup, ...]] = {}
+    for key, groups in classes.items():
+        template_groups = _groups_of(offering, key)
+        if not template_groups:
+            continue
+        if len(template_groups) < len(groups):
+            raise ValueError(f"course {key!r} needs {len(groups)} classes but the offering has "
+                             f"{len(template_groups)}: render it with the selection's class count")
+        out[key] = tuple(replace(g, name=template_groups[i].name) for i, g in enumerate(groups))
     return out
 
 
+def class_names(offering: OfferingSpec, classes: Mapping[str, Sequence[ClassGroup]]) -> dict[str, str]:
+    """E-mail -> class (group) name, as :func:`name_classes` names the classes."""
+    return {a.email: g.name for groups in name_classes(offering, classes).values() for g in groups
+            for a in g.members}
+
+
 def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
-                 previously_trained: dict[str, str], waitlist_size: int | None = None) -> RosterResult:
+                 previously_trained: dict[str, str], waitlist_size: int | None = None,
+                 render: Callable[[Mapping[str, int]], OfferingSpec] | None = None) -> RosterResult:
     """Select within the offering's seats and quotas, put the selected into classes, and make the records.
 
     Applicants from regencies the offering has no course for are not selected (the selection says why).
+    When the selection needs more classes in a course than ``offering`` has, ``render`` is asked for the
+    desired state with that many (``render(counts)``, see :func:`desired_offering`) and the classes take
+    its names: there is one naming rule, the template's. Raises ``ValueError`` when classes are still
+    missing (no ``render``).
     """
     regencies = [c.regency for c in offering.courses if c.regency] or None
     seats = offering.seats or len(applicants)
@@ -87,9 +127,21 @@ def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
     choose = course_chooser(offering)
     classes = assign_classes(selection.selected, class_size=offering.class_size,
                              course_of=lambda a: choose(a.regency) or "main")
-    names = class_names(offering, classes)
+    needed = class_counts(classes)
+    if render is not None and any(n > len(_groups_of(offering, k)) for k, n in needed.items()):
+        offering = render(needed)
+    named = name_classes(offering, classes)
+    names = {a.email: g.name for groups in named.values() for g in groups for a in g.members}
     records = [_record(p, choose(p.applicant.regency), names.get(p.email)) for p in selection.placements]
-    return RosterResult(selection, classes, records)
+    return RosterResult(selection, named, records, offering)
+
+
+def _groups_of(offering: OfferingSpec, key: str) -> tuple[GroupSpec, ...]:
+    """The classes the offering gives course ``key`` (none for a course it does not have)."""
+    try:
+        return offering.course(key).groups
+    except KeyError:
+        return ()
 
 
 def _record(p: Placement, course_key: str | None, class_name: str | None) -> ParticipantRecord:

@@ -9,8 +9,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from moodle_sync.enrolment import enrol_participants, group_idnumber, moodle_username, new_user_record
-from moodle_sync.offerings import load_offering
+from moodle_sync.enrolment import enrol_participants, moodle_username, new_user_record, record_problem
+from moodle_sync.offerings import Facilitator, load_offering
 from moodle_sync.provision.apply import apply_plan
 from moodle_sync.provision.observe import observe
 from moodle_sync.provision.plan import plan_offering
@@ -58,11 +58,20 @@ def test_an_oauth2_user_gets_no_password_and_a_bare_record_is_valid() -> None:
                       "firstname": "Solo", "lastname": "-", "country": "ID", "timezone": "Asia/Jakarta"}
 
 
-def test_usernames_and_group_idnumbers() -> None:
+def test_usernames() -> None:
     assert moodle_username(" Sari.Dewi+Lms@Guru.Belajar.id ") == "sari.dewilms@guru.belajar.id"
     assert moodle_username("o'neil@x.id") == "oneil@x.id"
-    assert group_idnumber("koding-2026-a1", "metro", "Kelas Metro B!") == "koding-2026-a1-metro-kelas-metro-b"
-    assert len(group_idnumber("o" * 60, "k" * 30, "Kelas " + "x" * 40)) == 100
+
+
+def test_records_moodle_would_refuse_are_told_before_sending() -> None:
+    good = new_user_record(person(1), "manual")
+    assert record_problem(good) is None
+    assert "lastname cannot be blank" in (record_problem({**good, "lastname": " "}) or "")
+    assert "not valid in Moodle" in (record_problem({**good, "username": "Guru1"}) or "")
+    assert "not valid in Moodle" in (record_problem({**good, "username": "guru satu"}) or "")
+    for bad in ("guru.@x", "guru@x", "gu ru@x.id", "guru..satu@x.id", "<guru@x.id>"):
+        assert "not valid" in (record_problem({**good, "email": bad}) or ""), bad
+    assert "longer than Moodle keeps (100" in (record_problem({**good, "firstname": "G" * 101}) or "")
 
 
 # against the sandbox ----------------------------------------------------------------------------------
@@ -197,24 +206,23 @@ def test_a_lost_enrolment_answer_is_finished_by_a_rerun(sandbox: SandboxServer, 
     assert len(students(moodle, offering, "metro")) == 3
 
 
-def test_a_class_the_template_lacks_is_created(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+def test_a_class_the_offering_does_not_have_fails_its_members_only(moodle: Moodle, offering: OfferingSpec) -> None:
     people = [person(1), person(2, class_name="Kelas Tambahan")]
     result = enrol_participants(moodle, offering, people)
-    assert result.groups_created == 1 and result.failed == []
+    assert result.groups_created == 0 and [e for e, _ in result.failed] == [person(2).email]
+    assert "class 'Kelas Tambahan' is not a class of course metro" in result.failed[0][1]
+    assert "run select again" in result.failed[0][1]
     cid = moodle.courses_by_field("idnumber", offering.course("metro").idnumber)[0].id
-    extra = next(g for g in moodle.groups(cid) if g.name == "Kelas Tambahan")
-    assert extra.idnumber == group_idnumber(offering.offering_id, "metro", "Kelas Tambahan")
-    assert students(moodle, offering, "metro")[person(2).email].groups == (extra.id,)
-    assert enrol_participants(moodle, offering, people).groups_created == 0
+    assert "Kelas Tambahan" not in {g.name for g in moodle.groups(cid)}   # never a second naming rule
 
 
 def test_dry_run_only_reads(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
-    people = [person(n) for n in range(4)] + [person(9, class_name="Kelas Baru")]
+    people = [person(n) for n in range(4)]
     before = writes(sandbox.control.call_counts())
     called: list[str] = []
     result = enrol_participants(moodle, offering, people, dry_run=True,
                                 on_result=lambda p, u, w: called.append(p.email))
-    assert result.dry_run and (result.created, result.enrolled, result.groups_created) == (5, 5, 1)
+    assert result.dry_run and (result.created, result.enrolled, result.groups_created) == (4, 4, 0)
     assert writes(sandbox.control.call_counts()) == before and called == []
     assert students(moodle, offering, "metro") == {}
 
@@ -225,3 +233,88 @@ def test_a_lost_enrolment_answer_is_reconciled_in_the_same_run(sandbox: SandboxS
     sandbox.control.inject_fault("enrol_manual_enrol_users", "apply_then_drop")
     first = enrol_participants(moodle, offering, people)
     assert first.failed == [] and (first.enrolled, first.grouped) == (3, 3)
+
+
+# e-mails as Moodle compares them; records checked before sending --------------------------------------
+
+def test_an_account_whose_email_has_capitals_is_matched_not_created(sandbox: SandboxServer, moodle: Moodle,
+                                                                      offering: OfferingSpec) -> None:
+    teacher = person(1)
+    assert not moodle.create_users([{**new_user_record(teacher, "manual"), "username": "guru.lama",
+                                     "email": "Guru1.Metro@Guru.Belajar.ID"}]).failed
+    creates = sandbox.control.call_counts()["core_user_create_users"]
+    result = enrol_participants(moodle, offering, [teacher, person(2)])
+    assert result.failed == [] and (result.matched, result.created, result.enrolled) == (1, 1, 2)
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1   # one batch, never refused
+    old = moodle.users_by_field("username", ["guru.lama"])[0]
+    assert students(moodle, offering, "metro")[old.email].id == old.id == result.user_ids[teacher.email]
+
+
+def test_records_moodle_would_refuse_fail_alone_before_the_batch_is_sent(sandbox: SandboxServer, moodle: Moodle,
+                                                                          offering: OfferingSpec) -> None:
+    assert not moodle.create_users([{**new_user_record(person(9), "manual"), "username": "guru3.metro@guru.belajar.id",
+                                     "email": "someone.else@guru.belajar.id"}]).failed
+    people = [person(1), person(2, email="guru+1.metro@guru.belajar.id"), person(3), person(4, lastname="")]
+    creates = sandbox.control.call_counts()["core_user_create_users"]
+    result = enrol_participants(moodle, offering, people)
+    reasons = dict(result.failed)
+    assert set(reasons) == {people[1].email, people[2].email}
+    assert "would be the same as guru1.metro@guru.belajar.id's" in reasons[people[1].email]
+    assert "is already Moodle user" in reasons[people[2].email] and "someone.else@" in reasons[people[2].email]
+    assert (result.created, result.enrolled) == (2, 2)        # person 4 got "-" as last name, as always
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1   # no refused batch, no split
+
+
+def test_a_lost_create_answer_and_a_rerun_mail_every_new_teacher_once(sandbox: SandboxServer, moodle: Moodle,
+                                                                     offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(5)]
+    mailed_before = len(sandbox.control.mails())
+    sandbox.control.inject_fault("core_user_create_users", "apply_then_drop")
+    first = enrol_participants(moodle, offering, people)
+    assert (first.created, first.failed) == (5, [])
+    again = enrol_participants(moodle, offering, people)
+    assert (again.created, again.matched) == (0, 5)
+    mails = sandbox.control.mails()[mailed_before:]
+    assert sorted(m["to"] for m in mails) == sorted(p.email for p in people)   # each exactly once
+
+
+# classes ----------------------------------------------------------------------------------------------
+
+def test_a_lost_group_members_answer_is_settled_by_reading_the_members(sandbox: SandboxServer, moodle: Moodle,
+                                                                      offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(4)]
+    sandbox.control.inject_fault("core_group_add_group_members", "apply_then_drop")
+    result = enrol_participants(moodle, offering, people)
+    assert result.failed == [] and (result.enrolled, result.grouped) == (4, 4)
+    class_a = offering.course("metro").groups[0].name
+    names = group_names(moodle, offering, "metro")
+    assert {p.email: [names[g] for g in u.groups] for p in people
+            for u in [students(moodle, offering, "metro")[p.email]]} == {p.email: [class_a] for p in people}
+
+
+def test_a_class_moodle_lacks_is_made_as_apply_makes_it(sandbox: SandboxServer, moodle: Moodle,
+                                                        offering: OfferingSpec) -> None:
+    o = load_offering(EXAMPLE)
+    more = replace(o, classes_per_course={**o.classes_per_course, "metro": 2}, facilitators=(
+        *o.facilitators, Facilitator("budi.fasil@guru.belajar.id", "Budi", "Fasil", "metro", "B")))
+    spec = render_offering(more, load_template(o.template))
+    spec = replace(spec, courses=tuple(c for c in spec.courses if c.key in ("metro", "pesawaran")))
+    class_a, class_b = spec.course("metro").groups
+    assert class_b.name == "Kelas Metro B"
+    people = [person(1, class_name=class_a.name)] + [person(n, class_name=class_b.name) for n in (2, 3)]
+    result = enrol_participants(moodle, spec, people)
+    assert result.failed == [] and (result.groups_created, result.grouped) == (1, 3)
+    cid = moodle.courses_by_field("idnumber", spec.course("metro").idnumber)[0].id
+    made = next(g for g in moodle.groups(cid) if g.name == class_b.name)
+    assert made.idnumber == class_b.idnumber
+    grouping = next(g for g in moodle.groupings(cid) if g.idnumber == spec.course("metro").grouping.idnumber)
+    state = sandbox.moodle.state
+    assert state.grouping_groups.first("pair", (grouping.id, made.id)) is not None   # in the offering's grouping
+    enrolled = {u.email: u for u in moodle.enrolled_users(cid)}
+    assert made.id in enrolled["budi.fasil@guru.belajar.id"].groups                    # with its facilitator
+    assert "editingteacher" in enrolled["budi.fasil@guru.belajar.id"].roles
+    assert {e for e, u in enrolled.items() if made.id in u.groups} == \
+        {"budi.fasil@guru.belajar.id", person(2).email, person(3).email}
+    left = plan_offering(spec, observe(moodle, spec)).pending   # the same classes apply would make:
+    assert [a.kind for a in left] == ["course"]                   # only the summary naming them is apply's
+    assert enrol_participants(moodle, spec, people).groups_created == 0

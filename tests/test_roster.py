@@ -4,15 +4,15 @@ named them, the participant records, and earlier training found in Moodle."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from moodle_sync.exceptions import MoodleSyncError
-from moodle_sync.participants.classes import assign_classes
+from moodle_sync.participants.classes import assign_classes, class_code
 from moodle_sync.provision.spec import CourseSpec, GroupSpec, OfferingSpec
 from moodle_sync.roster import build_roster, class_names, course_chooser, moodle_history
 from moodle_sync.store.records import MappedObject, OfferingRecord
@@ -87,28 +87,58 @@ def test_records_carry_the_applicant_and_the_registration_time_in_wib() -> None:
     assert r.submitted_at == int(datetime(2026, 11, 2, 8, 5, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp())
 
 
-def test_the_first_classes_take_the_templates_names_the_rest_keep_their_own() -> None:
+def rendered(base: OfferingSpec, asked: list[dict[str, int]]) -> Callable[[Mapping[str, int]], OfferingSpec]:
+    """A stand-in for rendering the template with more classes: "Kelas Provinsi <letter>" per course."""
+
+    def render(counts: Mapping[str, int]) -> OfferingSpec:
+        asked.append(dict(counts))
+        return replace(base, courses=tuple(
+            course(c.key, c.regency, [f"Kelas Provinsi {class_code(i)}" for i in range(max(counts.get(c.key, 0),
+                                                                                           len(c.groups)))])
+            for c in base.courses))
+
+    return render
+
+
+def test_more_classes_than_the_offering_has_take_the_templates_names() -> None:
     applicants = crowd({"metro": 4, "pesawaran": 3})
-    roster = build_roster(single(seats=7, class_size=3, groups=["Kelas Provinsi A"]), applicants,
-                          previously_trained={})
-    assert [g.name for g in roster.classes["main"]] == ["Kelas A", "Kelas B", "Kelas C"]
+    asked: list[dict[str, int]] = []
+    base = single(seats=7, class_size=3, groups=["Kelas Provinsi A"])
+    roster = build_roster(base, applicants, previously_trained={}, render=rendered(base, asked))
+    assert asked == [{"main": 3}]
+    assert [g.name for g in roster.offering.course("main").groups] == \
+        ["Kelas Provinsi A", "Kelas Provinsi B", "Kelas Provinsi C"]
+    assert [g.name for g in roster.classes["main"]] == ["Kelas Provinsi A", "Kelas Provinsi B", "Kelas Provinsi C"]
     names = Counter(r.class_name for r in roster.records if r.status == "selected")
-    assert set(names) == {"Kelas Provinsi A", "Kelas B", "Kelas C"}
+    assert set(names) == {"Kelas Provinsi A", "Kelas Provinsi B", "Kelas Provinsi C"}   # never "Kelas B"
     assert sum(names.values()) == 7 and max(names.values()) <= 3
-    first = {a.email for a in roster.classes["main"][0].members}
-    assert {r.email for r in roster.records if r.class_name == "Kelas Provinsi A"} == first
+    for group in roster.classes["main"]:
+        assert {r.email for r in roster.records if r.class_name == group.name} == {a.email for a in group.members}
+
+
+def test_enough_classes_need_no_rendering() -> None:
+    asked: list[dict[str, int]] = []
+    base = single(seats=7, class_size=30, groups=["Kelas Provinsi A", "Kelas Provinsi B"])
+    roster = build_roster(base, crowd({"metro": 4}), previously_trained={}, render=rendered(base, asked))
+    assert asked == [] and roster.offering is base
+    assert {r.class_name for r in roster.records} == {"Kelas Provinsi A"}
+
+
+def test_without_enough_classes_and_no_way_to_render_it_is_an_error() -> None:
+    with pytest.raises(ValueError, match="needs 3 classes but the offering has 1"):
+        build_roster(single(seats=7, class_size=3), crowd({"metro": 7}), previously_trained={})
 
 
 def test_class_names_with_two_template_classes() -> None:
     offering = per_regency()
-    classes = assign_classes(crowd({"pesawaran": 5}), class_size=2, course_of=lambda a: a.regency)
+    classes = assign_classes(crowd({"pesawaran": 4}), class_size=2, course_of=lambda a: a.regency)
     names = class_names(offering, classes)
-    assert Counter(names.values()) == Counter({"Kelas Pesawaran A": 2, "Kelas Pesawaran B": 2, "Kelas C": 1})
+    assert Counter(names.values()) == Counter({"Kelas Pesawaran A": 2, "Kelas Pesawaran B": 2})
 
 
-def test_a_course_the_offering_does_not_have_keeps_the_selections_names() -> None:
+def test_a_template_without_classes_gives_nobody_a_class() -> None:
     classes = assign_classes(crowd({"metro": 2}), class_size=30, course_of=lambda a: "elsewhere")
-    assert set(class_names(per_regency(), classes).values()) == {"Kelas A"}
+    assert class_names(per_regency(), classes) == {}
 
 
 def test_trained_before_comes_after_never_trained() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, Mapping
 
 import click
 from rich.markup import escape
@@ -48,6 +49,8 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     from ..participants.announce import write_announcement_csv, write_announcement_xlsx
     from ..participants.importer import import_registrations
 
+    if not dry_run and not explain_email:
+        hold_offering(app, offering_file)
     spec = render(app, offering_file, templates)
     imported = import_registrations(list(applicant_files), mapping=mapping)
     applicants = list(imported.accepted)
@@ -57,7 +60,9 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     if moodle_history_on and app.settings.url:
         for email, evidence in moodle_history(app.moodle(), store, spec.offering_id, applicants).items():
             history.setdefault(email, evidence)
-    roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size)
+    roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size,
+                          render=lambda counts: render(app, offering_file, templates, counts))
+    spec = roster.offering   # with as many classes as the selection needs, named by the template
     if explain_email:
         text = explain(roster.selection, explain_email)
         app.emit({"email": explain_email, "explanation": text}, lambda: app.out.print(text))
@@ -100,18 +105,47 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     return 0
 
 
-def _records_from_file(spec: OfferingSpec, path: Path) -> tuple[list[ParticipantRecord], dict[str, int]]:
+def _records_from_file(spec: OfferingSpec, path: Path, rerender: Callable[[Mapping[str, int]], OfferingSpec]
+                       ) -> tuple[list[ParticipantRecord], dict[str, int], OfferingSpec]:
     """Participants given directly (no selection): everyone accepted goes to their course, in classes.
 
     Those the offering has no course for come back without a course (enrolment reports them as failed,
-    with the reason); the import's counts say how many rows were superseded or rejected.
+    with the reason); the import's counts say how many rows were superseded or rejected. Returns the
+    records, those counts and the desired state with the classes they need.
     """
     from ..participants.importer import import_registrations
 
     imported = import_registrations(path)
     accepted = list(imported.accepted)
-    roster = build_roster(replace(spec, seats=len(accepted), min_per_regency=0), accepted, previously_trained={})
-    return roster.records, dict(imported.counts)
+    everyone = {"seats": len(accepted), "min_per_regency": 0}
+    roster = build_roster(replace(spec, **everyone), accepted, previously_trained={},
+                          render=lambda counts: replace(rerender(counts), **everyone))
+    return roster.records, dict(imported.counts), replace(roster.offering, seats=spec.seats,
+                                                          min_per_regency=spec.min_per_regency)
+
+
+def roster_class_counts(app: App, offering_id: str) -> dict[str, int]:
+    """How many classes each course of the offering has in the store's roster; a store not created yet
+    has none (and is not created by asking)."""
+    from ..store.engine import parse_url, sqlite_path
+
+    url = parse_url(app.settings.store_url)
+    path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    if path is not None and not path.exists():
+        return {}
+    return dict(app.store().class_counts(offering_id))
+
+
+def hold_offering(app: App, offering_file: Path) -> None:
+    """Hold the offering's one-writer lock until the command ends (before reading the store's roster).
+
+    Raises :class:`~moodle_sync.store.locks.BusyError` (exit 75) while another select, enrol, withdraw
+    or apply of the same offering runs, from any host.
+    """
+    from ..offerings import load_offering
+    from ..store.locks import offering_lock
+
+    click.get_current_context().with_resource(offering_lock(app.store(), load_offering(offering_file).id))
 
 
 @click.command("enrol")
@@ -129,10 +163,13 @@ def enrol_cmd(app: App, offering_file: Path, participants_file: Path | None, dry
     Reruns are safe: nobody is created or enrolled twice. Exit 1 when some could not be enrolled (each is
     listed with Moodle's reason); everyone else is enrolled.
     """
+    if not dry_run:
+        hold_offering(app, offering_file)
     spec = render(app, offering_file, templates)
     store = app.store()
     if participants_file:
-        people, imported = _records_from_file(spec, participants_file)
+        people, imported, spec = _records_from_file(
+            spec, participants_file, lambda counts: render(app, offering_file, templates, counts))
         if imported.get("rejected"):
             app.info(f"{imported['rejected']} row(s) of {participants_file} rejected on import: see "
                      "'moodle-sync participants check'")
@@ -153,14 +190,14 @@ def enrol_cmd(app: App, offering_file: Path, participants_file: Path | None, dry
     with app.progress("Enrolling", len(people) * 3) as advance:
         result = enrol_participants(app.moodle(), spec, people, auth=app.settings.new_user_auth,
                                     student_role_id=app.settings.student_role_id, dry_run=dry_run,
-                                    progress=advance, on_result=record)
+                                    progress=advance, on_result=record, write_log=store)
 
     def human() -> None:
         verb = "would be" if dry_run else "were"
         app.out.print(f"{len(people)} participants: {result.matched} matched existing users, {result.created} "
                       f"users {verb} created, {result.enrolled} enrolments {verb} made ({result.already_enrolled} "
                       f"already enrolled), {result.grouped} class memberships, {result.groups_created} new classes.")
-        for email, reason in result.failed[:50]:
+        for email, reason in result.failed:   # every one: each needs someone to act
             app.out.print(f"  [red]not enrolled:[/] {escape(email)}: {escape(reason)}")
 
     app.emit({"offering": spec.offering_id, "participants": len(people), **result.to_dict()}, human)
@@ -183,6 +220,8 @@ def withdraw_cmd(app: App, offering_file: Path, email: str, unenrol: bool, no_pr
     The freed seat goes to the first on the waitlist of the same regency, else to the first overall; the
     promoted person is enrolled at once, in the class of the person who left.
     """
+    if not dry_run:
+        hold_offering(app, offering_file)
     spec = render(app, offering_file, templates)
     store = app.store()
     email = email.strip().lower()
@@ -221,7 +260,7 @@ def withdraw_cmd(app: App, offering_file: Path, email: str, unenrol: bool, no_pr
             store.update_participant(spec.offering_id, seat.email, status="selected", course_key=seat.course_key,
                                      class_name=seat.class_name, reason=seat.reason)
             result = enrol_participants(moodle, spec, [seat], auth=app.settings.new_user_auth,
-                                        student_role_id=app.settings.student_role_id,
+                                        student_role_id=app.settings.student_role_id, write_log=store,
                                         on_result=lambda p, uid, why: store.update_participant(
                                             spec.offering_id, p.email, status="failed" if why else "enrolled",
                                             moodle_user_id=uid, reason=why or p.reason))

@@ -8,7 +8,7 @@ Nothing is ever planned for deletion.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from .observe import CourseState, ObservedState, category_idnumber, find_category, has_content
@@ -126,6 +126,9 @@ def plan_offering(offering: OfferingSpec, observed: ObservedState) -> Plan:
 
     new_users: set[str] = set()
     for spec in offering.courses:
+        if spec.key in observed.conflicts:  # its shortname is held by a course that is not ours: hands off
+            plan.problems.append(observed.conflicts[spec.key])
+            continue
         _plan_course(plan, spec, observed.courses.get(spec.key), category_ids.get(spec.category_path),
                      observed, new_users)
     return plan
@@ -222,3 +225,18 @@ def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryi
             else:
                 add(Action("member", CREATE, f"{label} in {group.name}", "add to class", k, data={
                     "email": f.email, "group_idnumber": gid, "group_name": group.name}))
+
+
+# What makes an offering's classes: the groups, the grouping that holds them, and the facilitators who lead
+# them (their users, enrolments as facilitators and memberships).
+CLASS_KINDS = ("group", "grouping", "user", "enrolment", "member")
+
+
+def class_part(plan: Plan) -> Plan:
+    """The part of ``plan`` that makes the offering's classes (:data:`CLASS_KINDS`), for a run that must
+    not touch anything else: existing courses stay in it only as the ids apply needs (unchanged, whatever
+    their fields), and courses still to be created are left out with the actions inside them. Pure."""
+    missing = {a.course_key for a in plan.of("course", CREATE)}
+    actions = [replace(a, op=UNCHANGED, changes=()) if a.kind == "course" else a for a in plan.actions
+               if a.course_key not in missing and (a.kind == "course" or a.kind in CLASS_KINDS)]
+    return Plan(plan.offering_id, actions, list(plan.problems))

@@ -318,3 +318,43 @@ def get_users_courses(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
         })
         out.append(item)
     return out
+
+
+_SEARCH_TYPES = {"id": "int", "idnumber": "raw", "username": "username", "email": "raw_trimmed", "auth": "plugin",
+                 "lastname": "notags", "firstname": "notags"}
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    r"""Moodle's ``sql_like(..., casesensitive=false)``: ``%`` any run, ``_`` any one character, ``\`` escapes."""
+    out, chars = [], iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        else:
+            out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+
+
+@ws("core_user_get_users")
+def get_users(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    """User search: criteria ANDed; e-mail and names compared as a case-insensitive LIKE, the rest exactly;
+    an unknown key is a warning; deleted users are never found."""
+    users = [u for u in call.state.users if not u.deleted]
+    warnings, used = [], set()
+    for criterion in p["criteria"]:
+        key = criterion["key"]
+        if key in used:
+            raise moodle_error("keyalreadyset", f"The key {key} can only be sent once")
+        used.add(key)
+        if key not in _SEARCH_TYPES:
+            warnings.append({"item": key, "warningcode": "invalidfieldparameter",
+                             "message": f"The search key '{key}' is not supported, look at the web service "
+                                        "documentation"})
+            continue
+        value = clean_param(str(criterion["value"]), _SEARCH_TYPES[key])
+        if key in ("email", "lastname", "firstname"):
+            match = _like(str(value))
+            users = [u for u in users if match.fullmatch(getattr(u, key) or "")]
+        else:
+            users = [u for u in users if str(getattr(u, key)) == str(value)]
+    return {"users": [user_details(call, u) for u in sorted(users, key=lambda u: u.id)], "warnings": warnings}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Iterable
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, distinct, func, select, update
 
 from ..exceptions import InputError
 from . import schema as t
@@ -55,6 +55,16 @@ class ParticipantStore(StoreBase):
         records = [_participant(r) for r in rows]
         records.sort(key=lambda p: (p.rank is None, p.rank or 0, p.email))
         return records
+
+    def class_counts(self, offering_id: str) -> dict[str, int]:
+        """How many classes each course of the offering has in its roster (the distinct class names of its
+        participants, whatever their status), by course key; ``{}`` before any selection."""
+        c = t.participants.c
+        query = (select(c.course_key, func.count(distinct(c.class_name)))
+                 .where(c.offering_id == offering_id, c.course_key.is_not(None), c.class_name.is_not(None))
+                 .group_by(c.course_key))
+        with self._read() as conn:
+            return {key: int(n) for key, n in conn.execute(query).all()}
 
     def update_participant(self, offering_id: str, email: str, **fields: Any) -> ParticipantRecord:
         """Change some fields of one participant (and stamp ``updated_at``); returns the record.

@@ -59,6 +59,7 @@ _DECLARED = [
     WSFunction("core_group_assign_grouping", W, ("provisioning",), "assignments", True),
     # enrolment (facilitators are enrolled by provisioning too)
     WSFunction("core_user_get_users_by_field", R, ("provisioning", "enrolment")),
+    WSFunction("core_user_get_users", R, ("enrolment",)),   # e-mails compared ignoring case, as create does
     WSFunction("core_user_create_users", W, ("provisioning", "enrolment"), "users", True),
     WSFunction("core_enrol_get_enrolled_users", R, ("provisioning", "enrolment", "completion")),
     WSFunction("enrol_manual_enrol_users", W, ("provisioning", "enrolment"), "enrolments", True),

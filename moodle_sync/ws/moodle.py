@@ -427,12 +427,17 @@ class Moodle:
                 {"groupingid": gi, "groupid": g} for gi, g in assignments]})
 
     def add_group_members(self, members: Sequence[tuple[int, int]],
-                          on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
-        """Add ``(groupid, userid)`` pairs in batches; bad pairs are isolated and returned with reasons."""
+                          on_progress: Callable[[int], None] | None = None, *,
+                          reconcile: Callable[[list[Any]], list[Any]] | None = None) -> BatchOutcome:
+        """Add ``(groupid, userid)`` pairs in batches; bad pairs are isolated and returned with reasons.
+
+        ``reconcile`` decides, after a batch whose answer was lost, which ``{"groupid", "userid"}`` records
+        did not land (see send_in_batches); without it they are reported failed.
+        """
         records = [{"groupid": g, "userid": u} for g, u in members]
         # One batch at a time: side by side, Moodle 4.5 on PostgreSQL deadlocks adding group members.
         return send_in_batches(self.client, "core_group_add_group_members", "members", records,
-                               parallel=False, on_progress=on_progress)
+                               parallel=False, on_progress=on_progress, reconcile=reconcile)
 
     def delete_group_members(self, members: Sequence[tuple[int, int]]) -> BatchOutcome:
         records = [{"groupid": g, "userid": u} for g, u in members]
@@ -458,6 +463,16 @@ class Moodle:
                 raise r
             users.extend(r)
         return users
+
+    def users_with_email(self, email: str) -> list[User]:
+        """Users whose e-mail is ``email`` compared as Moodle compares e-mails when it creates a user:
+        ignoring case (``core_user_get_users``, a case-insensitive LIKE; ``core_user_get_users_by_field``
+        compares exactly on PostgreSQL). One call per address."""
+        like = email.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = self.call("core_user_get_users", {"criteria": [{"key": "email", "value": like}]})
+        wanted = email.strip().casefold()
+        return [User.from_moodle(u) for u in (found or {}).get("users", [])
+                if str(u.get("email", "")).strip().casefold() == wanted]
 
     def create_users(self, users: Sequence[Mapping[str, Any]], *,
                      reconcile: Callable[[list[Any]], list[Any]] | None = None,

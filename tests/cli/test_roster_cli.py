@@ -16,7 +16,9 @@ import pytest
 from .conftest import run, run_json, small_offering, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
+from moodle_sync.store.locks import offering_lock
 from moodle_sync.ws import connect
+from tests.store.conftest import PG_URL, _pg_schema
 from moodle_sync.ws.moodle import Moodle
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -359,3 +361,88 @@ def test_withdraw_promotes_the_never_trained_before_the_same_regency(offering: s
                 store.update_participant(OFFERING_ID, p.email, trained=True)
     code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--dry-run")
     assert code == 0 and doc["promoted"] == elsewhere.email
+
+
+# classes: one path, the template's ------------------------------------------------------------------
+
+def test_classes_the_selection_adds_are_planned_and_made_as_apply_makes_them(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        moodle: Moodle) -> None:
+    path = str(small_offering(tmp_path / "offering", class_size=4, classes_per_course=1))
+    assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0      # one class per course
+    assert run(capsys, "select", path, "--applicants", REGISTRATIONS, "--quiet")[0] == 0
+    selected = {e: p for e, p in participants(store_path).items() if p.status == "selected"}
+    counts = Counter(p.course_key for p in selected.values())
+    extra = {k: n for k, n in counts.items() if n > 4}   # more than the one class holds
+    assert extra and set(counts) == {"metro", "pesawaran"}
+    for key, short in (("metro", "Metro"), ("pesawaran", "Pesawaran")):   # the template's names, A, B, ...
+        names = sorted({p.class_name for p in selected.values() if p.course_key == key})
+        assert names == [f"Kelas {short} {letter}" for letter in "ABC"[:-(-counts[key] // 4)]]
+    code, doc = run_json(capsys, "plan", path)
+    assert code == 2
+    made = {a["key"] for a in doc["actions"] if a["kind"] == "group" and a["op"] == "create"}
+    wanted = {(k, f"Kelas {k.title()} B") for k in extra}
+    assert made == {f"{k} / {name}" for k, name in wanted}                              # plan sees them
+    code, doc = run_json(capsys, "enrol", path)
+    assert code == 0 and doc["groups_created"] == len(wanted) and doc["failed"] == [], doc
+    for key, name in wanted:
+        course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-{key}")[0]
+        group = next(g for g in moodle.groups(course.id) if g.name == name)
+        assert group.idnumber == f"{OFFERING_ID}-{key}-kelas-b"
+        members = {u.email for u in students(moodle, key) if group.id in u.groups}
+        assert members == {e for e, p in selected.items() if p.class_name == name}
+    code, doc = run_json(capsys, "plan", path)
+    assert not [a for a in doc["actions"] if a["kind"] in ("group", "grouping", "member") and a["op"] != "unchanged"]
+
+
+def test_every_enrolment_failure_is_listed(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    export = tmp_path / "peserta.csv"
+    rows = [f"02/11/2026 08:{n:02d}:00,guru{n}@guru.belajar.id,Guru {chr(65 + n % 26)}{chr(97 + n // 26)}di,"
+            "Tanggamus,SD" for n in range(60)]
+    export.write_text("Timestamp,Alamat email,Nama Lengkap,Kabupaten/Kota,Jenjang\n" + "\n".join(rows) + "\n",
+                      encoding="utf-8")
+    code, out, err = run(capsys, "enrol", offering, "--participants", str(export))
+    assert code == 1 and out.count("not enrolled:") == 60, err
+
+
+# one writer per offering ------------------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, sandbox_env: SandboxServer, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The store the CLI uses: SQLite in tmp_path, or a fresh schema in MOODLE_SYNC_TEST_PG_URL's database."""
+    monkeypatch.chdir(tmp_path)
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'data' / 'store.sqlite'}"
+        monkeypatch.setenv("MOODLE_SYNC_STORE", url)
+        yield url
+        return
+    if not PG_URL:
+        pytest.skip("set MOODLE_SYNC_TEST_PG_URL to run the store tests against PostgreSQL")
+    for url in _pg_schema(PG_URL):
+        monkeypatch.setenv("MOODLE_SYNC_STORE", url)
+        yield url
+
+
+def test_a_second_writer_of_an_offering_exits_75_and_changes_nothing(any_store: str, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     sandbox: SandboxServer) -> None:
+    path = str(small_offering(tmp_path / "offering"))
+    assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
+    assert run(capsys, "select", path, "--applicants", REGISTRATIONS, "--quiet")[0] == 0
+    with Store.open(any_store) as store:
+        before = store.participants(OFFERING_ID)
+        with offering_lock(store, OFFERING_ID):     # another run, from this host or another one
+            writes_before = writes(sandbox.control.call_counts())
+            for args in (("enrol", path), ("select", path, "--applicants", REGISTRATIONS),
+                         ("withdraw", path, before[0].email), ("apply", path, "--yes")):
+                code, _, err = run(capsys, *args)
+                assert code == 75, (args, err)
+                assert f"is changing offering {OFFERING_ID}" in err and "held by" in err and "pid" in err
+            assert writes(sandbox.control.call_counts()) == writes_before
+            assert store.participants(OFFERING_ID) == before
+            code, doc = run_json(capsys, "enrol", path, "--dry-run")   # reading needs no lock
+            assert code == 0 and doc["dry_run"] is True
+    code, doc = run_json(capsys, "enrol", path)
+    assert code == 0 and doc["enrolled"] == 12

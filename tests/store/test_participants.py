@@ -114,3 +114,16 @@ def test_training_history_with_many_people(store: Store) -> None:
     store.save_participants("old", [person(f"p{i}@x.id", nuptk=str(i), status="enrolled") for i in range(1500)])
     found = store.training_history([f"p{i}@x.id" for i in range(0, 3000, 2)], [str(i) for i in range(1, 3000, 2)])
     assert len(found) == 1500 and found["p1498@x.id"] == "enrolled in old" and found["1499"] == "enrolled in old"
+
+
+def test_class_counts_per_course_from_the_roster(store: Store) -> None:
+    assert store.class_counts("o") == {}
+    store.save_participants("o", [
+        person("a@x.id", course_key="metro", class_name="Kelas Metro A", status="enrolled"),
+        person("b@x.id", course_key="metro", class_name="Kelas Metro B", status="selected"),
+        person("c@x.id", course_key="metro", class_name="Kelas Metro B", status="withdrawn"),
+        person("d@x.id", course_key="pesawaran", class_name="Kelas Pesawaran A", status="selected"),
+        person("e@x.id", status="waitlist"),
+        person("f@x.id", course_key="tanggamus", status="failed")])
+    store.save_participants("p", [person("a@x.id", course_key="metro", class_name="Kelas Metro C")])
+    assert store.class_counts("o") == {"metro": 2, "pesawaran": 1}
