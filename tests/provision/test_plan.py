@@ -123,3 +123,22 @@ def test_a_facilitator_of_two_courses_is_created_once() -> None:
     plan = plan_offering(offering, ObservedState(masters={MASTER: MASTER_COURSE}))
     assert len(plan.of("user", CREATE)) == 1
     assert len(plan.of("enrolment", CREATE)) == 2
+
+
+def test_the_class_part_keeps_classes_and_facilitators_and_courses_only_as_ids() -> None:
+    from dataclasses import replace as _replace
+
+    from moodle_sync.provision.plan import class_part
+
+    observed = observed_in_sync()
+    cs = observed.courses["metro"]
+    observed.courses["metro"] = CourseState(_replace(cs.course, fullname="Old name"), cs.sections, [],
+                                            cs.groupings, cs.enrolled)
+    two = _replace(OFFERING, courses=(OFFERING.courses[0], spec("pesawaran")))
+    full = plan_offering(two, observed)
+    part = class_part(full)
+    assert [(a.kind, a.op) for a in full.of("course")] == [("course", UPDATE), ("course", CREATE)]
+    assert [(a.kind, a.op, a.key) for a in part.pending] == [("group", CREATE, "metro / Kelas A"),
+                                                           ("member", CREATE, "metro / f@guru.belajar.id in Kelas A")]
+    assert [(a.op, a.data) for a in part.of("course")] == [(UNCHANGED, {"id": 20})]   # no update, only the id
+    assert not [a for a in part.actions if a.course_key == "pesawaran"]               # not created here
