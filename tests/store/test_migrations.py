@@ -14,7 +14,7 @@ COLUMNS = ("offering_id, course_id, user_id, run_id, course_key, email, fullname
 
 
 def _row(user_id: int, pulled_at: int) -> str:
-    return f"('o', 3, {user_id}, 1, 'metro', 'u{user_id}@x.id', 'U', 'student', 0, 10, 0, {pulled_at})"
+    return f"('o', 3, {user_id}, 1, 'metro', 'u{user_id}@x.id', 'U', 'student', false, 10, 0, {pulled_at})"
 
 
 def test_version_3_fills_enrol_status_and_time_enrolled_from_the_first_pull(store_url: str) -> None:
