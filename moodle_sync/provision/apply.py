@@ -264,6 +264,8 @@ class _Applier:
     def import_content(self) -> None:
         """Import the master's content into each course that has none, first settling any import of ours
         whose answer was never seen (this run's or an earlier run's) by reading the course."""
+        if not self.plan.of("content"):
+            return
         pending = (self.store.unsettled_writes(self.offering.offering_id, "content")
                    if self.store is not None else {})
         for a in self.plan.of("content", UNCHANGED):
