@@ -2,8 +2,8 @@
 
 As ``core_enrol_external::get_enrolled_users_with_capability`` in Moodle 4.5.6 (enrol/externallib.php):
 an empty ``coursecapabilities`` is an invalid parameter; for the site the context is the system, the
-caller needs ``moodle/site:viewparticipants`` (and ``moodle/course:enrolreview`` with ``onlyactive``) and
-``moodle/role:review``; every user is "enrolled" on the front page, so each capability lists the users
+caller needs ``moodle/site:viewparticipants`` or ``moodle/course:enrolreview`` (the latter always with
+``onlyactive``) and ``moodle/role:review``; every user is "enrolled" on the front page, so each capability lists the users
 holding it at system level (ordered by id, ``limitfrom``/``limitnumber`` per capability), shown as
 ``user_get_user_details`` shows them to an admin. Other courses are not modelled by the sandbox.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from . import records as r
 from .calls import SITE_COURSE_ID, Call, ws
-from .capabilities import require_capabilities, users_with_capability
+from .capabilities import has_capability, require_capabilities, users_with_capability
 from .errors import invalid_parameter, missing_record, moodle_error
 from .functions_user import _int  # the option values' integer reading, as core_enrol_get_enrolled_users
 from .params import clean_param
@@ -40,10 +40,7 @@ def get_enrolled_users_with_capability(call: Call, p: dict[str, Any]) -> list[di
                 raise missing_record("course")
             raise moodle_error("sandboxnotimplemented", "The moodle_sync sandbox answers "
                                "core_enrol_get_enrolled_users_with_capability only for the site (courseid 1)")
-        needed = ["moodle/site:viewparticipants"]
-        if options["onlyactive"]:
-            needed.append("moodle/course:enrolreview")
-        require_capabilities(call.state, call.userid, [*needed, "moodle/role:review"])
+        _require_listing_rights(call, options["onlyactive"])
         for capability in item["capabilities"]:
             users = users_with_capability(call.state, capability)
             start, count = options["limitfrom"], options["limitnumber"]
@@ -51,6 +48,18 @@ def get_enrolled_users_with_capability(call: Call, p: dict[str, Any]) -> list[di
             out.append({"courseid": courseid, "capability": capability,
                         "users": [_site_user_details(call, u, options["userfields"]) for u in users]})
     return out
+
+
+def _require_listing_rights(call: Call, onlyactive: bool) -> None:
+    """``course_require_view_participants`` at system level (viewing participants or reviewing enrolments),
+    ``moodle/course:enrolreview`` for ``onlyactive``, then ``moodle/role:review``."""
+    state, userid = call.state, call.userid
+    view = ("moodle/site:viewparticipants", "moodle/course:enrolreview")
+    if not any(has_capability(state, userid, c) for c in view):
+        require_capabilities(state, userid, [view[0]])
+    if onlyactive:
+        require_capabilities(state, userid, [view[1]])
+    require_capabilities(state, userid, ["moodle/role:review"])
 
 
 def _options(given: list[dict[str, Any]]) -> dict[str, Any]:

@@ -117,3 +117,14 @@ def test_the_checks_moodle_makes_before_listing(sandbox: SandboxServer) -> None:
     with pytest.raises(SandboxMoodleError) as other_course:
         sandbox.moodle.call(HOLDERS, {"coursecapabilities": [{"courseid": 2, "capabilities": ["x"]}]})
     assert other_course.value.errorcode == "sandboxnotimplemented"
+
+
+def test_viewing_participants_or_reviewing_enrolments_lets_a_user_list_holders(sandbox: SandboxServer) -> None:
+    reviewer = nocap_token(sandbox, "moodle/site:viewparticipants")
+    neither = nocap_token(sandbox, "moodle/site:viewparticipants", "moodle/course:enrolreview")
+
+    assert [c["capability"] for c in holders(sandbox, ["moodle/course:create"], token=reviewer)] == [
+        "moodle/course:create"]
+    assert holders(sandbox, ["moodle/course:create"], token=neither)["message"].endswith("(View participants).")
+    assert holders(sandbox, ["moodle/course:create"], [{"name": "onlyactive", "value": "1"}],
+                   token=neither)["message"].endswith("(View participants).")
