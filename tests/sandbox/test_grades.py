@@ -76,3 +76,15 @@ def test_the_participants_report_grade_is_the_course_total(sandbox: SandboxServe
 def test_numbers_round_half_away_from_zero_like_php() -> None:
     assert (format_float(0.125, 2), format_float(2.5, 0), format_float(-2.5, 0)) == ("0.13", "3", "-3")
     assert (format_percentage(None, 0, 10), format_percentage(5, 0, 0)) == ("-", "")
+
+
+def test_a_course_without_graded_items_answers_the_real_total_row(sandbox: SandboxServer) -> None:
+    cid = call(sandbox, "core_course_create_courses", {"courses": [{"fullname": "x", "shortname": "x",
+                                                                    "categoryid": 1}]})[0]["id"]
+    (learner,) = learners(sandbox, 1, cid)
+
+    [row] = call(sandbox, "gradereport_user_get_grade_items", {"courseid": cid, "userid": learner})[
+        "usergrades"][0]["gradeitems"]
+
+    real = sample("gradereport_user_get_grade_items-all-users")["usergrades"][0]["gradeitems"][0]
+    assert {**row, "id": real["id"], "iteminstance": real["iteminstance"]} == real
