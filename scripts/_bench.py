@@ -345,13 +345,11 @@ def provision(moodle: Any, spec: Any, store: Any = None) -> Any:
 
 
 def participants(spec: Any, n: int, *, seed: int = 4511, prefix: str = "guru") -> list[Any]:
-    """``n`` selected participants spread over the offering's courses, in five classes per course.
+    """``n`` selected participants spread over the offering's courses and over each course's classes.
 
-    The classes are "Kelas A".."Kelas E" named as :func:`moodle_sync.roster.class_names` names them: the
-    i-th class of a course takes the name of the template's i-th group, so the first class is the group
-    provisioning created ("Kelas Lampung Barat A") and the others are "Kelas B".."Kelas E". (A class
-    called plain "Kelas A" would want the idnumber of that provisioned group and fail to be created.)
-    Deterministic for a seed; e-mails ``{prefix}{i}@bench.example.org``, each with a 16-digit NUPTK.
+    The classes are the offering's own (the template's names, "Kelas Lampung Barat A", ...): enrolment
+    knows no other. Deterministic for a seed; e-mails ``{prefix}{i}@bench.example.org``, each with a
+    16-digit NUPTK.
     """
     from moodle_sync.store.records import ParticipantRecord
 
@@ -366,7 +364,7 @@ def participants(spec: Any, n: int, *, seed: int = 4511, prefix: str = "guru") -
             email=f"{prefix}{i}@bench.example.org", fullname=f"{first} {last}", firstname=first, lastname=last,
             nuptk=f"{1800000000000000 + i}", school=f"SD Negeri {rng.randint(1, 400)} {course.key}",
             regency=course.regency, school_level=rng.choice(levels), phone=f"08{rng.randint(10**9, 10**10 - 1)}",
-            course_key=course.key, class_name=class_name(course, (i // len(courses)) % len(CLASS_NAMES)),
+            course_key=course.key, class_name=class_name(course, (i // len(courses)) % max(1, len(course.groups))),
             status="selected"))
     return out
 

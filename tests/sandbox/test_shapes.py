@@ -53,6 +53,8 @@ def test_every_function_answers_in_the_real_shape(sandbox: SandboxServer, client
          "email": "budi@bgtk.id", "auth": "oauth2"}]})
     learner, facilitator = users[0]["id"], users[1]["id"]
     call("core_user_get_users_by_field", {"field": "idnumber", "values": ["NUPTK1"]})
+    found = call("core_user_get_users", {"criteria": [{"key": "email", "value": "SITI@guru.belajar.id"}]})
+    assert [u["id"] for u in found["users"]] == [learner]   # e-mails compared ignoring case, as create does
     call("enrol_manual_enrol_users", {"enrolments": [{"roleid": 5, "userid": learner, "courseid": cid},
                                                      {"roleid": 4, "userid": facilitator, "courseid": cid}]})
     groups = call("core_group_create_groups", {"groups": [{"courseid": cid, "name": "Kelas A", "description": ""}]})
