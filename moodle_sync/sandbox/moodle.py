@@ -144,7 +144,7 @@ class SandboxMoodle:
         """A new token for a service holding exactly ``functions`` (unknown names are kept as given).
 
         With ``lacking`` the token belongs to a new user (``wsuser<n>``) whose system role allows every
-        capability except those; ``ValueError`` for a capability the sandbox does not know.
+        capability except those; ``ValueError`` for a name that is not a capability's.
         """
         with self.lock:
             if lacking is not None:

@@ -63,9 +63,10 @@ def test_the_first_lacking_capability_a_function_declares_is_named(sandbox: Sand
     assert course["message"].endswith("(Hide/show courses).") and user["message"].endswith("(Create users).")
 
 
-def test_an_unknown_capability_is_refused_by_the_control(sandbox: SandboxServer) -> None:
-    with pytest.raises(ControlError, match="moodle/course:fly"):
-        sandbox.control.make_token(["core_webservice_get_site_info"], lacking=["moodle/course:fly"])
+def test_a_name_that_is_no_capability_is_refused_by_the_control(sandbox: SandboxServer) -> None:
+    with pytest.raises(ControlError, match="course-create"):
+        sandbox.control.make_token(["core_webservice_get_site_info"], lacking=["course-create"])
+    assert sandbox.control.make_token(["core_webservice_get_site_info"], lacking=["moodle/grade:viewall"])
     answer = requests.post(f"{sandbox.url}/_sandbox/make_token", timeout=10, json={
         "functions": ["core_webservice_get_site_info"], "lacking": ["moodle/course:create"]})
     assert len(answer.json()["result"]) == 32
