@@ -469,10 +469,10 @@ class Moodle:
         ignoring case (``core_user_get_users``, a case-insensitive LIKE; ``core_user_get_users_by_field``
         compares exactly on PostgreSQL). One call per address."""
         like = email.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        found = self.call("core_user_get_users", {"criteria": [{"key": "email", "value": like}]})
         wanted = email.strip().casefold()
-        return [User.from_moodle(u) for u in (found or {}).get("users", [])
-                if str(u.get("email", "")).strip().casefold() == wanted]
+        return self._typed("core_user_get_users", {"criteria": [{"key": "email", "value": like}]}, lambda found: [
+            User.from_moodle(u) for u in (found or {}).get("users", [])
+            if str(u.get("email", "")).strip().casefold() == wanted])
 
     def create_users(self, users: Sequence[Mapping[str, Any]], *,
                      reconcile: Callable[[list[Any]], list[Any]] | None = None,

@@ -58,3 +58,8 @@ def test_an_answer_not_shaped_like_moodles_names_the_function(call: Any, functio
         call(moodle(**{function: answer}))
     assert info.value.function == function and info.value.exit_code == 1
     assert function in str(info.value) and what in str(info.value)
+
+
+def test_users_with_email_checks_the_shape_too() -> None:
+    with pytest.raises(InvalidResponseError, match="core_user_get_users"):
+        moodle(core_user_get_users={"users": [{"email": "a@b.id"}]}).users_with_email("A@b.id")
