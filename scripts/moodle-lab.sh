@@ -311,7 +311,7 @@ setup_site() {
     local requirements="$state_dir/requirements.json" masters="$state_dir/masters.json"
     (
         cd "$project" && . scripts/_venv.sh && ensure_venv >/dev/null
-        moodle-sync doctor --requirements --json >"$requirements.new"
+        moodle-sync doctor --requirements --extra test-data --extra report-builder --json >"$requirements.new"
         python -c 'import json; from moodle_sync.sandbox.seed import MASTERS
 print(json.dumps([{"idnumber": i, "fullname": f, "topics": t} for i, f, t in MASTERS]))' >"$masters.new"
     ) || die "could not read the requirements from moodle-sync"

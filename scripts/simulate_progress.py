@@ -33,22 +33,15 @@ ACTIVITIES = ["panduan", *[f"materi-{n}" for n in range(1, 9)], *[f"tugas-{n}" f
 DAY = 86_400
 
 
-def event_type(modname: str, completion: int) -> str:
-    """How a participant completes an activity of this kind: view a page, tick it, submit, attempt a quiz."""
-    if modname == "quiz":
-        return "quiz"
-    if modname == "assign":
-        return "submit"
-    return "manual" if completion == 1 else "view"
-
-
-def plan_progress(courses: Iterable[tuple[int, list[int], dict[str, str]]], *, seed: int, now: int,
+def plan_progress(courses: Iterable[tuple[int, list[int]]], *, seed: int, now: int,
                   days_ago: int) -> list[dict[str, Any]]:
-    """The events of a deterministic progress, for ``(course id, student ids, {activity idnumber: event
-    type})`` in the order given. Pure."""
+    """The events of a deterministic progress, for ``(course id, student ids)`` in the order given. Pure.
+
+    ``activity`` events name an activity idnumber of ACTIVITIES; a course without it skips the event (the
+    players do, the same way on both targets)."""
     rng = random.Random(seed)
     events: list[dict[str, Any]] = []
-    for courseid, students, activities in courses:
+    for courseid, students in courses:
         for userid in students:
             engagement = rng.random()
             if engagement < 0.18:
@@ -59,7 +52,7 @@ def plan_progress(courses: Iterable[tuple[int, list[int], dict[str, str]]], *, s
             pre = rng.randint(2, 7)
             events.append({**base, "type": "quiz", "idnumber": "pretest", "correct": pre, "time": when})
             done = ACTIVITIES if engagement > 0.45 else ACTIVITIES[: rng.randint(1, 8)]
-            events += [{**base, "type": activities[a], "idnumber": a, "time": when} for a in done if a in activities]
+            events += [{**base, "type": "activity", "idnumber": a, "time": when} for a in done]
             if done is ACTIVITIES:
                 post = min(10, pre + rng.randint(1, 4))
                 later = min(now, when + rng.randint(3, 20) * DAY)
@@ -68,17 +61,11 @@ def plan_progress(courses: Iterable[tuple[int, list[int], dict[str, str]]], *, s
     return events
 
 
-def read_courses(moodle: Any, offering_id: str) -> list[tuple[int, list[int], dict[str, str]]]:
-    """The offering's courses (by idnumber), their students and activities, as the web services show them."""
+def read_courses(moodle: Any, offering_id: str) -> list[tuple[int, list[int]]]:
+    """The offering's courses (by idnumber) and their students, as the web services show them."""
     courses = [c for c in moodle.courses_by_field("", "") if c.idnumber.startswith(offering_id + "-")]
-    found = []
-    for course in sorted(courses, key=lambda c: c.idnumber):
-        students = sorted(u.id for u in moodle.enrolled_users(course.id) if "student" in u.roles)
-        activities = {m["idnumber"]: event_type(m["modname"], int(m.get("completion", 0)))
-                      for section in moodle.call("core_course_get_contents", {"courseid": course.id})
-                      for m in section.get("modules", []) if m.get("idnumber") and m.get("completion")}
-        found.append((course.id, students, activities))
-    return found
+    return [(c.id, sorted(u.id for u in moodle.enrolled_users(c.id) if "student" in u.roles))
+            for c in sorted(courses, key=lambda c: c.idnumber)]
 
 
 def play_in_sandbox(url: str, events: list[dict[str, Any]]) -> None:
@@ -89,6 +76,8 @@ def play_in_sandbox(url: str, events: list[dict[str, Any]]) -> None:
         r = session.post(f"{url}/_sandbox/{action}", json=arguments, timeout=30)
         if r.status_code == 404:
             sys.exit(f"{url} has no sandbox controls: use --lab for the lab of scripts/moodle-lab.sh")
+        if r.status_code == 400 and "has no activity with idnumber" in r.text:
+            return  # this master has fewer topics: skipped, as the lab skips it
         r.raise_for_status()
 
     for e in events:
@@ -108,8 +97,10 @@ def play_in_lab(events: list[dict[str, Any]]) -> None:
         json.dump({"events": events}, f)  # ids only: no personal data
     try:
         os.chmod(f.name, 0o644)  # the lab's PHP runs as www-data
-        subprocess.run(["bash", str(HERE / "moodle-lab.sh"), "php", str(HERE / "lab" / "progress.php"),
-                        f"--plan={f.name}"], check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run(["bash", str(HERE / "moodle-lab.sh"), "php", str(HERE / "lab" / "progress.php"),
+                               f"--plan={f.name}"], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"the lab could not play the progress:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     finally:
         os.unlink(f.name)
 
@@ -130,7 +121,7 @@ def main() -> int:
         play_in_sandbox(os.environ["MOODLE_URL"], events)
     started = {(e["courseid"], e["userid"]) for e in events}
     finished = {(e["courseid"], e["userid"]) for e in events if e.get("idnumber") == "posttest"}
-    print(f"Simulated {sum(len(s) for _, s, _ in courses)} participants in {len(courses)} courses: "
+    print(f"Simulated {sum(len(s) for _, s in courses)} participants in {len(courses)} courses: "
           f"{len(started)} started, {len(finished)} finished every activity.")
     return 0
 

@@ -3,12 +3,14 @@
 // drives the sandbox), then Moodle's own course-completion task.
 //
 // php progress.php --plan=FILE
-//   FILE: {"events": [{"type": "access"|"view"|"quiz"|"submit"|"manual", "courseid": N, "userid": N,
+//   FILE: {"events": [{"type": "access"|"activity"|"quiz"|"grade", "courseid": N, "userid": N,
 //                      "idnumber": "<activity idnumber>", "correct": K (quiz: right answers of 10), "time": T}]}
 //
-// access: the user's course access (user_lastaccess, as Moodle keeps it, and a course_viewed event); view: a
-// page viewed (completion on view); quiz: a real attempt answering K of the ten questions right, submitted and
-// graded; submit: an online-text assignment submission; manual: the user ticks the activity complete.
+// access: the user's course access (user_lastaccess, as Moodle keeps it, and a course_viewed event);
+// activity: the user completes it as a person would: views a page that completes on view, ticks one completed
+// by hand, submits online text to an assignment (a course without that idnumber skips the event);
+// quiz: a real attempt answering K of the ten questions right, submitted and graded;
+// grade: a facilitator overrides the user's grade ("grade": G) on the grade item with that idnumber.
 // Written for moodle_sync's test lab.
 
 define('CLI_SCRIPT', true);
@@ -18,15 +20,17 @@ require_once($CFG->libdir . '/testing/generator/lib.php');
 require_once($CFG->libdir . '/completionlib.php');
 require_once($CFG->dirroot . '/mod/quiz/locallib.php');
 require_once($CFG->dirroot . '/mod/assign/locallib.php');
+require_once($CFG->libdir . '/gradelib.php');
 
 [$options] = cli_get_params(['plan' => '']);
+set_exception_handler(function (Throwable $e) { fwrite(STDERR, get_class($e) . ": " . $e->getMessage() . "\n" . $e->getTraceAsString() . "\n"); exit(1); });
 $plan = json_decode(file_get_contents($options['plan']), true, 512, JSON_THROW_ON_ERROR);
 $generator = new testing_data_generator();
 $quizzes = $generator->get_plugin_generator('mod_quiz');
 $assigns = $generator->get_plugin_generator('mod_assign');
 
 /** The course module with this idnumber in the course. */
-function lab_cm(int $courseid, string $idnumber): cm_info {
+function lab_cm(int $courseid, string $idnumber, bool $must = true): ?cm_info {
     static $cache = [];
     $key = "$courseid/$idnumber";
     if (!isset($cache[$key])) {
@@ -35,11 +39,11 @@ function lab_cm(int $courseid, string $idnumber): cm_info {
                 $cache[$key] = $cm;
             }
         }
-        if (!isset($cache[$key])) {
+        if (!isset($cache[$key]) && $must) {
             throw new coding_exception("course $courseid has no activity with idnumber $idnumber");
         }
     }
-    return $cache[$key];
+    return $cache[$key] ?? null;
 }
 
 function lab_access(int $courseid, int $userid, int $time): void {
@@ -66,26 +70,43 @@ foreach ($plan['events'] as $n => $event) {
         case 'access':
             lab_access($courseid, $userid, $time);
             break;
-        case 'view':
-            $cm = lab_cm($courseid, $event['idnumber']);
-            (new completion_info(get_course($courseid)))->set_module_viewed($cm, $userid);
-            break;
-        case 'manual':
-            $cm = lab_cm($courseid, $event['idnumber']);
-            (new completion_info(get_course($courseid)))->update_state($cm, COMPLETION_COMPLETE, $userid);
-            break;
-        case 'submit':
-            $cm = lab_cm($courseid, $event['idnumber']);
-            $assigns->create_submission(['userid' => $userid, 'cmid' => $cm->id, 'onlinetext' => '<p>Tugas selesai.</p>']);
+        case 'activity':
+            $cm = lab_cm($courseid, $event['idnumber'], false);
+            if (!$cm) {
+                $counts['skipped'] = ($counts['skipped'] ?? 0) + 1;
+                continue 2;
+            }
+            $completion = new completion_info(get_course($courseid));
+            if ($cm->modname === 'assign') {
+                $assigns->create_submission(['userid' => $userid, 'cmid' => $cm->id, 'onlinetext' => '<p>Tugas selesai.</p>']);
+            } else if ($cm->completion == COMPLETION_TRACKING_MANUAL) {
+                $completion->update_state($cm, COMPLETION_COMPLETE, $userid);
+            } else {
+                $completion->set_module_viewed($cm, $userid);
+            }
             break;
         case 'quiz':
             $cm = lab_cm($courseid, $event['idnumber']);
             $attempt = $quizzes->create_attempt($cm->instance, $userid);
-            $responses = [];
-            for ($slot = 1; $slot <= 10; $slot++) {
-                $responses[$slot] = $slot <= (int) $event['correct'] ? get_string('true', 'qtype_truefalse') : get_string('false', 'qtype_truefalse');
+            $attemptobj = \mod_quiz\quiz_attempt::create($attempt->id);
+            $postdata = [];
+            foreach ($attemptobj->get_slots() as $slot) {
+                $qa = $attemptobj->get_question_attempt($slot);
+                $postdata[$qa->get_control_field_name('sequencecheck')] = (string) $qa->get_sequence_check_count();
+                $postdata[$qa->get_qt_field_name('answer')] = $slot <= (int) $event['correct'] ? '1' : '0';
             }
-            $quizzes->submit_responses($attempt->id, $responses, false, true);
+            $attemptobj->process_submitted_actions($time, false, $postdata);
+            $attemptobj->process_finish($time, false);
+            break;
+        case 'grade':
+            // A facilitator overrides the grade in the gradebook (and so opened the course).
+            $item = grade_item::fetch(['courseid' => $courseid, 'idnumber' => $event['idnumber']]);
+            if (!$item) {
+                throw new coding_exception("course $courseid has no grade item with idnumber {$event['idnumber']}");
+            }
+            \core\session\manager::set_user(get_admin());
+            $item->update_final_grade($userid, (float) $event['grade'], 'gradebook', false, FORMAT_MOODLE, get_admin()->id);
+            lab_access($courseid, (int) get_admin()->id, $time);
             break;
         default:
             throw new coding_exception("event $n: unknown type {$event['type']}");
