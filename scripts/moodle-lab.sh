@@ -67,7 +67,12 @@ say() { printf 'moodle-lab: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 as_www() { MOODLE_LAB_WWW="$www" runuser -u www-data -- "$@"; }
 as_pg() { runuser -u postgres -- "$@"; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file's process is alive, and is still ours (a pid left from before a reboot may belong to another program).
+alive() {
+    [ -f "$1" ] || return 1
+    local pid; pid=$(cat "$1")
+    kill -0 "$pid" 2>/dev/null && grep -qaE "php-fpm|nginx|mailcatcher|bash|sleep" "/proc/$pid/cmdline" 2>/dev/null
+}
 
 need_root() { [ "$(id -u)" = 0 ] || die "run as root (it installs packages and runs services as www-data/postgres)"; }
 
@@ -96,7 +101,7 @@ extract_source() {
     if [ -f "$www/.source-key" ] && [ "$(cat "$www/.source-key")" = "$key" ]; then return 0; fi
     say "extracting $(basename "$source_tar") (about a minute)"
     rm -rf "$www.new" && mkdir -p "$www.new"
-    tar -xJf "$source_tar" -C "$www.new"
+    tar -xf "$source_tar" -C "$www.new"   # .tgz or .tar.xz: tar detects the compression
     local top; top=$(find "$www.new" -mindepth 2 -maxdepth 2 -name version.php -printf '%h\n' | head -n 1)
     [ -n "$top" ] || die "$source_tar holds no Moodle tree (no version.php)"
     [ -f "$top/config.php" ] && rm -f "$top/config.php"
@@ -310,7 +315,7 @@ stop_all() {
 setup_site() {
     local requirements="$state_dir/requirements.json" masters="$state_dir/masters.json"
     (
-        cd "$project" && . scripts/_venv.sh && ensure_venv >/dev/null
+        cd "$project" && . scripts/_venv.sh && ensure_venv >>"$logs/setup.log" 2>&1
         moodle-sync doctor --requirements --extra test-data --extra report-builder --json >"$requirements.new"
         python -c 'import json; from moodle_sync.sandbox.seed import MASTERS
 print(json.dumps([{"idnumber": i, "fullname": f, "topics": t} for i, f, t in MASTERS]))' >"$masters.new"

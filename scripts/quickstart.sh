@@ -3,6 +3,7 @@
 # doctor -> plan/apply an offering (15 courses) -> check and select registrations -> enrol ->
 # simulated progress -> pull -> HTML report. Output goes to out/quickstart/ (QUICKSTART_DIR to change).
 set -euo pipefail
+umask 077   # what it writes holds teachers' names, e-mails and phones: for this user's eyes only
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
 ensure_venv
