@@ -371,6 +371,12 @@ def since_point(store: Any, offering_id: str) -> int | None:
     return run.started_at if run is not None else None
 
 
+def is_first_pull(store: Any, offering_id: str) -> bool:
+    """Whether no pull has saved evidence of the offering yet (no snapshot of it in the store): its
+    first pull then reads everything, as a full pull."""
+    return not store.current(offering_id)
+
+
 def stopped_status(exc: BaseException) -> str:
     """The status of a run stopped by ``exc``: ``interrupted`` for Ctrl-C (KeyboardInterrupt), else ``failed``."""
     return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -421,7 +427,8 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
     if grades not in ("always", "on-activity"):
         raise ValueError(f"grades: {grades!r} is not always or on-activity")
     last_start = {o: since_point(store, o) for o in offering_ids}
-    mode = "report" if report_id else ("full" if full else "incremental")
+    first = {o for o in offering_ids if is_first_pull(store, o)}
+    mode = "report" if report_id else ("full" if full or set(offering_ids) <= first else "incremental")
     started = time.perf_counter()
     before = moodle.client.stats.snapshot()
     run_id = 0 if dry_run else store.start_run(list(offering_ids), mode).id
@@ -436,6 +443,9 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             if record is None:
                 puller.stats.errors.append(f"{offering_id}: not in the store (apply it first)")
                 continue
+            # An offering's first pull is a full one: nothing to carry forward, and the course contents
+            # let the completion criteria stand for the activities (one call per course, not per enrolment).
+            puller.full = full or bool(report_id) or offering_id in first
             people = {p.email: participant_info(p) for p in store.participants(offering_id)}
             targets = [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
                                     c.get("start_date") or 0) for c in record.data.get("courses", [])]

@@ -81,7 +81,7 @@ def completion_reads(sandbox: SandboxServer) -> int:
 def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Path, capsys: pytest.CaptureFixture[str],
                                                   sandbox: SandboxServer) -> None:
     first = pull(capsys)
-    assert first["offerings"] == [OFFERING_ID] and first["mode"] == "incremental" and first["status"] == "ok"
+    assert first["offerings"] == [OFFERING_ID] and first["mode"] == "full" and first["status"] == "ok"
     assert first["enrolments"] == 12 and first["reread"] == 12 and first["changed"] == 12
     assert first["errors"] == []
     assert completion_reads(sandbox) == 12
@@ -96,7 +96,9 @@ def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Pat
     second = pull(capsys)
     assert (second["enrolments"], second["reread"], second["changed"]) == (12, 0, 0)
     assert per_enrolment_calls(sandbox) == calls       # nothing re-read
-    assert second["calls"] == first["calls"] - calls   # only the whole-course reads are left
+    assert second["mode"] == "incremental"
+    # only the whole-course reads are left (the first, full, pull also read each course's contents)
+    assert second["calls"] == first["calls"] - calls - 2
     code, out, _ = run(capsys, "pull")
     assert code == 0 and "12 enrolments, 0 re-read, 0 changed" in out
 
@@ -167,7 +169,7 @@ def test_full_rereads_everything(enrolled: str, store_path: Path, capsys: pytest
     assert completion_reads(sandbox) == 24
     with Store.open(str(store_path)) as store:
         runs = store.runs()
-        assert [r.mode for r in runs[:2]] == ["full", "incremental"]
+        assert [r.mode for r in runs[:2]] == ["full", "full"]   # the first pull of an offering is full
         assert all(r.status == "ok" for r in runs)
 
 
@@ -214,7 +216,7 @@ def test_the_run_is_logged_without_the_token(enrolled: str, store_path: Path, ca
     log = tmp_path / "logs" / "pull.log"
     doc = pull(capsys, "--log", str(log))
     text = log.read_text("utf-8")
-    assert f"run {doc['run_id']} incremental: ok, 12 enrolments, 12 re-read" in text
+    assert f"run {doc['run_id']} full: ok, 12 enrolments, 12 re-read" in text
     assert sandbox.token not in text
     pull(capsys)
     assert "run" in (default_data_dir() / "pull.log").read_text("utf-8")

@@ -324,8 +324,8 @@ def test_a_failed_reread_is_retried_by_the_next_pull(sandbox: SandboxServer, moo
 def test_a_new_enrolment_whose_first_read_failed_is_read_next_time(sandbox: SandboxServer, moodle: Moodle,
                                                                    offering: OfferingSpec, store: Store,
                                                                    enrolled: dict[str, list[int]]) -> None:
-    oid = offering.offering_id
-    sandbox.control.inject_fault("core_completion_get_activities_completion_status", "http500", times=1000)
+    oid = offering.offering_id   # (a first pull is full: the criteria stand for the activities; see below)
+    sandbox.control.inject_fault("core_completion_get_course_completion_status", "http500", times=1000)
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).status == "partial"
     sandbox.control.clear_faults()
     assert pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60).reread == 6
@@ -463,3 +463,29 @@ def test_time_enrolled_is_when_we_enrolled_them_else_when_a_pull_first_saw_them(
     pull_offerings(moodle, store, [oid], full=True, clock=lambda: NOW + 2 * DAY)
     times = {s.email: s.time_enrolled for s in store.current(oid)}
     assert times["guru0.metro@belajar.id"] == NOW - 5 * DAY and times["guru1.metro@belajar.id"] == NOW
+
+
+def test_the_first_pull_of_an_offering_is_a_full_pull(sandbox: SandboxServer, moodle: Moodle,
+                                                      offering: OfferingSpec, store: Store,
+                                                      enrolled: dict[str, list[int]]) -> None:
+    oid = offering.offering_id
+    first = pull_offerings(moodle, store, [oid], clock=lambda: NOW)
+    assert (first.mode, first.status, first.reread) == ("full", "ok", 6)
+    assert store.runs()[0].mode == "full"
+    full = pull_offerings(moodle, store, [oid], full=True, clock=lambda: NOW + 60)
+    assert first.calls == full.calls           # the course contents stand for per-enrolment activity reads
+    later = pull_offerings(moodle, store, [oid], clock=lambda: NOW + 120)
+    assert (later.mode, later.reread) == ("incremental", 0)
+
+
+def test_a_first_pull_run_as_incremental_would_cost_a_call_per_enrolment_more(
+        sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, store: Store,
+        enrolled: dict[str, list[int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    import moodle_sync.evidence.pull as pull_module
+
+    monkeypatch.setattr(pull_module, "is_first_pull", lambda store, offering_id: False)
+    old = pull_offerings(moodle, store, [offering.offering_id], clock=lambda: NOW, dry_run=True)
+    monkeypatch.undo()
+    new = pull_offerings(moodle, store, [offering.offering_id], clock=lambda: NOW, dry_run=True)
+    assert old.mode == "incremental" and new.mode == "full"
+    assert new.calls == old.calls - 6 + 2     # no activities read per enrolment; one contents read per course
