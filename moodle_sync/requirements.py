@@ -93,6 +93,8 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/site:viewparticipants": "View participants",
     "moodle/role:review": "Review permissions for others",
     "moodle/reportbuilder:view": "View custom reports",
+    "moodle/site:sendmessage": "Send messages to any user",
+    "moodle/site:messageanyuser": "Bypass user privacy preferences for messaging any user",
     "moodle/course:delete": "Delete courses",
     "moodle/user:delete": "Delete users",
     "moodle/course:overridecompletion": "Override activity completion status",
@@ -317,6 +319,14 @@ FUNCTION_GATES: dict[str, tuple[Gate, ...]] = {
              "course/lib.php:course_require_view_participants", "fails: doctor cannot check capabilities"),
         Gate("moodle/role:review", "course", f"{_EE}:get_enrolled_users_with_capability",
              "fails: doctor cannot check capabilities"),
+    ),
+    # Also needs messaging enabled on the site ($CFG->messaging; else the call fails with "disabled").
+    "core_message_send_instant_messages": (
+        Gate("moodle/site:sendmessage", "system", "message/externallib.php:send_instant_messages", "fails"),
+        Gate("moodle/site:messageanyuser", "system", "message/externallib.php:send_instant_messages -> "
+             "message/classes/api.php:can_send_message -> message/classes/api.php:can_contact_user",
+             "fails for a facilitator who shares no course with the token user and does not accept "
+             "messages from anyone (usercantbemessaged)"),
     ),
     "core_reportbuilder_retrieve_report": (
         Gate("moodle/reportbuilder:view", "system", "reportbuilder/classes/external/reports/retrieve.php:execute "

@@ -37,6 +37,7 @@ FEATURES = {
     "provisioning": "Provision categories, courses, sections, groups, facilitators",
     "enrolment": "Create or match users, enrol them, add them to classes",
     "completion": "Pull completion, grades and access into the evidence store",
+    "followup": "Send each facilitator their follow-up list as a Moodle message",
 }
 
 R, W = Kind.READ, Kind.WRITE
@@ -71,6 +72,8 @@ _DECLARED = [
     WSFunction("core_completion_get_course_completion_status", R, ("completion",)),
     WSFunction("core_completion_get_activities_completion_status", R, ("completion",)),
     WSFunction("gradereport_user_get_grade_items", R, ("completion",)),
+    # follow-up packs: one message per facilitator (answers per message: msgid, or -1 and errormessage)
+    WSFunction("core_message_send_instant_messages", W, ("followup",), "messages"),
     WSFunction("core_reportbuilder_retrieve_report", R, ()),  # optional bulk path
     # doctor: which capabilities the token user holds (see moodle_sync.requirements)
     WSFunction("core_enrol_get_enrolled_users_with_capability", R, ("diagnosis",)),
