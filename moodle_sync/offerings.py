@@ -492,3 +492,97 @@ def _letter_index(letters: str) -> int:
     for ch in letters:
         index = index * 26 + (ord(ch) - ord("A") + 1)
     return index - 1
+
+
+# Pass rule and certificate numbers ----------------------------------------------------------------------
+# Read from the rendered variables (the template's defaults, the offering's `variables` over them):
+#   nilai_lulus: 70                  # post-test pass mark, percent of the post-test's maximum; null: no post-test
+#   lulus_wajib_selesai: true        # the course must be complete (Moodle's course completion)
+#   nomor_sertifikat: "{seq:04d}/BGTK-LPG/{year}"   # {seq} (required), {year} (the offering's start), {offering}
+
+DEFAULT_PASS_MARK = 70.0
+DEFAULT_CERTIFICATE_PATTERN = "{seq:04d}/BGTK-LPG/{year}"
+CERTIFICATE_FIELDS = ("seq", "year", "offering")
+
+
+@dataclass(frozen=True)
+class PassRule:
+    """Who passed: the course complete (when ``require_completion``) and the post-test at least
+    ``posttest_min`` percent of its maximum (when not ``None``)."""
+
+    posttest_min: float | None = DEFAULT_PASS_MARK
+    require_completion: bool = True
+
+    def passed(self, completed: bool, posttest_grade: float | None, posttest_max: float | None) -> bool:
+        """Whether one participant passed; a missing post-test grade (or maximum) fails a post-test rule."""
+        if self.require_completion and not completed:
+            return False
+        if self.posttest_min is None:
+            return True
+        if posttest_grade is None or not posttest_max:
+            return False
+        return posttest_grade * 100.0 >= self.posttest_min * posttest_max   # no float division at the edge
+
+    def below(self, posttest_grade: float | None, posttest_max: float | None) -> bool:
+        """Whether a post-test grade exists and is under the pass mark."""
+        return (self.posttest_min is not None and posttest_grade is not None and bool(posttest_max)
+                and posttest_grade * 100.0 < self.posttest_min * posttest_max)
+
+
+@dataclass(frozen=True)
+class CertificatePattern:
+    """A certificate number pattern (``str.format`` fields: seq, year, offering). Numbers are counted per
+    pattern and, when the pattern shows ``{year}``, per year."""
+
+    text: str = DEFAULT_CERTIFICATE_PATTERN
+
+    @property
+    def yearly(self) -> bool:
+        """Whether the sequence restarts each year (the pattern shows the year)."""
+        return "year" in _format_fields(self.text)
+
+    def number(self, seq: int, year: int, offering: str) -> str:
+        """The certificate number of sequence ``seq``."""
+        return self.text.format(seq=seq, year=year, offering=offering)
+
+
+def _format_fields(pattern: str) -> list[str]:
+    import string
+
+    return [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+
+
+def pass_rule(variables: Mapping[str, Any], file: str = "<offering>") -> PassRule:
+    """The pass rule from rendered variables; :class:`OfferingError` naming ``variables.<name>`` when bad."""
+    mark = variables.get("nilai_lulus", DEFAULT_PASS_MARK)
+    complete = variables.get("lulus_wajib_selesai", True)
+    problems = []
+    if mark is not None and (isinstance(mark, bool) or not isinstance(mark, (int, float)) or not 0 <= mark <= 100):
+        problems.append(Problem(file, None, "variables.nilai_lulus", f"must be a number from 0 to 100 (percent of "
+                                f"the post-test's maximum) or null, not {mark!r}"))
+    if not isinstance(complete, bool):
+        problems.append(Problem(file, None, "variables.lulus_wajib_selesai", f"must be true or false, not {complete!r}"))
+    if problems:
+        raise OfferingError(problems)
+    return PassRule(None if mark is None else float(mark), complete)
+
+
+def certificate_pattern(variables: Mapping[str, Any], file: str = "<offering>") -> CertificatePattern:
+    """The certificate number pattern from rendered variables (``nomor_sertifikat``, default
+    :data:`DEFAULT_CERTIFICATE_PATTERN`); :class:`OfferingError` when it is not a usable pattern."""
+    text = variables.get("nomor_sertifikat", DEFAULT_CERTIFICATE_PATTERN)
+    field_name = "variables.nomor_sertifikat"
+    if not isinstance(text, str) or not text.strip():
+        raise OfferingError([Problem(file, None, field_name, f"must be a text such as "
+                                     f"{DEFAULT_CERTIFICATE_PATTERN!r}, not {text!r}")])
+    pattern = CertificatePattern(text)
+    try:
+        names = _format_fields(text)
+        if "seq" in names and set(names) <= set(CERTIFICATE_FIELDS):
+            pattern.number(1, 2026, "x")
+    except (ValueError, KeyError, IndexError) as exc:
+        raise OfferingError([Problem(file, None, field_name, f"{text!r} is not a pattern: {exc}")]) from None
+    if "seq" not in names or not set(names) <= set(CERTIFICATE_FIELDS):
+        raise OfferingError([Problem(file, None, field_name, f"{text!r} must contain {{seq}} and only "
+                                     f"{', '.join('{' + f + '}' for f in CERTIFICATE_FIELDS)}")])
+    return pattern
