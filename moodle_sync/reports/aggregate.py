@@ -15,7 +15,9 @@ their official names. Percentages are 0-100 and not rounded (renderers round the
   completed enrolments where both are known; the median is reported;
 - course grade: grade / grade maximum for those with a grade;
 - pre-test and post-test: means over the people who have both, and the gain (post minus pre, points,
-  unrounded here; tables show the rounded post minus the rounded pre, see :mod:`.numbers`).
+  unrounded here; tables show the rounded post minus the rounded pre, see :mod:`.numbers`); over the same
+  people, the normalised gain and the paired effect size with its 95% confidence interval (:mod:`.stats`),
+  the group flagged ``small`` under ten of them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from ..evidence.model import CompletionSnapshot
 from ..regions import BY_NAME, BY_SLUG, LAMPUNG
 from ..store.records import ParticipantRecord, normalise_email
+from .stats import is_small, normalised_gain, paired_effect_size
 
 DIMENSIONS = ("course", "class", "regency", "school_level")
 LEVEL_ORDER = ("PAUD", "SD", "SMP", "SMA", "SMK", "SLB")
@@ -53,6 +56,11 @@ class GroupStats:
     post_mean_pct: float | None
     gain_pct: float | None
     prepost_n: int
+    norm_gain: float | None = None        # Hake's normalised gain of the group (see .stats)
+    effect_size: float | None = None      # paired Cohen's d_z, with its 95% confidence interval
+    effect_low: float | None = None
+    effect_high: float | None = None
+    small: bool = True                    # fewer than stats.MIN_GROUP paired scores: flagged, not compared
 
 
 @dataclass(frozen=True)
@@ -175,13 +183,17 @@ def group_stats(group: str | None, snapshots: Sequence[CompletionSnapshot],
              if s.pretest_grade is not None and s.pretest_max and s.posttest_grade is not None and s.posttest_max]
     pre = _mean([a for a, _ in pairs])
     post = _mean([b for _, b in pairs])
+    effect = paired_effect_size(pairs)
     return GroupStats(
         group=group, enrolled=enrolled, withdrawn=gone, started=started, completed=completed,
         completion_pct=_pct(completed, enrolled) if enrolled else None,
         median_days=statistics.median(days) if days else None, days_n=len(days),
         grade_mean_pct=_mean(grades), grade_n=len(grades),
         pre_mean_pct=pre, post_mean_pct=post,
-        gain_pct=post - pre if pre is not None and post is not None else None, prepost_n=len(pairs))
+        gain_pct=post - pre if pre is not None and post is not None else None, prepost_n=len(pairs),
+        norm_gain=normalised_gain(pre, post), effect_size=effect.d if effect else None,
+        effect_low=effect.low if effect else None, effect_high=effect.high if effect else None,
+        small=is_small(len(pairs)))
 
 
 def own_start(snapshot: CompletionSnapshot, course_start: int | None) -> int | None:

@@ -14,7 +14,15 @@ from .aggregate import DIMENSIONS, GroupStats, Report, day_of
 from .numbers import round_half_up, shown_gain
 
 STAT_FIELDS = ("enrolled", "withdrawn", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
-               "pre_mean_pct", "post_mean_pct", "gain_pct", "prepost_n")
+               "pre_mean_pct", "post_mean_pct", "gain_pct", "prepost_n", "norm_gain_pct", "effect_size",
+               "effect_low", "effect_high", "small_note")
+EFFECT_DIGITS = 2
+
+
+class Fixed(float):
+    """A float shown with ``digits`` decimals (an effect size): still a number in CSV and XLSX."""
+
+    digits: int = EFFECT_DIGITS
 
 
 @dataclass(frozen=True)
@@ -28,19 +36,29 @@ class ReportTable:
 
 
 def rounded(value: Any) -> Any:
-    """Floats to one decimal, half up; everything else unchanged."""
+    """Floats to one decimal (a :class:`Fixed` to its own digits), half up; everything else unchanged."""
+    if isinstance(value, Fixed):
+        return Fixed(round_half_up(value, value.digits))
     return round_half_up(value, 1) if isinstance(value, float) else value
 
 
-def stat_cells(stats: GroupStats) -> list[Any]:
-    """The cells of :data:`STAT_FIELDS` for one group: rounded, the gain from the rounded means."""
-    cells = {f: rounded(getattr(stats, f)) for f in STAT_FIELDS}
+def stat_cells(stats: GroupStats, L: Mapping[str, str] | None = None) -> list[Any]:
+    """The cells of :data:`STAT_FIELDS` for one group: rounded, the gain from the rounded means, the
+    normalised gain in percent; a small group's effect size left out and its note set (``L["small"]``)."""
+    cells = {f: rounded(getattr(stats, f, None)) for f in STAT_FIELDS}
     cells["gain_pct"] = shown_gain(stats.pre_mean_pct, stats.post_mean_pct)
+    cells["norm_gain_pct"] = rounded(stats.norm_gain * 100.0) if stats.norm_gain is not None else None
+    shown = not stats.small
+    for f in ("effect_size", "effect_low", "effect_high"):
+        value = getattr(stats, f)
+        cells[f] = rounded(Fixed(value)) if shown and value is not None else None
+    cells["small_note"] = ((L or {}).get("small_group", "n < 10").format(n=stats.prepost_n)
+                           if stats.small and stats.prepost_n else None)
     return [cells[f] for f in STAT_FIELDS]
 
 
-def _stat_row(label: str, stats: GroupStats) -> list[Any]:
-    return [label, *stat_cells(stats)]
+def _stat_row(label: str, stats: GroupStats, L: Mapping[str, str]) -> list[Any]:
+    return [label, *stat_cells(stats, L)]
 
 
 def group_label(group: str | None, L: Mapping[str, str]) -> str:
@@ -50,16 +68,16 @@ def group_label(group: str | None, L: Mapping[str, str]) -> str:
 def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: bool = False) -> ReportTable:
     """The figures per group of ``dimension``, with the whole offering as the last row (``short``:
     brief column headings, for a terminal)."""
-    rows = [_stat_row(group_label(g.group, L), g) for g in report.breakdowns[dimension]]
-    rows.append(_stat_row(L["total"], report.total))
+    rows = [_stat_row(group_label(g.group, L), g, L) for g in report.breakdowns[dimension]]
+    rows.append(_stat_row(L["total"], report.total, L))
     header = [L[dimension], *(L[f"short_{f}" if short else f] for f in STAT_FIELDS)]
     return ReportTable(dimension, L[f"by_{dimension}"], header, rows)
 
 
 def summary_table(report: Report, L: Mapping[str, str]) -> ReportTable:
     """Every breakdown in one long table (first column: which breakdown), then the overall row."""
-    rows = [[L[d], group_label(g.group, L), *stat_cells(g)] for d in DIMENSIONS for g in report.breakdowns[d]]
-    rows.append([L["total"], L["total"], *stat_cells(report.total)])
+    rows = [[L[d], group_label(g.group, L), *stat_cells(g, L)] for d in DIMENSIONS for g in report.breakdowns[d]]
+    rows.append([L["total"], L["total"], *stat_cells(report.total, L)])
     return ReportTable("summary", L["summary"], [L["dimension"], L["group"], *(L[f] for f in STAT_FIELDS)],
                        rows)
 
@@ -94,6 +112,7 @@ def cell_text(value: Any, lang: str = "en", empty: str = "–") -> str:
     if value is None:
         return empty
     if isinstance(value, float):
-        text = f"{round_half_up(value, 1):.1f}"
+        digits = value.digits if isinstance(value, Fixed) else 1
+        text = f"{round_half_up(value, digits):.{digits}f}"
         return text.replace(".", ",") if lang == "id" else text
     return str(value)

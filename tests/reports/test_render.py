@@ -87,7 +87,8 @@ def test_csv_files_neutralise_formulas(report: Report, tmp_path: Path) -> None:
     assert "'=cmd|' /C calc'!A0" in names and not any(n.startswith("=") for n in names)
     table = _csv(summary)
     assert table[-1][:7] == ["All participants", "All participants", "6", "0", "5", "3", "50.0"]
-    assert ["Course", "ls", "4", "0", "3", "2", "50.0", "7.0", "85.0", "45.0", "80.0", "35.0", "2"] in table
+    assert ["Course", "ls", "4", "0", "3", "2", "50.0", "7.0", "85.0", "45.0", "80.0", "35.0", "2"] in [
+        r[:13] for r in table]
     assert _csv(progress)[1:] == [["2026-01-02", "6", "0", "0", "0"], ["2026-01-31", "6", "5", "3", "0"]]
 
 
