@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .participants.eligibility import ApplicantRules, parse_applicant_rules
 from .regions import LAMPUNG, Regency
 from .templates._checks import Checker, check_variables, describe, join
 from .templates._yaml import LocatedDict, display_path, load_located_yaml
@@ -45,6 +46,7 @@ from .templates.problems import OfferingError, Problem, ProblemsError
 KEYS = frozenset({"id", "template", "title", "batch", "start", "end", "category", "courses", "regencies",
                   "seats", "class_size", "min_per_regency", "classes_per_course", "facilitators", "variables",
                   "visible"})
+KEYS = KEYS | {"applicants", "model_schools", "quotas"}   # who gets a seat: participants/eligibility.py
 REQUIRED = ("id", "template", "title", "batch", "start", "end", "category", "courses")
 MODES = ("per-regency", "single")
 SINGLE_KEY = "main"
@@ -116,6 +118,7 @@ class Offering:
     visible: bool | None = None
     file: str | None = None
     template_line: int | None = None   # where ``template:`` is written in ``file``
+    applicants: ApplicantRules = field(default_factory=ApplicantRules)   # choice, eligible, model schools, quotas
 
     @property
     def template_where(self) -> tuple[str, int | None]:
@@ -207,6 +210,9 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
     if c.problems:
         raise OfferingError(c.problems)
     offering = _replace(offering, classes_per_course=classes)
+    rules = parse_applicant_rules(document, add=c.add, base_dir=base_dir or Path.cwd(),
+                                  offered=[r.slug for r in regencies])
+    offering = _replace(offering, applicants=rules)
     csv_name = c.text(document, "facilitators", "")
     if csv_name is not None:
         csv_path = (base_dir or Path.cwd()) / csv_name

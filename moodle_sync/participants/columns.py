@@ -8,7 +8,10 @@ field mapped to ``null`` is ignored even if a header looks like it. Headers are 
 spacing.
 
 Fields: submitted_at (alias timestamp), email, fullname (alias name), nuptk, npsn, school, regency,
-school_level (alias level), phone, trained_before.
+school_level (alias level), phone, trained_before, choice ("Pilihan Pelatihan", "Program yang dipilih"),
+choice2 ("Pilihan Kedua", "Pilihan Pelatihan 2"), subject (subject taught or role: "Mata Pelajaran yang
+Diampu", "Bidang Studi", "Peran"; a "Jabatan" column is ignored unless the mapping names it) and
+years_of_service ("Masa Kerja", "Lama Mengajar").
 """
 
 from __future__ import annotations
@@ -53,16 +56,24 @@ _RULES: tuple[tuple[str | None, Callable[[str], bool]], ...] = (
     ("submitted_at", _has("timestamp", "stempel waktu", "cap waktu", "waktu pendaftaran", "tanggal daftar",
                           "submitted at", "submission time")),
     ("email", _EMAIL),
+    ("choice2", _has("pilihan kedua", "pilihan pelatihan 2", "pilihan pelatihan kedua", "pilihan 2",
+                     "second choice", "program pilihan kedua")),
+    ("choice", _has("pilihan pelatihan", "pilihan program", "program yang dipilih", "pelatihan yang dipilih",
+                    "pilihan pertama", "pilihan 1", "programme choice", "program choice", "first choice")),
+    ("years_of_service", _has("masa kerja", "lama mengajar", "lama bertugas", "years of service",
+                              "lama menjadi guru", "pengalaman mengajar")),
     ("trained_before", _has("pernah", "sebelumnya", "previously", "already attended", "trained before",
                             "have you attended")),
     ("nuptk", _has("nuptk")),
     ("npsn", _has("npsn")),
     ("phone", _has("hp", "wa", "whatsapp", "telepon", "telp", "tlp", "ponsel", "handphone", "phone",
                    "mobile", "no wa", "nomor wa")),
+    ("subject", _has("mata pelajaran", "mapel", "bidang studi", "subject", "peran", "role",
+                     "mata pelajaran yang diampu")),
     ("school_level", _has("jenjang", "level", "tingkat", "school level", "jenis sekolah")),
     ("regency", _has("kabupaten", "kota", "kab", "kabupaten kota", "regency", "city", "kab kota", "daerah")),
     (None, _has("alamat", "address", "kepala", "nip", "nik", "kecamatan", "desa", "kelurahan",
-                "jenis kelamin", "tempat lahir", "tanggal lahir", "mata pelajaran", "jabatan", "golongan")),
+                "jenis kelamin", "tempat lahir", "tanggal lahir", "jabatan", "golongan")),
     ("school", _has("sekolah", "satuan pendidikan", "satdik", "instansi", "unit kerja", "lembaga",
                     "school", "madrasah")),
     ("fullname", _all(_has("nama", "name", "full name"), _not(_has("sekolah", "school", "instansi",

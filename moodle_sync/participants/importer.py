@@ -23,7 +23,8 @@ from .columns import ColumnMap, load_mapping, resolve_columns
 from .model import Applicant, ImportResult, Rejected, Superseded
 from .names import parse_name
 from .normalise import (InvalidValue, detect_dayfirst, normalise_email, normalise_npsn, normalise_nuptk,
-                        normalise_phone, normalise_school_level, parse_timestamp, parse_yes_no)
+                        normalise_phone, normalise_school_level, parse_timestamp, parse_yes_no,
+                        parse_years_of_service)
 from .reader import Table, read_table
 from .regency_names import InvalidRegency, normalise_regency
 
@@ -75,11 +76,18 @@ def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...
     if name.note:
         warnings.append(f"fullname: the note {name.note!r} after the name was left out")
     school = " ".join((v("school") or "").split()) or None
+    try:
+        years = parse_years_of_service(v("years_of_service"))
+    except InvalidValue as exc:
+        years = None
+        warnings.append(f"years_of_service ignored: {exc}")
+    choices = tuple(c for c in (" ".join((v(f) or "").split()) for f in ("choice", "choice2")) if c)
     firstname, lastname = name.split()
     return Applicant(file=table.file, row=row, email=email, fullname=name.fullname, firstname=firstname,
                      lastname=lastname, regency=regency, submitted_at=submitted_at, nuptk=nuptk, npsn=npsn,
                      school=school, school_level=level, phone=phone, trained_before=trained,
-                     warnings=tuple(warnings))
+                     warnings=tuple(warnings), choices=choices,
+                     subject=" ".join((v("subject") or "").split()) or None, years_of_service=years)
 
 
 def _deduplicate(valid: Sequence[Applicant], order: Mapping[str, int]

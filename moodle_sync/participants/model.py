@@ -15,7 +15,8 @@ from typing import Any, Mapping
 from ..regions import by_slug
 
 FIELDS: tuple[str, ...] = ("submitted_at", "email", "fullname", "nuptk", "npsn", "school", "regency",
-                           "school_level", "phone", "trained_before")
+                           "school_level", "phone", "trained_before", "choice", "choice2", "subject",
+                           "years_of_service")
 """The fields a registration row can carry, in the order we show them."""
 
 REQUIRED_FIELDS: tuple[str, ...] = ("submitted_at", "email", "fullname", "regency")
@@ -33,7 +34,8 @@ class Applicant:
     kept, ``first_submitted_at`` the earliest valid submission by the same person (what "earlier
     registration first" uses, so correcting a form later does not cost a place). Times are naive, in the
     time zone of the form (WIB for a Lampung form). ``trained_before`` is the form's answer (``None``: not
-    asked or not answered). ``warnings`` lists values we dropped without rejecting the row (e.g. an
+    asked or not answered). ``choices`` are the programmes chosen (empty: the form has no choice column or
+    the person left it empty: an applicant for any offering). ``warnings`` lists values we dropped without rejecting the row (e.g. an
     unusable phone number).
     """
 
@@ -53,6 +55,9 @@ class Applicant:
     trained_before: bool | None = None
     first_submitted_at: datetime | None = None
     warnings: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()          # programme choices as answered, first choice first
+    subject: str | None = None             # subject taught or role ("Guru BK", "Bahasa Inggris", ...)
+    years_of_service: int | None = None    # whole years (a band such as "> 10 tahun" gives its lower bound)
 
     @property
     def regency_name(self) -> str:
@@ -78,6 +83,7 @@ class Applicant:
             "school_level": self.school_level, "phone": self.phone, "trained_before": self.trained_before,
             "submitted_at": self.submitted_at.isoformat(sep=" "),
             "registered_at": self.registered_at.isoformat(sep=" "), "warnings": list(self.warnings),
+            "choices": list(self.choices), "subject": self.subject, "years_of_service": self.years_of_service,
         }
 
 

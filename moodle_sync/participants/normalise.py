@@ -267,3 +267,36 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
     if not 2000 <= result.year <= 2100:
         raise InvalidValue(f"{text!r} is not a plausible registration time")
     return result
+
+
+# --- years of service ------------------------------------------------------------------------------------
+YEARS_BANDS: tuple[str, ...] = ("< 5", "5-10", "> 10")
+"""The years-of-service bands reports use (what a centre quotes: "teachers with > 10 years")."""
+
+_MORE = ("lebih dari", "diatas", "di atas", ">", "over", "more than")
+_LESS = ("kurang dari", "dibawah", "di bawah", "<", "under", "less than")
+
+
+def parse_years_of_service(value: str | None) -> int | None:
+    """Whole years of service from a number ("12", "12 tahun") or a band ("> 10 tahun", "lebih dari 10
+    tahun", "6 - 10 tahun", "< 5 tahun"): the band's lowest whole year (``> 10`` -> 11, ``< 5`` -> 0,
+    ``6-10`` -> 6). ``None`` when empty. Raises :class:`InvalidValue` when no number can be read or the
+    number is implausible (over 50)."""
+    text = _text(value).lower().replace(",", ".")
+    if not text:
+        return None
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+    if not numbers or max(numbers) > 50:
+        raise InvalidValue(f"{_text(value)!r} is not a number of years of service")
+    if any(m in text for m in _MORE) or "+" in text:
+        return int(numbers[0]) + 1
+    if any(m in text for m in _LESS):
+        return 0
+    return int(min(numbers))
+
+
+def years_band(years: int | None) -> str:
+    """The band of ``years`` (one of :data:`YEARS_BANDS`), ``"?"`` when unknown."""
+    if years is None:
+        return "?"
+    return YEARS_BANDS[0] if years < 5 else YEARS_BANDS[1] if years <= 10 else YEARS_BANDS[2]

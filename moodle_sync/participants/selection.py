@@ -14,6 +14,14 @@ Rules, in order of precedence:
 3. **Earlier registration first** within a regency: by ``Applicant.registered_at`` (the person's first
    valid submission), then file order, row, e-mail.
 
+Before these rules, two pure gates (see :mod:`.eligibility`): an applicant whose programme choice is
+another offering is ``other_programme``; one outside the target audience is ``not_eligible``, with the rule
+that excluded them. Where the form has a choice column, first-choice applicants are selected before
+second-choice ones (the tiers above, first choice first). Model schools' reserved seats are filled from
+that school's eligible applicants before the general pool (never trained first, then first choice, then
+earlier registration); with per-regency ``quotas`` each regency's seats are its quota instead of a
+proportional share.
+
 Everyone else in an offered regency is on the waitlist, ranked by tier, registration time, row (the order
 in which the pool is drawn when a regency has nobody left; see :func:`promote_from_waitlist`). Applicants
 from a regency the offering does not serve, trained applicants when ``exclude_trained`` is set, and those
@@ -28,16 +36,22 @@ from typing import Any, Collection, Mapping, Sequence
 
 from ..exceptions import InputError
 from ..regions import BY_SLUG, LAMPUNG, by_slug
-from .allocation import Allocation, allocate_seats
+from fractions import Fraction
+
+from .allocation import Allocation, Share, allocate_seats
+from .eligibility import Eligibility, ModelSchool, choice_rank, ineligible
 from .model import Applicant
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["SELECTED", "WAITLISTED", "NOT_SELECTED", "WITHDRAWN", "TIER_NEVER_TRAINED", "TIER_TRAINED",
+__all__ = ["SELECTED", "WAITLISTED", "NOT_SELECTED", "WITHDRAWN", "NOT_ELIGIBLE", "OTHER_PROGRAMME",
+           "TIER_NEVER_TRAINED", "TIER_TRAINED",
            "Placement", "Promotion", "TierAllocation", "Selection", "select_participants",
            "promote_from_waitlist"]
 
 SELECTED, WAITLISTED, NOT_SELECTED, WITHDRAWN = "selected", "waitlisted", "not_selected", "withdrawn"
+NOT_ELIGIBLE, OTHER_PROGRAMME = "not_eligible", "other_programme"
 TIER_NEVER_TRAINED, TIER_TRAINED = "never_trained", "trained"
+SECOND_CHOICE = "second_choice_"   # prefix of the tiers of second-choice applicants
 
 # cause codes (stable, for the announcement texts)
 CAUSE_QUOTA = "regency_quota"
@@ -47,6 +61,8 @@ CAUSE_NOT_OFFERED = "regency_not_offered"
 CAUSE_TRAINED = "already_trained"
 CAUSE_BEYOND_WAITLIST = "beyond_waitlist"
 CAUSE_WITHDRAWN = "withdrawn"
+CAUSE_MODEL_SCHOOL = "model_school"
+CAUSE_OTHER_PROGRAMME = "other_programme"
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,7 @@ class Placement:
     trained_source: str | None = None
     conflict: str | None = None
     note: str | None = None        # how a promoted person got their seat
+    choice: int = 1                # 1: this offering is their first choice (or the form has none), 2: second
 
     @property
     def email(self) -> str:
@@ -76,10 +93,11 @@ class Placement:
 
     @property
     def tier(self) -> str:
-        return TIER_TRAINED if self.trained else TIER_NEVER_TRAINED
+        return (SECOND_CHOICE if self.choice == 2 else "") + (TIER_TRAINED if self.trained else TIER_NEVER_TRAINED)
 
     def to_dict(self) -> dict[str, Any]:
         return {"email": self.email, "fullname": self.applicant.fullname, "regency": self.applicant.regency,
+                "npsn": self.applicant.npsn, "choice": self.choice,
                 "status": self.status, "cause": self.cause, "reason": self.reason, "rank": self.rank,
                 "regency_rank": self.regency_rank, "trained": self.trained,
                 "trained_source": self.trained_source, "conflict": self.conflict,
@@ -142,6 +160,14 @@ class Selection:
     def withdrawn(self) -> tuple[Placement, ...]:
         return tuple(p for p in self.placements if p.status == WITHDRAWN)
 
+    @property
+    def not_eligible(self) -> tuple[Placement, ...]:
+        return tuple(p for p in self.placements if p.status == NOT_ELIGIBLE)
+
+    @property
+    def other_programme(self) -> tuple[Placement, ...]:
+        return tuple(p for p in self.placements if p.status == OTHER_PROGRAMME)
+
     def placement(self, email: str) -> Placement:
         """The placement of the applicant with this e-mail (any case); raises :class:`InputError` if none."""
         key = email.strip().lower()
@@ -152,7 +178,8 @@ class Selection:
     def counts(self) -> dict[str, int]:
         return {"seats": self.seats, "applicants": len(self.placements), "selected": len(self.selected),
                 "waitlisted": len(self.waitlist), "not_selected": len(self.not_selected),
-                "withdrawn": len(self.withdrawn)}
+                "withdrawn": len(self.withdrawn), "not_eligible": len(self.not_eligible),
+                "other_programme": len(self.other_programme)}
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.counts(), "min_per_regency": self.min_per_regency, "regencies": list(self.regencies),
@@ -165,6 +192,8 @@ class Selection:
                 "waitlist": [p.to_dict() for p in self.waitlist],
                 "not_selected": [p.to_dict() for p in self.not_selected],
                 "withdrawn": [p.to_dict() for p in self.withdrawn],
+                "not_eligible": [p.to_dict() for p in self.not_eligible],
+                "other_programme": [p.to_dict() for p in self.other_programme],
                 "promotions": [{"withdrawn": x.withdrawn, "promoted": x.promoted, "rule": x.rule}
                                for x in self.promotions]}
 
@@ -200,15 +229,67 @@ def _offered(regencies: Collection[str] | None) -> tuple[str, ...]:
     return tuple(slugs)
 
 
+_Pending = tuple[Applicant, bool, "str | None", "str | None", int]   # applicant, trained, source, conflict, choice
+
+
+def _gate(a: Applicant, trained: bool, source: str | None, conflict: str | None, *, choice: Sequence[str],
+          offered: Sequence[str], eligible: Eligibility | None, exclude_trained: bool) -> Placement | int:
+    """The placement of an applicant who is out before the seats are shared, else their choice rank."""
+    extra = {"trained": trained, "trained_source": source, "conflict": conflict}
+    rank = choice_rank(a, choice) if choice else 1
+    if rank is None:
+        return Placement(a, OTHER_PROGRAMME, CAUSE_OTHER_PROGRAMME,
+                         f"chose {' / '.join(a.choices)}, not this programme", **extra)
+    if a.regency not in offered:
+        return Placement(a, NOT_SELECTED, CAUSE_NOT_OFFERED, f"{a.regency_name} is not served by this offering",
+                         choice=rank, **extra)
+    failed = ineligible(a, eligible) if eligible else None
+    if failed:
+        return Placement(a, NOT_ELIGIBLE, failed[0], f"not eligible ({failed[0]}): {failed[1]}", choice=rank,
+                         **extra)
+    if trained and exclude_trained:
+        return Placement(a, NOT_SELECTED, CAUSE_TRAINED, f"already trained ({source})", choice=rank, **extra)
+    return rank
+
+
+def _quota_allocation(demand: Mapping[str, int], quotas: Mapping[str, int], given: Mapping[str, int],
+                      seats: int) -> Allocation:
+    """Each regency's seats up to its quota (minus seats it already has), within ``seats`` (by key order)."""
+    shares: list[Share] = []
+    left = seats
+    for key, d in sorted(demand.items()):
+        n = max(0, min(d, quotas.get(key, 0) - given.get(key, 0), left))
+        left -= n
+        shares.append(Share(key, d, 0, Fraction(n), n, False))
+    return Allocation(seats - left, 0, 0, tuple(shares))
+
+
+def _model_school_seats(pending: Sequence[_Pending], schools: Sequence[ModelSchool], seats: int
+                        ) -> dict[str, str]:
+    """E-mail -> note for those who take a model school's reserved seats (never trained first, then first
+    choice, then earlier registration), at most ``seats`` in all."""
+    taken: dict[str, str] = {}
+    for school in schools:
+        members = sorted((p for p in pending if p[0].npsn == school.npsn),
+                         key=lambda p: (p[1], p[4], _order_key(p[0])))
+        for p in members[:max(0, min(school.seats, seats - len(taken)))]:
+            taken[p[0].email] = f"model school {school.name or school.npsn}: {school.seats} reserved seat(s)"
+    return taken
+
+
 def select_participants(applicants: Sequence[Applicant], *, seats: int,
                         regencies: Collection[str] | None = None, min_per_regency: int = 0,
                         previously_trained: Mapping[str, str] | None = None, exclude_trained: bool = False,
-                        waitlist_size: int | None = None) -> Selection:
+                        waitlist_size: int | None = None, choice: Sequence[str] = (),
+                        eligible: Eligibility | None = None, model_schools: Sequence[ModelSchool] = (),
+                        quotas: Mapping[str, int] | None = None) -> Selection:
     """Select up to ``seats`` participants by the rules in the module docstring.
 
     ``regencies``: the regencies the offering serves (slugs or names; ``None`` = all 15).
     ``previously_trained``: e-mail or NUPTK -> evidence text. ``exclude_trained``: trained applicants get
     no seat and no waitlist place. ``waitlist_size``: how many go on the waitlist (``None`` = everyone).
+    ``choice``: the choice answers meaning this offering (empty: everyone is an applicant); ``eligible``:
+    the target audience; ``model_schools``: reserved seats; ``quotas``: seats per regency (slug).
     Raises :class:`InputError` for negative numbers, an unknown regency, or two applicants with one e-mail.
     """
     if seats < 0 or min_per_regency < 0 or (waitlist_size is not None and waitlist_size < 0):
@@ -222,55 +303,63 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
                              field="email")
         seen.add(a.email)
 
-    pending: list[tuple[Applicant, bool, str | None, str | None]] = []
+    pending: list[_Pending] = []
     done: list[Placement] = []
     for a in sorted(applicants, key=_order_key):
         trained, source, conflict = _training(a, records)
-        if a.regency not in offered:
-            done.append(Placement(a, NOT_SELECTED, CAUSE_NOT_OFFERED,
-                                  f"{a.regency_name} is not served by this offering", trained=trained,
-                                  trained_source=source, conflict=conflict))
-        elif trained and exclude_trained:
-            done.append(Placement(a, NOT_SELECTED, CAUSE_TRAINED, f"already trained ({source})",
-                                  trained=True, trained_source=source, conflict=conflict))
+        out = _gate(a, trained, source, conflict, choice=choice, offered=offered, eligible=eligible,
+                    exclude_trained=exclude_trained)
+        if isinstance(out, Placement):
+            done.append(out)
         else:
-            pending.append((a, trained, source, conflict))
+            pending.append((a, trained, source, conflict, out))
 
-    chosen: set[str] = set()
-    tiers: list[TierAllocation] = []
+    model = _model_school_seats(pending, model_schools, seats)
     given: dict[str, int] = {}
-    remaining = seats
-    for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
-        members = [p for p in pending if p[1] is is_trained]
-        demand: dict[str, int] = {}
-        for a, *_ in members:
-            demand[a.regency] = demand.get(a.regency, 0) + 1
-        allocation = allocate_seats(demand, remaining, minimum=min_per_regency, already=given)
-        tiers.append(TierAllocation(tier, remaining, allocation))
-        taken: dict[str, int] = {}
-        for a, *_ in members:  # already in registration order
-            if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
-                taken[a.regency] = taken.get(a.regency, 0) + 1
-                chosen.add(a.email)
-        for k, n in taken.items():
-            given[k] = given.get(k, 0) + n
-        remaining -= sum(taken.values())
+    for a, *_ in pending:
+        if a.email in model:
+            given[a.regency] = given.get(a.regency, 0) + 1
+    chosen: set[str] = set(model)
+    tiers: list[TierAllocation] = []
+    remaining = seats - len(model)
+    ranks = (1, 2) if any(p[4] == 2 for p in pending) else (1,)
+    for rank in ranks:
+        for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
+            members = [p for p in pending if p[1] is is_trained and p[4] == rank and p[0].email not in chosen]
+            demand: dict[str, int] = {}
+            for a, *_ in members:
+                demand[a.regency] = demand.get(a.regency, 0) + 1
+            allocation = (_quota_allocation(demand, quotas, given, remaining) if quotas is not None else
+                          allocate_seats(demand, remaining, minimum=min_per_regency, already=given))
+            tiers.append(TierAllocation((SECOND_CHOICE if rank == 2 else "") + tier, remaining, allocation))
+            taken: dict[str, int] = {}
+            for a, *_ in members:  # already in registration order
+                if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
+                    taken[a.regency] = taken.get(a.regency, 0) + 1
+                    chosen.add(a.email)
+            for k, n in taken.items():
+                given[k] = given.get(k, 0) + n
+            remaining -= sum(taken.values())
 
-    tier_order = sorted(pending, key=lambda p: (p[1], _order_key(p[0])))
-    selected = [p for p in tier_order if p[0].email in chosen]
-    waiting = [p for p in tier_order if p[0].email not in chosen]
+    tier_order = sorted(pending, key=lambda p: (p[0].email not in model, p[4], p[1], _order_key(p[0])))
     placements = done
-    for rank, (a, trained, source, conflict) in enumerate(selected, start=1):
-        placements.append(Placement(a, SELECTED, CAUSE_QUOTA, "", rank, trained=trained,
-                                    trained_source=source, conflict=conflict))
-    for position, (a, trained, source, conflict) in enumerate(waiting, start=1):
+    rank_no = 0
+    for a, trained, source, conflict, ch in tier_order:
+        if a.email not in chosen:
+            continue
+        rank_no += 1
+        placements.append(Placement(a, SELECTED, CAUSE_MODEL_SCHOOL if a.email in model else CAUSE_QUOTA, "",
+                                    rank_no, trained=trained, trained_source=source, conflict=conflict,
+                                    note=model.get(a.email), choice=ch))
+    waiting = [p for p in tier_order if p[0].email not in chosen]
+    for position, (a, trained, source, conflict, ch) in enumerate(waiting, start=1):
         if waitlist_size is not None and position > waitlist_size:
             placements.append(Placement(a, NOT_SELECTED, CAUSE_BEYOND_WAITLIST,
                                         f"not selected: past the waitlist of {waitlist_size}",
-                                        trained=trained, trained_source=source, conflict=conflict))
+                                        trained=trained, trained_source=source, conflict=conflict, choice=ch))
         else:
             placements.append(Placement(a, WAITLISTED, CAUSE_WAITLIST, "", position, trained=trained,
-                                        trained_source=source, conflict=conflict))
+                                        trained_source=source, conflict=conflict, choice=ch))
     return Selection(seats, min_per_regency, offered, _renumber(placements), tuple(tiers),
                      waitlist_size=waitlist_size)
 
@@ -290,11 +379,13 @@ def _renumber(placements: list[Placement]) -> tuple[Placement, ...]:
                 reason = f"waitlist position {rank} ({ordinal(r)} in {region})"
             elif p.cause == CAUSE_PROMOTED:
                 reason = f"selected, rank {rank} ({ordinal(r)} in {region}), {p.note}"
+            elif p.cause == CAUSE_MODEL_SCHOOL:
+                reason = f"selected, rank {rank} ({ordinal(r)} in {region}, {p.note})"
             else:
                 reason = (f"selected, rank {rank} ({ordinal(r)} in {region}, "
                           f"{'trained' if p.trained else 'never trained'} tier)")
             out[i] = replace(p, rank=rank, regency_rank=r, reason=reason)
-    order = {SELECTED: 0, WAITLISTED: 1, NOT_SELECTED: 2, WITHDRAWN: 3}
+    order = {SELECTED: 0, WAITLISTED: 1, NOT_SELECTED: 2, WITHDRAWN: 3, NOT_ELIGIBLE: 4, OTHER_PROGRAMME: 5}
     return tuple(sorted(out, key=lambda p: (order[p.status], p.rank or 0, _order_key(p.applicant))))
 
 

@@ -25,9 +25,10 @@ def test_indonesian_google_form_headers() -> None:
         "nuptk": "NUPTK", "npsn": "NPSN Sekolah", "school": "Asal Sekolah", "regency": "Kabupaten/Kota",
         "school_level": "Jenjang", "phone": "Nomor HP/WhatsApp",
         "trained_before": "Apakah Bapak/Ibu pernah mengikuti pelatihan Koding sebelumnya?",
+        "subject": "Mata Pelajaran yang Diampu",
     }
     assert list(cmap.index) == ["submitted_at", "email", "fullname", "nuptk", "npsn", "school", "regency",
-                                "school_level", "phone", "trained_before"]
+                                "school_level", "phone", "trained_before", "subject"]
 
 
 def test_english_headers() -> None:
@@ -107,3 +108,14 @@ def test_unreadable_mapping_file(tmp_path: Path) -> None:
 def test_detect_ignores_addresses_and_headmasters() -> None:
     found = detect_columns(["Alamat Sekolah", "Nama Kepala Sekolah", "Alamat email", "Nama Sekolah"])
     assert found == {"email": [2], "school": [3]}
+
+
+def test_programme_choice_service_and_subject_headers() -> None:
+    header = ["Timestamp", "Alamat email", "Nama Lengkap", "Kabupaten/Kota", "Pilihan Pelatihan",
+              "Pilihan Kedua", "Masa Kerja", "Mata Pelajaran / Peran", "Jabatan"]
+    cmap = resolve_columns(header, file="f.csv")
+    assert cmap.header["choice"] == "Pilihan Pelatihan" and cmap.header["choice2"] == "Pilihan Kedua"
+    assert cmap.header["years_of_service"] == "Masa Kerja"
+    assert cmap.header["subject"] == "Mata Pelajaran / Peran"   # "Jabatan" alone stays ignored
+    assert resolve_columns(["Timestamp", "Email", "Nama", "Kabupaten", "Program yang dipilih"],
+                           file="g.csv").header["choice"] == "Program yang dipilih"

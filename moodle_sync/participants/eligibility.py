@@ -1,0 +1,280 @@
+"""Who is an applicant for an offering, and who may take a seat: programme choice, eligibility, model schools.
+
+The offering file says it (all optional)::
+
+    applicants:
+      choice: [Literasi Kelautan, Kelautan]    # answers of the form's choice column that mean this offering
+                                               # (default: the offering's and its template's titles)
+      eligible:                                # the target audience; every rule given must hold
+        levels: [SD, SMP]                      # school levels (SD, SMP, SMA, SMK, SLB, PAUD)
+        subjects: [Guru BK, Bahasa Inggris]    # subject taught or role: one must appear in the answer
+        regencies: [pesisir-barat, tanggamus]  # slugs or names
+        schools: sekolah-pesisir.csv           # NPSN list, or a CSV with an "npsn" column (relative path)
+        years_of_service: {min: 10}            # whole years; min and/or max
+    model_schools:                             # or a CSV with npsn, seats[, name, facilitator]
+      - {npsn: 10801234, seats: 6, name: SD Negeri 1 Kota Agung, facilitator: rina@guru.id}
+    quotas: {bandar-lampung: 30, tanggamus: 20}   # seats per regency (see ``moodle-sync needs --propose``)
+
+Matching ignores case, spacing and punctuation. The rules here are pure; :func:`parse_applicant_rules`
+reads the block (files relative to the offering) and reports problems as file:line: field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from .model import SCHOOL_LEVELS, Applicant
+from .normalise import InvalidValue, normalise_npsn, normalise_school_level
+from .regency_names import InvalidRegency, normalise_regency
+
+__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "choice_rank", "ineligible",
+           "parse_applicant_rules"]
+
+RULE_LEVEL, RULE_SUBJECT, RULE_REGENCY, RULE_SCHOOL, RULE_YEARS = (
+    "levels", "subjects", "regencies", "schools", "years_of_service")
+
+
+def match_key(text: str) -> str:
+    """``"Literasi  Kelautan!"`` -> ``"literasi kelautan"``: what choice and subject matching compares."""
+    return " ".join(re.sub(r"[\W_]+", " ", str(text).casefold()).split())
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The target audience; an empty tuple / ``None`` means "no rule"."""
+
+    levels: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    regencies: tuple[str, ...] = ()     # slugs
+    schools: tuple[str, ...] = ()       # NPSN
+    min_years: int | None = None
+    max_years: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"levels": list(self.levels), "subjects": list(self.subjects), "regencies": list(self.regencies),
+                "schools": len(self.schools), "min_years": self.min_years, "max_years": self.max_years}
+
+
+@dataclass(frozen=True)
+class ModelSchool:
+    """A model school (sekolah model): seats reserved for its teachers, one class with its facilitator."""
+
+    npsn: str
+    seats: int
+    name: str | None = None
+    facilitator: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicantRules:
+    """The ``applicants:``, ``model_schools:`` and ``quotas:`` of an offering."""
+
+    choice: tuple[str, ...] = ()
+    eligible: Eligibility = field(default_factory=Eligibility)
+    model_schools: tuple[ModelSchool, ...] = ()
+    quotas: Mapping[str, int] = field(default_factory=dict)
+
+
+def choice_rank(applicant: Applicant, names: Sequence[str]) -> int | None:
+    """1 when the applicant's first choice is one of ``names``, 2 for the second choice, ``None`` when
+    neither is. An applicant with no choice at all (no choice column) is a first-choice applicant."""
+    if not applicant.choices:
+        return 1
+    wanted = {match_key(n) for n in names}
+    for rank, answer in enumerate(applicant.choices, start=1):
+        if match_key(answer) in wanted:
+            return rank
+    return None
+
+
+def ineligible(applicant: Applicant, rules: Eligibility) -> tuple[str, str] | None:
+    """``(rule, English reason)`` of the first rule the applicant fails, in the order levels, subjects,
+    regencies, schools, years of service; ``None`` when eligible. A missing answer fails a rule that needs it."""
+    a = applicant
+    if rules.levels and a.school_level not in rules.levels:
+        return RULE_LEVEL, (f"school level {a.school_level or '(not given)'} is not among "
+                            f"{', '.join(rules.levels)}")
+    if rules.subjects:
+        answer = f" {match_key(a.subject or '')} "
+        if not any(f" {match_key(s)} " in answer for s in rules.subjects):
+            return RULE_SUBJECT, (f"subject/role {a.subject or '(not given)'!r} is none of "
+                                  f"{', '.join(rules.subjects)}")
+    if rules.regencies and a.regency not in rules.regencies:
+        return RULE_REGENCY, f"{a.regency_name} is not a regency of the target audience"
+    if rules.schools and a.npsn not in rules.schools:
+        return RULE_SCHOOL, (f"school {a.school or '?'} (NPSN {a.npsn or 'not given'}) is not on the list of "
+                             f"{len(rules.schools)} target schools")
+    years = a.years_of_service
+    if rules.min_years is not None and (years is None or years < rules.min_years):
+        return RULE_YEARS, f"years of service {'not given' if years is None else years} < {rules.min_years}"
+    if rules.max_years is not None and (years is None or years > rules.max_years):
+        return RULE_YEARS, f"years of service {'not given' if years is None else years} > {rules.max_years}"
+    return None
+
+
+# --- reading the offering's block ----------------------------------------------------------------------
+
+def _where(mapping: Any, key: Any, fallback: tuple[str, int | None]) -> tuple[str, int | None]:
+    return mapping.where(key) if hasattr(mapping, "where") else fallback
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    text = path.read_text(encoding="utf-8-sig")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _npsn_list(value: Any, base: Path, add: Any, where: tuple[str, int | None], name: str) -> tuple[str, ...]:
+    rows: list[Any]
+    if isinstance(value, str) and not value.strip().isdigit():
+        try:
+            rows = [r.get("npsn", "") for r in _csv_rows(base / value)]
+        except OSError as exc:
+            add(where, name, f"cannot read {value}: {exc.strerror or exc}")
+            return ()
+    elif isinstance(value, list):
+        rows = list(value)
+    else:
+        rows = [value]
+    found: list[str] = []
+    for i, item in enumerate(rows):
+        try:
+            npsn = normalise_npsn(str(item))
+        except InvalidValue as exc:
+            add(_where(value, i, where), f"{name}[{i}]", str(exc))
+            continue
+        if npsn and npsn not in found:
+            found.append(npsn)
+    return tuple(found)
+
+
+def _texts(value: Any, add: Any, where: tuple[str, int | None], name: str) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(x, (str, int)) and str(x).strip() for x in items):
+        add(where, name, "must be a list of names")
+        return ()
+    return tuple(str(x).strip() for x in items)
+
+
+def _eligibility(value: Any, base: Path, add: Any, where: tuple[str, int | None]) -> Eligibility:
+    if not isinstance(value, dict):
+        add(where, "applicants.eligible", "must be a mapping (levels, subjects, regencies, schools, "
+            "years_of_service)")
+        return Eligibility()
+    allowed = {"levels", "subjects", "regencies", "schools", "years_of_service"}
+    for key in value:
+        if key not in allowed:
+            add(_where(value, key, where), f"applicants.eligible.{key}",
+                f"unknown key (allowed: {', '.join(sorted(allowed))})")
+    out: dict[str, Any] = {}
+    for key in ("levels", "subjects", "regencies"):
+        if value.get(key) is not None:
+            out[key] = _texts(value[key], add, _where(value, key, where), f"applicants.eligible.{key}")
+    levels = []
+    for text in out.pop("levels", ()):
+        try:
+            levels.append(normalise_school_level(text))
+        except InvalidValue:
+            add(_where(value, "levels", where), "applicants.eligible.levels",
+                f"{text!r} is not one of {', '.join(SCHOOL_LEVELS)}")
+    slugs = []
+    for text in out.pop("regencies", ()):
+        try:
+            slugs.append(normalise_regency(text))
+        except InvalidRegency as exc:
+            add(_where(value, "regencies", where), "applicants.eligible.regencies", str(exc))
+    schools = (_npsn_list(value["schools"], base, add, _where(value, "schools", where),
+                          "applicants.eligible.schools") if value.get("schools") is not None else ())
+    years = value.get("years_of_service") or {}
+    if not isinstance(years, dict) or not all(isinstance(years.get(k, 0), int) for k in ("min", "max")):
+        add(_where(value, "years_of_service", where), "applicants.eligible.years_of_service",
+            "must be {min: N} and/or {max: N} (whole years)")
+        years = {}
+    return Eligibility(tuple(str(x) for x in levels), out.get("subjects", ()), tuple(slugs), schools,
+                       years.get("min"), years.get("max"))
+
+
+def _model_schools(value: Any, base: Path, add: Any, where: tuple[str, int | None]) -> tuple[ModelSchool, ...]:
+    rows: list[Any]
+    if isinstance(value, str):
+        try:
+            rows = _csv_rows(base / value)
+        except OSError as exc:
+            add(where, "model_schools", f"cannot read {value}: {exc.strerror or exc}")
+            return ()
+    elif isinstance(value, list):
+        rows = list(value)
+    else:
+        add(where, "model_schools", "must be a list of {npsn, seats} or a CSV file name")
+        return ()
+    found: list[ModelSchool] = []
+    for i, row in enumerate(rows):
+        at, name = _where(value, i, where), f"model_schools[{i}]"
+        if not isinstance(row, dict):
+            add(at, name, "must be a mapping with npsn and seats")
+            continue
+        try:
+            npsn = normalise_npsn(str(row.get("npsn") or ""))
+            seats = int(str(row.get("seats", "")).strip())
+        except (InvalidValue, ValueError) as exc:
+            add(at, name, f"needs a valid npsn and a whole number of seats ({exc})")
+            continue
+        if npsn is None or seats < 1 or any(m.npsn == npsn for m in found):
+            add(at, name, "needs an NPSN (listed once) and at least 1 seat")
+            continue
+        found.append(ModelSchool(npsn, seats, str(row.get("name") or "").strip() or None,
+                                 str(row.get("facilitator") or "").strip().lower() or None))
+    return tuple(found)
+
+
+def _quotas(value: Any, add: Any, where: tuple[str, int | None], offered: Sequence[str]) -> dict[str, int]:
+    if not isinstance(value, dict):
+        add(where, "quotas", "must be a mapping of regency: seats")
+        return {}
+    quotas: dict[str, int] = {}
+    for key, seats in value.items():
+        at = _where(value, key, where)
+        try:
+            slug = normalise_regency(str(key))
+        except InvalidRegency as exc:
+            add(at, f"quotas.{key}", str(exc))
+            continue
+        if slug not in offered:
+            add(at, f"quotas.{key}", f"{slug} is not a regency of this offering")
+        elif not isinstance(seats, int) or isinstance(seats, bool) or seats < 0:
+            add(at, f"quotas.{key}", "must be a whole number of seats, at least 0")
+        else:
+            quotas[slug] = seats
+    return quotas
+
+
+def parse_applicant_rules(document: Mapping[str, Any], *, add: Any, base_dir: Path,
+                          offered: Sequence[str]) -> ApplicantRules:
+    """Read ``applicants:``, ``model_schools:`` and ``quotas:`` from an offering mapping (Located or plain).
+
+    ``add(where, field, message)`` receives every problem (``where`` = (file, line)); ``offered`` are the
+    offering's regency slugs. Returns the rules read (a wrong part left out)."""
+    where = ("<offering>", None)
+    block = document.get("applicants") or {}
+    at = _where(document, "applicants", where)
+    if not isinstance(block, dict):
+        add(at, "applicants", "must be a mapping (choice, eligible)")
+        block = {}
+    for key in block:
+        if key not in ("choice", "eligible"):
+            add(_where(block, key, at), f"applicants.{key}", "unknown key (allowed: choice, eligible)")
+    choice = (_texts(block["choice"], add, _where(block, "choice", at), "applicants.choice")
+              if block.get("choice") is not None else ())
+    eligible = (_eligibility(block["eligible"], base_dir, add, _where(block, "eligible", at))
+                if block.get("eligible") is not None else Eligibility())
+    model = (_model_schools(document["model_schools"], base_dir, add, _where(document, "model_schools", where))
+             if document.get("model_schools") is not None else ())
+    quotas = (_quotas(document["quotas"], add, _where(document, "quotas", where), offered)
+              if document.get("quotas") is not None else {})
+    return ApplicantRules(choice, eligible, model, quotas)
