@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     func,
     inspect,
     insert,
@@ -129,10 +130,31 @@ def _v3(conn: Connection) -> None:
     conn.execute(text("UPDATE snapshots_current SET time_enrolled = pulled_at WHERE time_enrolled IS NULL"))
 
 
+def _v4(conn: Connection) -> None:
+    """Certificates (a number issued once per participant, never repeated for a pattern and year) and the
+    messages sent to facilitators (one per offering, day and recipient)."""
+    md = MetaData()
+    Table("certificates", md,
+          Column("offering_id", Text, primary_key=True), Column("email", Text, primary_key=True),
+          Column("number", Text, nullable=False, unique=True), Column("pattern", Text, nullable=False),
+          Column("year", Integer, nullable=False), Column("seq", Integer, nullable=False),
+          Column("completed_at", BigInteger), Column("issued_at", BigInteger, nullable=False),
+          UniqueConstraint("pattern", "year", "seq", name="uq_certificates_sequence"))
+    Table("sent_messages", md,
+          Column("id", Integer, primary_key=True, autoincrement=True), Column("offering_id", Text, nullable=False),
+          Column("day", Text, nullable=False), Column("recipient", Text, nullable=False),
+          Column("moodle_user_id", BigInteger), Column("digest", Text, nullable=False),
+          Column("outcome", Text, nullable=False), Column("msgid", BigInteger), Column("detail", Text),
+          Column("at", BigInteger, nullable=False),
+          UniqueConstraint("offering_id", "day", "recipient", name="uq_sent_messages_day"))
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "offerings, object map, audit trail, participants, pull runs, snapshots", _v1),
     Migration(2, "participants.trained (the selection's priority tier)", _v2),
     Migration(3, "snapshots.enrol_status; time_enrolled from the first pull that saw the enrolment", _v3),
+    Migration(4, "certificates (issued once, never repeated) and messages sent to facilitators", _v4),
 )
 
 

@@ -18,9 +18,10 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -167,3 +168,31 @@ snapshots_history = Table(
 
 # The columns a snapshot row carries, in the model's terms (everything but the store's own run_id/id).
 SNAPSHOT_COLUMNS = ("offering_id", "course_id", "user_id", *(c.name for c in _snapshot_columns()))
+
+certificates = Table(
+    "certificates", metadata,
+    Column("offering_id", Text, primary_key=True),
+    Column("email", Text, primary_key=True),
+    Column("number", Text, nullable=False, unique=True),
+    Column("pattern", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("completed_at", BigInteger),
+    Column("issued_at", BigInteger, nullable=False),
+    UniqueConstraint("pattern", "year", "seq", name="uq_certificates_sequence"),
+)
+
+sent_messages = Table(
+    "sent_messages", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("offering_id", Text, nullable=False),
+    Column("day", Text, nullable=False),
+    Column("recipient", Text, nullable=False),
+    Column("moodle_user_id", BigInteger),
+    Column("digest", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("msgid", BigInteger),
+    Column("detail", Text),
+    Column("at", BigInteger, nullable=False),
+    UniqueConstraint("offering_id", "day", "recipient", name="uq_sent_messages_day"),
+)

@@ -8,12 +8,14 @@ from types import TracebackType
 from typing import Callable
 
 from .engine import open_engine, parse_url
+from .certificates import CertificateStore
 from .evidence import EvidenceStore
+from .messages import MessageStore
 from .participants import ParticipantStore
 from .provisioning import ProvisioningStore
 
 
-class Store(ProvisioningStore, ParticipantStore, EvidenceStore):
+class Store(ProvisioningStore, ParticipantStore, EvidenceStore, CertificateStore, MessageStore):
     """A store opened with :meth:`open`; use it as a context manager or call :meth:`close`.
 
     Every method runs in its own transaction (all of it happens, or none). Times are Unix seconds

@@ -1,0 +1,29 @@
+"""Messages to facilitators: one per offering, day and recipient; a lost answer is never re-sent."""
+
+from __future__ import annotations
+
+from moodle_sync.store import Store
+
+
+def test_a_sent_message_is_not_reserved_again_the_same_day(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        m = store.reserve_message("o", "2026-08-10", "Fas@x.id", 7, "abc")
+        assert m is not None and m.outcome == "unknown" and m.recipient == "fas@x.id"
+        store.settle_message(m.id, "ok", msgid=42)
+        assert store.reserve_message("o", "2026-08-10", "fas@x.id", 7, "abc") is None
+        assert store.reserve_message("o", "2026-08-11", "fas@x.id", 7, "abc") is not None
+        assert store.reserve_message("o2", "2026-08-10", "fas@x.id", 7, "abc") is not None
+        assert [(r.day, r.outcome, r.msgid) for r in store.messages("o")] == [("2026-08-10", "ok", 42),
+                                                                               ("2026-08-11", "unknown", None)]
+
+
+def test_an_unknown_outcome_blocks_a_resend_and_a_failed_one_allows_it(store_url: str) -> None:
+    with Store.open(store_url) as store:
+        lost = store.reserve_message("o", "d", "a@x.id", 1, "h")
+        assert lost is not None
+        assert store.reserve_message("o", "d", "a@x.id", 1, "h") is None     # the answer was lost: never blindly
+        failed = store.reserve_message("o", "d", "b@x.id", 2, "h")
+        assert failed is not None
+        store.settle_message(failed.id, "failed", detail="usercantbemessaged")
+        retry = store.reserve_message("o", "d", "b@x.id", 2, "h")
+        assert retry is not None and retry.id == failed.id and retry.outcome == "unknown"
