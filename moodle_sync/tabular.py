@@ -26,7 +26,11 @@ from typing import Any, Iterable, Sequence
 
 from .files import write_private
 
-__all__ = ["FORMULA_TRIGGERS", "neutralise", "unneutralise", "write_csv", "Sheet", "write_xlsx"]
+__all__ = ["FORMULA_TRIGGERS", "CSV_DIALECTS", "neutralise", "unneutralise", "write_csv", "Sheet", "write_xlsx"]
+
+CSV_DIALECTS = {"standard": (",", "."), "excel-id": (";", ",")}
+"""CSV dialects by name: (delimiter, decimal mark). ``excel-id`` is what an Excel with Indonesian regional
+settings opens directly: ``;`` between cells and a decimal comma."""
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a text cell as a formula."""
@@ -57,13 +61,13 @@ def unneutralise(text: str) -> str:
     return text
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(value: Any, decimal: str = ".") -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float)):
-        return repr(value) if isinstance(value, float) else str(value)
+        return repr(float(value)).replace(".", decimal) if isinstance(value, float) else str(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, (date, time)):
@@ -72,8 +76,11 @@ def _csv_cell(value: Any) -> str:
 
 
 def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]], *,
-              delimiter: str = ",") -> Path:
+              delimiter: str = ",", decimal: str = ".") -> Path:
     """Write a CSV file (UTF-8 with BOM, ``\\r\\n``) with every text cell neutralised.
+
+    ``decimal``: the decimal mark of numbers with a fraction (``,`` for Indonesian Excel, with
+    ``delimiter=";"``; see :data:`CSV_DIALECTS`).
 
     ``header`` is written first (neutralised too). Cells are converted as: ``None`` -> empty, ``bool`` ->
     ``1``/``0``, numbers as digits, ``datetime`` -> ``YYYY-MM-DD HH:MM:SS``, anything else -> ``str``.
@@ -87,7 +94,7 @@ def write_csv(path: str | os.PathLike[str], header: Sequence[str], rows: Iterabl
             writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
             writer.writerow([_csv_cell(h) for h in header])
             for row in rows:
-                writer.writerow([_csv_cell(v) for v in row])
+                writer.writerow([_csv_cell(v, decimal) for v in row])
 
     write_private(target, write)
     return target

@@ -11,6 +11,7 @@ import click
 from ..files import write_private_text
 from ..reports import FORMATS, LANGUAGES, load_report, print_tables, report_document
 from ..reports.render import write_csv_report, write_html_report, write_xlsx_report
+from ..tabular import CSV_DIALECTS
 from . import output_options
 from .app import App, pass_app
 
@@ -36,9 +37,13 @@ def _store_exists(url: str) -> bool:
               help="Language of the labels: id (Bahasa Indonesia) or en.")
 @click.option("--stalled-days", type=click.IntRange(min=1), default=14, show_default=True,
               help="A started, unfinished participant without course access for this many days is stalled.")
+@click.option("--csv-dialect", "dialect", type=click.Choice(list(CSV_DIALECTS)), default="standard",
+              show_default=True, help="standard: ',' between cells, decimal point; excel-id: ';' and a decimal "
+                                      "comma, what Excel with Indonesian regional settings opens directly.")
 @output_options
 @pass_app
-def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, stalled_days: int) -> int:
+def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, stalled_days: int,
+           dialect: str) -> int:
     """Completion, progress, grades and pre/post-test gains of OFFERING, and who to follow up.
 
     Reads the local store only (run 'moodle-sync pull' first). Exit 0 when a report was made, 1 when the
@@ -68,7 +73,7 @@ def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, st
         write_private_text(target, json.dumps(report_document(built, lang), ensure_ascii=False, indent=2) + "\n")
         written = [target]
     elif fmt == "csv":
-        written = write_csv_report(built, target, lang)
+        written = write_csv_report(built, target, lang, dialect)
     elif fmt == "xlsx":
         written = [write_xlsx_report(built, target, lang)]
     else:

@@ -12,10 +12,11 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from ..files import write_private_text
-from ..tabular import Sheet, write_csv, write_xlsx
+from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from .aggregate import Report
 from .html import render_html
 from .i18n import labels
@@ -51,7 +52,18 @@ def print_tables(report: Report, console: Console, lang: str = "id") -> None:
             out.add_row(*row, style="bold" if last else None)
         if not table.rows:
             out.add_row(*([L["no_data"]] + [""] * (len(table.header) - 1)))
-        console.print(out)
+        _print_whole(console, out)
+
+
+def _print_whole(console: Console, table: Table) -> None:
+    """Print ``table`` at the terminal's width; when the output is not a terminal (piped, a file), as wide
+    as the table needs, so no heading is cut to an ellipsis or broken over lines."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    wide = console.options.update(width=10_000, max_width=10_000)
+    width = max(console.width, Measurement.get(console, wide, table).maximum)
+    Console(file=console.file, width=width, soft_wrap=True, color_system=None).print(table)
 
 
 def report_document(report: Report, lang: str = "id") -> dict[str, Any]:
@@ -64,15 +76,17 @@ def _sibling(path: Path, tail: str) -> Path:
     return path.with_name(f"{path.stem}-{tail}{path.suffix or '.csv'}")
 
 
-def write_csv_report(report: Report, path: Path, lang: str = "id") -> list[Path]:
-    """Write the summary to ``path`` and the follow-up list and progress table beside it; returns the
-    paths. Raises ``OSError`` when a file cannot be written."""
+def write_csv_report(report: Report, path: Path, lang: str = "id", dialect: str = "standard") -> list[Path]:
+    """Write the summary to ``path`` and the follow-up list and progress table beside it, in ``dialect``
+    (one of :data:`~moodle_sync.tabular.CSV_DIALECTS`); returns the paths. Raises ``OSError`` when a file
+    cannot be written."""
     L = labels(lang)
+    delimiter, decimal = CSV_DIALECTS[dialect]
     written = []
     for table, target in ((summary_table(report, L), path),
                           (follow_up_table(report, L), _sibling(path, "follow-up")),
                           (progress_table(report, L), _sibling(path, "progress"))):
-        written.append(write_csv(target, table.header, table.rows))
+        written.append(write_csv(target, table.header, table.rows, delimiter=delimiter, decimal=decimal))
     return written
 
 

@@ -87,3 +87,22 @@ def test_bad_options_are_usage_errors(store_path: Path) -> None:
         with pytest.raises(SystemExit) as exited:
             main(["--store", str(store_path), *args])
         assert exited.value.code == 2
+
+
+def test_csv_for_indonesian_excel_has_semicolons_and_a_decimal_comma(store_path: Path, tmp_path: Path) -> None:
+    target = tmp_path / "r.csv"
+    result = invoke("--store", str(store_path), "report", "o", "--format", "csv", "-o", str(target),
+                    "--csv-dialect", "excel-id")
+    assert result.return_value == 0
+    lines = target.read_text("utf-8-sig").splitlines()
+    assert lines[0].startswith("Rincian;Kelompok;Terdaftar;")
+    total = lines[-1].split(";")
+    assert total[:7] == ["Semua peserta", "Semua peserta", "6", "0", "5", "3", "50,0"]
+    standard = tmp_path / "s.csv"
+    invoke("--store", str(store_path), "report", "o", "--format", "csv", "-o", str(standard), "--lang", "en")
+    assert standard.read_text("utf-8-sig").splitlines()[-1].split(",")[6] == "50.0"
+
+
+def test_the_table_keeps_its_headers_when_piped(store_path: Path) -> None:
+    result = invoke("--store", str(store_path), "report", "o", "--lang", "en")
+    assert "Done %" in result.output and "Median days" in result.output and "n pre/ post" in result.output
