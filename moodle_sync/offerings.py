@@ -47,6 +47,7 @@ KEYS = frozenset({"id", "template", "title", "batch", "start", "end", "category"
                   "seats", "class_size", "min_per_regency", "classes_per_course", "facilitators", "variables",
                   "visible"})
 KEYS = KEYS | {"applicants", "model_schools", "quotas"}   # who gets a seat: participants/eligibility.py
+KEYS = KEYS | {"adopt"}   # existing courses pulled as they are, never provisioned: see Adoption
 REQUIRED = ("id", "template", "title", "batch", "start", "end", "category", "courses")
 MODES = ("per-regency", "single")
 SINGLE_KEY = "main"
@@ -119,6 +120,7 @@ class Offering:
     file: str | None = None
     template_line: int | None = None   # where ``template:`` is written in ``file``
     applicants: ApplicantRules = field(default_factory=ApplicantRules)   # choice, eligible, model schools, quotas
+    adopt: "Adoption | None" = None    # existing courses this offering pulls instead of provisioning
 
     @property
     def template_where(self) -> tuple[str, int | None]:
@@ -176,7 +178,7 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
         located.update(document)
         document = located
     c = Checker()
-    c.keys(document, "", KEYS, REQUIRED)
+    c.keys(document, "", KEYS, REQUIRED if "adopt" not in document else ADOPT_REQUIRED)
     offering_id = c.text(document, "id", "", pattern=ID_RE, explain="must be a slug: lower-case letters, "
                          "digits and '-' (e.g. koding-2026-a1)")
     if offering_id and len(offering_id) > MAX_ID_LENGTH:
@@ -188,7 +190,7 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
     if start and end and end <= start:
         c.add(document.where("end"), "end", f"{end.isoformat()} is not after start {start.isoformat()}")
     category = _category(c, document)
-    mode = c.text(document, "courses", "", choices=MODES)
+    mode = c.text(document, "courses", "", choices=MODES) or ("single" if "adopt" in document else None)
     regencies = _regencies(c, document)
     seats = _count(c, document, "seats", 0, minimum=0)
     class_size = _count(c, document, "class_size", 30, minimum=1)
@@ -212,7 +214,7 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
     offering = _replace(offering, classes_per_course=classes)
     rules = parse_applicant_rules(document, add=c.add, base_dir=base_dir or Path.cwd(),
                                   offered=[r.slug for r in regencies])
-    offering = _replace(offering, applicants=rules)
+    offering = _replace(offering, applicants=rules, adopt=_adoption(c, document))
     csv_name = c.text(document, "facilitators", "")
     if csv_name is not None:
         csv_path = (base_dir or Path.cwd()) / csv_name
@@ -592,3 +594,64 @@ def certificate_pattern(variables: Mapping[str, Any], file: str = "<offering>") 
         raise OfferingError([Problem(file, None, field_name, f"{text!r} must contain {{seq}} and only "
                                      f"{', '.join('{' + f + '}' for f in CERTIFICATE_FIELDS)}")])
     return pattern
+
+
+# Adopted courses -----------------------------------------------------------------------------------------
+
+ADOPT_REQUIRED = ("id", "template", "title", "batch", "start", "end")
+ADOPT_KEYS = ("idnumbers", "category", "evidence")
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """Existing Moodle courses an offering takes as they are (a centre's past programmes), instead of
+    provisioning its own: ``plan``/``apply`` never change them; ``pull`` and ``report`` read them.
+
+    ``idnumbers``: course idnumbers, each with the regency slug it serves (or None); ``category``: a
+    category path whose courses (not its subcategories') are all adopted; ``pretest``/``posttest``: the
+    grade items (idnumber, else item name) that are the tests, over the template's evidence idnumbers."""
+
+    idnumbers: tuple[tuple[str, str | None], ...] = ()
+    category: tuple[str, ...] = ()
+    pretest: str | None = None
+    posttest: str | None = None
+
+
+def _adoption(c: Checker, document: LocatedDict) -> Adoption | None:
+    """The ``adopt:`` block: ``idnumbers`` (a list, or a mapping of idnumber to regency), ``category`` (a
+    path, as ``category:``), ``evidence: {pretest, posttest}``; at least one of idnumbers and category."""
+    block = c.mapping(document, "adopt", "")
+    if block is None:
+        return None
+    if not isinstance(block, LocatedDict):
+        located = LocatedDict(*document.where("adopt"))
+        located.update(block)
+        block = located
+    c.keys(block, "adopt", ADOPT_KEYS)
+    ids: list[tuple[str, str | None]] = []
+    value = block.get("idnumbers")
+    items = list(value.items()) if isinstance(value, dict) else [(v, None) for v in value] if isinstance(
+        value, list) else None
+    if value is not None and items is None:
+        c.add(block.where("idnumbers"), "adopt.idnumbers", "must be a list of course idnumbers, or a mapping "
+              "of course idnumber to regency")
+    for idnumber, regency_text in items or []:
+        regency = find_regency(str(regency_text)) if regency_text is not None else None
+        if not isinstance(idnumber, (str, int)) or not str(idnumber).strip():
+            c.add(block.where("idnumbers"), "adopt.idnumbers", f"{idnumber!r} is not a course idnumber")
+        elif regency_text is not None and regency is None:
+            c.add(block.where("idnumbers"), join("adopt.idnumbers", str(idnumber)),
+                  f"{regency_text!r} is not one of Lampung's 15 regencies/cities")
+        else:
+            ids.append((str(idnumber).strip(), regency.slug if regency else None))
+    category = _category(c, block) if "category" in block else ()
+    if not ids and not category:
+        c.add(document.where("adopt"), "adopt", "names no course: give idnumbers, a category, or both")
+    evidence = c.mapping(block, "evidence", "adopt")
+    tests: dict[str, str | None] = {"pretest": None, "posttest": None}
+    if evidence is not None:
+        located = evidence if isinstance(evidence, LocatedDict) else LocatedDict(*block.where("evidence"))
+        located.update(evidence)
+        c.keys(located, "adopt.evidence", tuple(tests))
+        tests = {k: c.text(located, k, "adopt.evidence") for k in tests}
+    return Adoption(tuple(ids), category, tests["pretest"], tests["posttest"])
