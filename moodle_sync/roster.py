@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .exceptions import MoodleSyncError
-from .participants.classes import ClassGroup, assign_classes
+from .participants.classes import ClassGroup, assign_classes, class_code
+from .participants.eligibility import ApplicantRules
 from .participants.model import Applicant
-from .participants.selection import Placement, Selection, select_participants
+from .participants.selection import CAUSE_MODEL_SCHOOL, Placement, Selection, select_participants
 from .provision.spec import GroupSpec, OfferingSpec
 from .store.records import ParticipantRecord
 
@@ -108,25 +109,60 @@ def class_names(offering: OfferingSpec, classes: Mapping[str, Sequence[ClassGrou
             for a in g.members}
 
 
+def choice_names(offering: OfferingSpec, rules: ApplicantRules, template_title: str | None = None
+                 ) -> tuple[str, ...]:
+    """The choice answers that mean this offering: the offering's ``applicants.choice``, else its title,
+    its template's title and name."""
+    if rules.choice:
+        return tuple(rules.choice)
+    return tuple(t for t in (offering.title, template_title, offering.template) if t)
+
+
+def _classes(selection: Selection, class_size: int, choose: Callable[[str | None], str | None]
+             ) -> dict[str, tuple[ClassGroup, ...]]:
+    """Classes per course: each model school's selected teachers in one class of their own (first), the
+    others packed by :func:`assign_classes`; codes run A, B, ... per course."""
+    schools: dict[tuple[str, str], list[Applicant]] = {}
+    for p in selection.selected:
+        if p.cause == CAUSE_MODEL_SCHOOL:
+            key = (choose(p.applicant.regency) or "main", p.applicant.npsn or "")
+            schools.setdefault(key, []).append(p.applicant)
+    rest = [p for p in selection.selected if p.cause != CAUSE_MODEL_SCHOOL]
+    packed = assign_classes(rest, class_size=class_size, course_of=lambda a: choose(a.regency) or "main")
+    members: dict[str, list[tuple[Applicant, ...]]] = {}
+    for (course, _), people in sorted(schools.items()):
+        members.setdefault(course, []).append(tuple(people))
+    for course, groups in packed.items():
+        members.setdefault(course, []).extend(g.members for g in groups)
+    return {course: tuple(ClassGroup(course, class_code(i), f"Kelas {class_code(i)}", m)
+                          for i, m in enumerate(groups)) for course, groups in sorted(members.items())}
+
+
 def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
                  previously_trained: dict[str, str], waitlist_size: int | None = None,
-                 render: Callable[[Mapping[str, int]], OfferingSpec] | None = None) -> RosterResult:
+                 render: Callable[[Mapping[str, int]], OfferingSpec] | None = None,
+                 rules: ApplicantRules | None = None, choice: Sequence[str] = ()) -> RosterResult:
     """Select within the offering's seats and quotas, put the selected into classes, and make the records.
 
     Applicants from regencies the offering has no course for are not selected (the selection says why).
     When the selection needs more classes in a course than ``offering`` has, ``render`` is asked for the
     desired state with that many (``render(counts)``, see :func:`desired_offering`) and the classes take
     its names: there is one naming rule, the template's. Raises ``ValueError`` when classes are still
-    missing (no ``render``).
+    missing (no ``render``). ``rules`` (the offering's eligibility, model schools, quotas) and ``choice``
+    (the answers meaning this offering, see :func:`choice_names`) go to the selection; each model school's
+    selected teachers share one class.
     """
+    rules = rules or ApplicantRules()
     regencies = [c.regency for c in offering.courses if c.regency] or None
-    seats = offering.seats or len(applicants)
+    reserved = sum(m.seats for m in rules.model_schools)
+    seats = offering.seats or (sum(rules.quotas.values()) + reserved if rules.quotas else len(applicants))
     selection = select_participants(applicants, seats=seats, regencies=regencies,
                                     min_per_regency=offering.min_per_regency,
-                                    previously_trained=previously_trained, waitlist_size=waitlist_size)
+                                    previously_trained=previously_trained, waitlist_size=waitlist_size,
+                                    choice=choice, eligible=rules.eligible, model_schools=rules.model_schools,
+                                    quotas=rules.quotas or None)
     choose = course_chooser(offering)
-    classes = assign_classes(selection.selected, class_size=offering.class_size,
-                             course_of=lambda a: choose(a.regency) or "main")
+    classes = _classes(selection, offering.class_size, choose)
     needed = class_counts(classes)
     if render is not None and any(n > len(_groups_of(offering, k)) for k, n in needed.items()):
         offering = render(needed)

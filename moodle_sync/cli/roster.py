@@ -13,7 +13,9 @@ from ..enrolment import enrol_participants
 from ..exceptions import InputError
 from ..files import private_dir
 from ..provision.spec import OfferingSpec, offering_summary
-from ..roster import build_roster, course_chooser, moodle_history
+from ..roster import build_roster, choice_names, course_chooser, moodle_history
+from ..participants.eligibility import ApplicantRules
+from ..participants.selection import Placement, Selection
 from ..store.records import ParticipantRecord
 from . import output_options
 from .app import App, pass_app, table
@@ -60,8 +62,10 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     if moodle_history_on and app.settings.url:
         for email, evidence in moodle_history(app.moodle(), store, spec.offering_id, applicants).items():
             history.setdefault(email, evidence)
+    rules, template_title = _applicant_rules(app, offering_file, templates)
     roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size,
-                          render=lambda counts: render(app, offering_file, templates, counts))
+                          render=lambda counts: render(app, offering_file, templates, counts),
+                          rules=rules, choice=choice_names(spec, rules, template_title))
     spec = roster.offering   # with as many classes as the selection needs, named by the template
     if explain_email:
         text = explain(roster.selection, explain_email)
@@ -92,6 +96,9 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
         app.out.print(table(f"Selection for {spec.offering_id}: {counts['selected']} of {counts['seats']} seats",
                             ["regency", "applicants", "selected", "waitlist"],
                             [[k, *v] for k, v in sorted(by_regency.items())]))
+        if counts["not_eligible"] or counts["other_programme"]:
+            app.out.print(f"Not eligible: {counts['not_eligible']}; chose another programme: "
+                          f"{counts['other_programme']} (see --json or --explain EMAIL).")
         app.out.print(f"Rows {imported.rows}: {len(imported.accepted)} accepted, {len(imported.superseded)} "
                       f"superseded, {len(imported.rejected)} rejected (see 'participants check').")
         conflicts = [p for p in roster.selection.placements if p.conflict]
@@ -101,8 +108,32 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
             app.out.print(f"Wrote {path}")
 
     app.emit({"offering": spec.offering_id, "counts": counts, "files": files, "dry_run": dry_run,
-              "selection": roster.selection.to_dict()}, human)
+              **buckets(roster.selection), "selection": roster.selection.to_dict()}, human)
     return 0
+
+
+def buckets(selection: Selection) -> dict[str, list[dict[str, object]]]:
+    """The JSON contract of ``select --json``: every accepted applicant in exactly one of ``selected``,
+    ``waitlisted``, ``not_selected``, ``not_eligible``, ``other_programme`` (``withdrawn`` ones, which only
+    promotions make, are under ``not_selected``), each entry with at least ``email``, ``regency``, ``reason``."""
+    def entry(p: Placement) -> dict[str, object]:
+        return {"email": p.email, "regency": p.applicant.regency, "reason": p.reason, "cause": p.cause,
+                "rank": p.rank, "npsn": p.applicant.npsn, "choice": p.choice}
+    return {"selected": [entry(p) for p in selection.selected],
+            "waitlisted": [entry(p) for p in selection.waitlist],
+            "not_selected": [entry(p) for p in selection.not_selected + selection.withdrawn],
+            "not_eligible": [entry(p) for p in selection.not_eligible],
+            "other_programme": [entry(p) for p in selection.other_programme]}
+
+
+def _applicant_rules(app: App, offering_file: Path, templates: tuple[str, ...]) -> tuple[ApplicantRules, str]:
+    """The offering's applicant rules (choice, eligible, model schools, quotas) and its template's title."""
+    from ..offerings import load_offering
+    from ..templates import load_template, template_dirs
+
+    offering = load_offering(offering_file)
+    dirs = template_dirs(templates, app.settings.templates_dir)
+    return offering.applicants, load_template(offering.template, dirs, where=offering.template_where).title
 
 
 def _records_from_file(spec: OfferingSpec, path: Path, rerender: Callable[[Mapping[str, int]], OfferingSpec]

@@ -18,11 +18,14 @@ from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED
                         Selection)
 
 __all__ = ["mask_email", "announcement_sheets", "write_announcement_csv", "write_announcement_xlsx",
-           "SHEET_SELECTED", "SHEET_WAITLIST", "SHEET_NOT_SELECTED"]
+           "SHEET_SELECTED", "SHEET_WAITLIST", "SHEET_NOT_SELECTED", "SHEET_NOT_ELIGIBLE"]
 
 SHEET_SELECTED, SHEET_WAITLIST, SHEET_NOT_SELECTED = "Peserta Terpilih", "Daftar Tunggu", "Tidak Terpilih"
+SHEET_NOT_ELIGIBLE = "Tidak Memenuhi Syarat"
 _FILE_SUFFIX = {SHEET_SELECTED: "terpilih", SHEET_WAITLIST: "daftar-tunggu",
-                SHEET_NOT_SELECTED: "tidak-terpilih"}
+                SHEET_NOT_SELECTED: "tidak-terpilih", SHEET_NOT_ELIGIBLE: "tidak-memenuhi-syarat"}
+_RULE_ID = {"levels": "jenjang sekolah", "subjects": "mata pelajaran/peran", "regencies": "kabupaten/kota",
+            "schools": "sekolah sasaran", "years_of_service": "masa kerja"}
 _PERSON = ["Nama Lengkap", "Asal Sekolah", "Kabupaten/Kota", "Jenjang", "Email (disamarkan)"]
 
 
@@ -37,6 +40,10 @@ def _keterangan(p: Placement) -> str:
     region = by_slug(p.applicant.regency).name
     if p.cause == CAUSE_PROMOTED:
         return "Terpilih (dari daftar tunggu)"
+    if p.status == "not_eligible":
+        return f"Tidak memenuhi syarat sasaran ({_RULE_ID.get(p.cause, p.cause)})"
+    if p.cause == "model_school":
+        return "Terpilih (kursi sekolah model)"
     if p.status == "selected":
         return f"Terpilih (kuota {region})"
     if p.status == "waitlisted":
@@ -57,7 +64,8 @@ def _person(p: Placement) -> list[Any]:
 
 def announcement_sheets(selection: Selection, *,
                         classes: Mapping[str, Sequence[ClassGroup]] | None = None) -> list[Sheet]:
-    """The three lists as :class:`~moodle_sync.tabular.Sheet` objects (selected, waitlist, not selected),
+    """The lists as :class:`~moodle_sync.tabular.Sheet` objects (selected, waitlist, not selected, and not
+    eligible, with the rule, when anyone is),
     with Indonesian headers; a "Kelas" column on the selected list when ``classes`` is given."""
     class_of: dict[str, str] = {}
     for course, groups in (classes or {}).items():
@@ -69,16 +77,22 @@ def announcement_sheets(selection: Selection, *,
                  _keterangan(p)] for p in selection.selected]
     waitlist = [[p.rank, *_person(p), p.regency_rank, _keterangan(p)] for p in selection.waitlist]
     others = [[i, *_person(p), _keterangan(p)] for i, p in enumerate(selection.not_selected, start=1)]
-    return [
+    sheets = [
         Sheet(SHEET_SELECTED, selected_header, selected),
         Sheet(SHEET_WAITLIST, ["No. Urut", *_PERSON, "Urutan di Kabupaten/Kota", "Keterangan"], waitlist),
         Sheet(SHEET_NOT_SELECTED, ["No", *_PERSON, "Keterangan"], others),
     ]
+    if selection.not_eligible:   # a fourth list only when the offering has a target audience that excluded someone
+        sheets.append(Sheet(SHEET_NOT_ELIGIBLE, ["No", *_PERSON, "Keterangan"],
+                            [[i, *_person(p), _keterangan(p)]
+                             for i, p in enumerate(selection.not_eligible, start=1)]))
+    return sheets
 
 
 def write_announcement_xlsx(selection: Selection, path: str | os.PathLike[str], *,
                             classes: Mapping[str, Sequence[ClassGroup]] | None = None) -> Path:
-    """One workbook with three sheets (Peserta Terpilih, Daftar Tunggu, Tidak Terpilih). Returns the path;
+    """One workbook with three sheets (Peserta Terpilih, Daftar Tunggu, Tidak Terpilih; a fourth, Tidak
+    Memenuhi Syarat, when anyone is not eligible). Returns the path;
     raises ``OSError`` if it cannot be written."""
     return write_xlsx(path, announcement_sheets(selection, classes=classes))
 
@@ -87,8 +101,8 @@ def write_announcement_csv(selection: Selection, directory: str | os.PathLike[st
                            stem: str = "pengumuman",
                            classes: Mapping[str, Sequence[ClassGroup]] | None = None,
                            delimiter: str = ",") -> dict[str, Path]:
-    """Three CSV files in ``directory``: ``<stem>-terpilih.csv``, ``<stem>-daftar-tunggu.csv``,
-    ``<stem>-tidak-terpilih.csv``. Returns sheet title -> path; raises ``OSError`` if one cannot be
+    """CSV files in ``directory``: ``<stem>-terpilih.csv``, ``<stem>-daftar-tunggu.csv``,
+    ``<stem>-tidak-terpilih.csv`` (and ``<stem>-tidak-memenuhi-syarat.csv`` when anyone is not eligible). Returns sheet title -> path; raises ``OSError`` if one cannot be
     written."""
     out: dict[str, Path] = {}
     for sheet in announcement_sheets(selection, classes=classes):

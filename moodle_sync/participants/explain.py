@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .allocation import Share
-from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED, CAUSE_TRAINED,
-                        NOT_SELECTED, SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN,
+from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_MODEL_SCHOOL, CAUSE_NOT_OFFERED, CAUSE_PROMOTED,
+                        CAUSE_TRAINED, NOT_ELIGIBLE, NOT_SELECTED, OTHER_PROGRAMME, SECOND_CHOICE, SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN,
                         Placement, Selection, TierAllocation, ordinal)
 
 __all__ = ["explain"]
@@ -26,7 +26,8 @@ def _training_line(p: Placement) -> str:
 
 def _quota_line(p: Placement, tier: TierAllocation, share: Share | None) -> str:
     region = p.applicant.regency_name
-    tier_text = _TIER_TEXT[tier.tier]
+    tier_text = (_TIER_TEXT.get(tier.tier) or
+                 f"second-choice {_TIER_TEXT[tier.tier.removeprefix(SECOND_CHOICE)]}")
     alloc = tier.allocation
     if share is None:
         return f"In the {tier_text} tier, {region} had no applicants."
@@ -61,6 +62,22 @@ def explain(selection: Selection, email: str) -> str:
     tier = next((t for t in selection.tiers if t.tier == p.tier), None)
     share = tier.allocation.share_of(a.regency) if tier else None
     region = a.regency_name
+    if p.status == OTHER_PROGRAMME:
+        lines.append(f"Programme choice: {' / '.join(a.choices)}; none of these answers means this offering. "
+                     f"Result: an applicant for another programme, not for this one.")
+        return "\n".join(lines)
+    if a.choices:
+        lines.append(f"Programme choice: this offering is their {ordinal(p.choice)} choice"
+                     + (" (second-choice applicants get seats after first-choice ones)." if p.choice == 2 else "."))
+    if p.status == NOT_ELIGIBLE:
+        lines.append(f"Eligibility rule '{p.cause}' excluded them: {p.reason.split(': ', 1)[-1]}. "
+                     f"Result: not eligible (the offering's target audience, applicants.eligible).")
+        return "\n".join(lines)
+    if p.status == SELECTED and p.cause == CAUSE_MODEL_SCHOOL:
+        lines.append(f"Rule 0 (model schools first): {p.note}; never-trained teachers of the school first, "
+                     f"then by registration time.")
+        lines.append(f"Result: selected, rank {p.rank} of {len(selection.selected)}, in their school's class.")
+        return "\n".join(lines)
     if p.status == NOT_SELECTED and p.cause == CAUSE_NOT_OFFERED:
         lines.append(f"Result: not selected. {region} is not one of the regencies this offering serves "
                      f"({len(selection.regencies)} regencies).")
