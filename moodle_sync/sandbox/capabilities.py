@@ -61,6 +61,8 @@ CAPABILITY_NAMES: dict[str, str] = {
     "moodle/role:review": "Review permissions for others",
     "moodle/site:accessallgroups": "Access all groups",
     "moodle/site:config": "Change site configuration",
+    "moodle/site:messageanyuser": "Bypass user privacy preferences for messaging any user",
+    "moodle/site:sendmessage": "Send messages to any user",
     "moodle/site:viewparticipants": "View participants",
     "moodle/user:create": "Create users",
     "moodle/user:delete": "Delete users",

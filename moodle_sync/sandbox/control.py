@@ -25,7 +25,7 @@ from .seed import seed_state
 FAULT_KINDS = ("timeout", "http500", "http429", "apply_then_drop", "apply_then_timeout")
 ACTIONS = ("set_latency", "inject_fault", "clear_faults", "fail_record", "complete_activity", "set_grade",
            "record_access", "run_cron", "create_participants_report", "call_counts", "reset", "make_token",
-           "info", "mails")
+           "info", "mails", "messages")
 
 
 class ControlError(ValueError):
@@ -214,6 +214,14 @@ class SandboxControl:
             state = self.moodle.state
             assert state is not None
             return [asdict(m) for m in sorted(state.mails, key=lambda m: m.id)]
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The private messages the site delivered, oldest first: ``id``, ``useridfrom``, ``useridto``,
+        ``text``, ``textformat``, ``time``."""
+        with self.moodle.lock:
+            state = self.moodle.state
+            assert state is not None
+            return [asdict(m) for m in sorted(state.messages, key=lambda m: m.id)]
 
     def info(self) -> dict[str, Any]:
         """The sandbox's address and tokens."""

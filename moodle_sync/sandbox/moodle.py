@@ -38,6 +38,7 @@ from .state import State
 # Registers the implementations (each module adds its functions to HANDLERS on import).
 from . import functions_capability, functions_completion, functions_content  # noqa: E402,F401
 from . import functions_course, functions_group, functions_site, functions_user  # noqa: E402,F401
+from . import functions_message  # noqa: E402,F401
 
 FULL_SERVICE = "moodle_sync"
 LIMITED_SERVICE = "moodle_sync_limited"

@@ -280,6 +280,18 @@ class Mail:
 
 
 @dataclass
+class Message:
+    """A private message the site delivered (core_message_send_instant_messages): from, to, text, format."""
+
+    id: int
+    useridfrom: int
+    useridto: int
+    text: str
+    textformat: int = 0
+    time: int = 0
+
+
+@dataclass
 class RoleAssignment:
     """A role given to a user at system level; the role allows every capability except those in ``lacking``."""
 

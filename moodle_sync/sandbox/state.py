@@ -117,6 +117,7 @@ def _tables() -> dict[str, Table[Any]]:
         ("reports", r.Report, {}),
         ("tokens", r.Token, {"token": lambda t: t.token}),
         ("mails", r.Mail, {}),
+        ("messages", r.Message, {}),
         ("role_assignments", r.RoleAssignment, {"user": lambda a: a.userid}),
     ]
     return {name: Table(name, cls, idx) for name, cls, idx in spec}

@@ -214,6 +214,20 @@ class UserGrades:
         return max(times) if times else None
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """Moodle's answer for one message of ``core_message_send_instant_messages``: its ``msgid`` when
+    sent, else ``error`` (Moodle answers msgid -1 and an errormessage per message it could not send)."""
+
+    clientmsgid: str | None
+    msgid: int | None
+    error: str | None
+
+    @property
+    def sent(self) -> bool:
+        return self.msgid is not None
+
+
 @dataclass
 class ReportPage:
     headers: list[str]
@@ -544,6 +558,23 @@ class Moodle:
         return self._typed("gradereport_user_get_grade_items", {"courseid": courseid, "userid": userid},
                            _user_grades)
 
+    # messages
+    def send_message(self, touserid: int, text: str, clientmsgid: str | None = None) -> SentMessage:
+        """Send one private message (FORMAT_MOODLE: line breaks kept, links made clickable) from the token
+        user. A message Moodle refuses (recipient missing or not reachable, text too long) comes back with
+        ``error``; :class:`WriteOutcomeUnknownError` when the answer was lost (it may have been sent)."""
+        message: dict[str, Any] = {"touserid": touserid, "text": text, "textformat": 0}
+        if clientmsgid:
+            message["clientmsgid"] = clientmsgid
+
+        def parse(answer: Any) -> SentMessage:
+            first = answer[0]
+            msgid = int(first["msgid"])
+            return SentMessage(first.get("clientmsgid"), msgid if msgid > 0 else None,
+                               None if msgid > 0 else str(first.get("errormessage") or "not sent"))
+
+        return self._typed("core_message_send_instant_messages", {"messages": [message]}, parse)
+
     def report_page(self, reportid: int, page: int, perpage: int) -> ReportPage:
         """One page of a custom report (report builder), values formatted for display."""
         def parse(d: Any) -> ReportPage:
@@ -559,5 +590,5 @@ class Moodle:
 __all__ = [
     "Moodle", "SiteInfo", "Category", "Course", "Module", "Section", "Group", "Grouping", "User",
     "EnrolledUser", "CourseCompletion", "ActivityCompletion", "GradeItem", "UserGrades", "ReportPage",
-    "decode_twice", "parse_answer",
+    "SentMessage", "decode_twice", "parse_answer",
 ]

@@ -1,0 +1,79 @@
+"""``core_message_send_instant_messages``: private messages, as message/externallib.php answers them.
+
+Per message, in Moodle's order: the recipient must exist (not deleted), the text must fit
+``MESSAGE_MAX_LENGTH`` bytes, and the sender must be allowed to contact the recipient
+(``core_message\\api::can_send_message``: ``moodle/site:readallmessages`` or ``moodle/site:messageanyuser``,
+or a course both are enrolled in — the default "course members" privacy preference). A refused message
+answers ``msgid`` -1 with an ``errormessage``; a sent one its id, time, conversation, sender and text.
+Messaging is on (``$CFG->messaging``, as the site info's advanced features say).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from . import records as r
+from .calls import Call, ws
+from .capabilities import has_capability
+
+MESSAGE_MAX_LENGTH = 4096
+
+
+def _shares_course(call: Call, a: int, b: int) -> bool:
+    mine = {e.courseid for e in call.state.enrolments.find("user", a) if e.status == 0}
+    return any(e.courseid in mine and e.status == 0 for e in call.state.enrolments.find("user", b))
+
+
+def _refusal(call: Call, touserid: int, text: str) -> str | None:
+    """Why Moodle would not send this message, in its words; None: it sends it."""
+    user = call.state.users.get(touserid)
+    if user is None or user.deleted:
+        return f"You cannot send a message to a user ID ({touserid}) that doesn't exist."
+    if len(text.encode("utf-8")) > MESSAGE_MAX_LENGTH:
+        return "The message is longer than the maximum allowed."
+    reachable = (touserid == call.userid
+                 or any(has_capability(call.state, call.userid, c)
+                        for c in ("moodle/site:readallmessages", "moodle/site:messageanyuser"))
+                 or _shares_course(call, call.userid, touserid))
+    if not reachable:
+        return "You can't message this user due to their message preferences. Try adding them as a contact."
+    return None
+
+
+def _conversation(call: Call, a: int, b: int) -> int:
+    key = f"conversation:{min(a, b)}:{max(a, b)}"
+    found = call.state.counters.get(key)
+    if found is None:
+        found = call.state.counter("conversations")
+        call.state.counters[key] = found
+    return found
+
+
+def _shown(text: str, textformat: int) -> str:
+    """The text as message_format_message_text gives it back (plain text escaped, line breaks as <br />)."""
+    if textformat == 1:
+        return text
+    return html.escape(text).replace("\n", "<br />\n")
+
+
+@ws("core_message_send_instant_messages")
+def send_instant_messages(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for message in call.records(p["messages"]):
+        result: dict[str, Any] = {}
+        if "clientmsgid" in message:
+            result["clientmsgid"] = message["clientmsgid"]
+        refusal = _refusal(call, message["touserid"], message["text"])
+        if refusal is not None:
+            out.append({**result, "msgid": -1, "errormessage": refusal})
+            continue
+        row = call.state.insert("messages", r.Message(
+            id=0, useridfrom=call.userid, useridto=message["touserid"], text=message["text"],
+            textformat=int(message.get("textformat", 1)), time=call.now))
+        out.append({**result, "msgid": row.id, "timecreated": call.now,
+                    "candeletemessagesforallusers": has_capability(call.state, call.userid,
+                                                                   "moodle/site:deleteanymessage"),
+                    "conversationid": _conversation(call, call.userid, row.useridto), "useridfrom": call.userid,
+                    "text": _shown(row.text, row.textformat)})
+    return out
