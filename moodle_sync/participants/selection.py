@@ -20,7 +20,8 @@ that excluded them. Where the form has a choice column, first-choice applicants 
 second-choice ones (the tiers above, first choice first). Model schools' reserved seats are filled from
 that school's eligible applicants before the general pool (never trained first, then first choice, then
 earlier registration); with per-regency ``quotas`` each regency's seats are its quota instead of a
-proportional share.
+proportional share, and seats a regency cannot fill (too few applicants) then go to those waiting
+elsewhere, shared proportionally, tier by tier.
 
 Everyone else in an offered regency is on the waitlist, ranked by tier, registration time, row (the order
 in which the pool is drawn when a regency has nobody left; see :func:`promote_from_waitlist`). Applicants
@@ -277,6 +278,35 @@ def _model_school_seats(pending: Sequence[_Pending], schools: Sequence[ModelScho
     return taken
 
 
+def _fill_tiers(pending: Sequence[_Pending], chosen: set[str], given: dict[str, int],
+                tiers: list[TierAllocation], remaining: int, *, quotas: Mapping[str, int] | None,
+                minimum: int, record_empty: bool = True) -> int:
+    """Fill seats tier by tier (first choice before second, never trained before trained), each tier's
+    seats shared by ``quotas`` or proportionally with ``minimum``; adds to ``chosen``, ``given`` and
+    ``tiers`` (an empty tier only when ``record_empty``). Returns the seats left."""
+    ranks = (1, 2) if any(p[4] == 2 for p in pending) else (1,)
+    for rank in ranks:
+        for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
+            members = [p for p in pending if p[1] is is_trained and p[4] == rank and p[0].email not in chosen]
+            if not record_empty and (not members or remaining == 0):
+                continue
+            demand: dict[str, int] = {}
+            for a, *_ in members:
+                demand[a.regency] = demand.get(a.regency, 0) + 1
+            allocation = (_quota_allocation(demand, quotas, given, remaining) if quotas is not None else
+                          allocate_seats(demand, remaining, minimum=minimum, already=given))
+            tiers.append(TierAllocation((SECOND_CHOICE if rank == 2 else "") + tier, remaining, allocation))
+            taken: dict[str, int] = {}
+            for a, *_ in members:  # already in registration order
+                if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
+                    taken[a.regency] = taken.get(a.regency, 0) + 1
+                    chosen.add(a.email)
+            for k, n in taken.items():
+                given[k] = given.get(k, 0) + n
+            remaining -= sum(taken.values())
+    return remaining
+
+
 def select_participants(applicants: Sequence[Applicant], *, seats: int,
                         regencies: Collection[str] | None = None, min_per_regency: int = 0,
                         previously_trained: Mapping[str, str] | None = None, exclude_trained: bool = False,
@@ -322,24 +352,10 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
     chosen: set[str] = set(model)
     tiers: list[TierAllocation] = []
     remaining = seats - len(model)
-    ranks = (1, 2) if any(p[4] == 2 for p in pending) else (1,)
-    for rank in ranks:
-        for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
-            members = [p for p in pending if p[1] is is_trained and p[4] == rank and p[0].email not in chosen]
-            demand: dict[str, int] = {}
-            for a, *_ in members:
-                demand[a.regency] = demand.get(a.regency, 0) + 1
-            allocation = (_quota_allocation(demand, quotas, given, remaining) if quotas is not None else
-                          allocate_seats(demand, remaining, minimum=min_per_regency, already=given))
-            tiers.append(TierAllocation((SECOND_CHOICE if rank == 2 else "") + tier, remaining, allocation))
-            taken: dict[str, int] = {}
-            for a, *_ in members:  # already in registration order
-                if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
-                    taken[a.regency] = taken.get(a.regency, 0) + 1
-                    chosen.add(a.email)
-            for k, n in taken.items():
-                given[k] = given.get(k, 0) + n
-            remaining -= sum(taken.values())
+    remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=quotas, minimum=min_per_regency)
+    if quotas is not None and remaining:   # seats a regency cannot fill from its quota go to those waiting
+        remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=None, minimum=0,
+                                record_empty=False)
 
     tier_order = sorted(pending, key=lambda p: (p[0].email not in model, p[4], p[1], _order_key(p[0])))
     placements = done
