@@ -2,6 +2,8 @@
 
 ``plan`` exits 0 when nothing needs to change, 2 when changes are pending, 1 on problems.
 ``apply`` builds the same plan with the same code, shows it, asks (``--yes`` skips), executes it.
+An offering that adopts existing courses (``adopt:``) plans nothing for them: ``apply`` records the offering
+and its courses in the store (for pulls and reports) and writes nothing to Moodle.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import click
 from rich.markup import escape
 
 from ..provision.apply import apply_plan
-from ..provision.observe import observe
-from ..provision.plan import UNCHANGED, Plan, plan_offering
+from ..provision.observe import observe, observe_adopted
+from ..provision.plan import UNCHANGED, Plan, adopted_summary, plan_adoption, plan_offering
 from ..provision.spec import OfferingSpec, offering_summary
 from . import output_options
 from .app import App, pass_app, table
@@ -44,6 +46,32 @@ def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[st
     return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where), counts)
 
 
+def adoption(app: App, path: Path, templates: tuple[str, ...]) -> tuple[Plan, dict[str, Any]] | None:
+    """For an offering file with ``adopt:``: its plan (every adopted course unchanged, the ones not found
+    as problems) and what the store keeps of it; None for an offering that provisions its courses."""
+    from ..offerings import load_offering
+    from ..templates import load_template, template_dirs
+
+    offering = load_offering(path)
+    if offering.adopt is None:
+        return None
+    evidence = load_template(offering.template, template_dirs(templates, app.settings.templates_dir),
+                             where=offering.template_where).evidence
+    app.info(f"Reading the courses {offering.id} adopts...")
+    state = observe_adopted(app.moodle(), offering.adopt)
+    summary = adopted_summary(offering, state, offering.adopt.pretest or evidence.pretest_idnumber,
+                              offering.adopt.posttest or evidence.posttest_idnumber)
+    return plan_adoption(offering.id, state), summary
+
+
+def record_adoption(app: App, plan: Plan, summary: dict[str, Any]) -> None:
+    """Keep an adopting offering and its courses (key -> Moodle id) in the store; nothing goes to Moodle."""
+    store = app.store()
+    store.save_offering(plan.offering_id, summary["template"], summary["title"], summary)
+    for course in summary["courses"]:
+        store.map_object(plan.offering_id, "course", course["key"], course["moodle_id"])
+
+
 def build_plan(app: App, spec: OfferingSpec) -> Plan:
     moodle = app.moodle()
     app.info(f"Reading what Moodle has for {spec.offering_id} ({len(spec.courses)} courses)...")
@@ -68,6 +96,13 @@ def show_plan(app: App, plan: Plan, *, show_all: bool) -> None:
         app.out.print(f"[red]problem:[/] {escape(p)}")
 
 
+def show_adoption(app: App, plan: Plan) -> None:
+    """The plan of an adopting offering: its courses, and that nothing of them will change."""
+    show_plan(app, plan, show_all=True)
+    app.out.print(f"{len(plan.actions)} adopted course(s): pulled as they are; plan and apply never change them.",
+                  highlight=False)
+
+
 def _short(value: Any, width: int = 50) -> str:
     text = "—" if value in (None, "") else str(value).replace("\n", " ")
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -82,8 +117,14 @@ def _short(value: Any, width: int = 50) -> str:
 def plan_cmd(app: App, offering_file: Path, templates: tuple[str, ...], show_all: bool) -> int:
     """Show what apply would change in Moodle for OFFERING (an offering YAML file).
 
-    Exit 0: nothing to change; 2: changes pending; 1: problems (e.g. master course missing).
+    Exit 0: nothing to change (always, for an offering that adopts existing courses); 2: changes pending;
+    1: problems (e.g. master course missing, an adopted course not found).
     """
+    adopted = adoption(app, offering_file, templates)
+    if adopted is not None:
+        plan = adopted[0]
+        app.emit({**plan.to_dict(), "adopted": True}, lambda: show_adoption(app, plan))
+        return 1 if plan.problems else 0
     spec = render(app, offering_file, templates)
     plan = build_plan(app, spec)
     app.emit(plan.to_dict(), lambda: show_plan(app, plan, show_all=show_all))
@@ -110,7 +151,11 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
     Every write is recorded in the local store (the audit trail). Nothing is ever deleted. A write whose
     answer was lost is settled by reading Moodle, never sent blindly again. Exit 0: all done; 1: problems
     in the plan, or some writes failed or stay unknown (each is listed; the rest was done).
+    An offering that adopts existing courses is recorded in the store only: Moodle is not written to.
     """
+    adopted = adoption(app, offering_file, templates)
+    if adopted is not None:
+        return apply_adoption(app, *adopted, dry_run=dry_run)
     spec = render(app, offering_file, templates)
     if not dry_run:   # one writer per offering (select, enrol, withdraw, apply): exit 75 when another runs
         from ..store.locks import offering_lock
@@ -157,6 +202,27 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
 
     app.emit({**plan.to_dict(), "applied": True, "result": result.to_dict()}, human)
     return 0 if result.ok else 1
+
+
+def apply_adoption(app: App, plan: Plan, summary: dict[str, Any], *, dry_run: bool) -> int:
+    """``apply`` of an adopting offering: show the plan; unless ``dry_run`` or problems, record it."""
+    if not app.json:
+        show_adoption(app, plan)
+    if plan.problems or dry_run:
+        app.emit({**plan.to_dict(), "adopted": True, "applied": False, "dry_run": dry_run}, lambda: None)
+        if plan.problems:
+            app.info("[red]Not applied:[/] fix the problems above first.")
+        return 1 if plan.problems else 0
+    from ..store.locks import offering_lock
+
+    with offering_lock(app.store(), plan.offering_id):
+        record_adoption(app, plan, summary)
+    keys = [str(c["key"]) for c in summary["courses"]]
+    app.emit({**plan.to_dict(), "adopted": True, "applied": True, "courses": keys},
+             lambda: app.out.print(f"Recorded {plan.offering_id} with {len(keys)} adopted course(s); nothing was "
+                                   f"written to Moodle. Pull them: moodle-sync pull {plan.offering_id}",
+                                   highlight=False))
+    return 0
 
 
 COMMANDS = [plan_cmd, apply_cmd]

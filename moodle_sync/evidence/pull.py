@@ -26,6 +26,10 @@ gives them; a user with no role at all counts too). Each course's suspended enro
 enrolled them (their participant record turned ``enrolled``), and when a pull first saw the enrolment
 (``core_enrol_get_enrolled_users`` does not give Moodle's own enrolment time).
 
+An offering's first pull (no evidence of it in the store yet) is a full pull. Courses an offering adopts
+(``adopt:``, recorded by ``apply``) are pulled the same way: participants are whoever holds the student
+role, the tests are found by idnumber or, failing that, by grade item name.
+
 A run is ``ok`` only when it went to its end with every read answered: a run stopped by Ctrl-C is
 recorded ``interrupted``, one stopped by an error or a crash ``failed``, one with some reads failed
 ``partial``. Incremental rules that look "since the last pull" (``grades="on-activity"``) start from the
@@ -44,7 +48,7 @@ from typing import Any, Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from ..exceptions import MoodleSyncError, NotEnrolledError
-from ..ws.moodle import EnrolledUser, Moodle, UserGrades
+from ..ws.moodle import EnrolledUser, GradeItem, Moodle, UserGrades
 from .display import DisplayValueError, parse_percent, parse_time, parse_yes_no
 from .model import CompletionSnapshot
 
@@ -63,6 +67,7 @@ class CourseTarget:
     pretest: str | None = None
     posttest: str | None = None
     start_date: int = 0
+    regency: str | None = None      # an adopted course's regency: for participants no record places
 
 
 @dataclass(frozen=True)
@@ -103,14 +108,27 @@ def _grades_fields(g: UserGrades | None, target: CourseTarget) -> dict[str, Any]
     if g is None:
         return {}
     course = g.item(itemtype="course")
-    pre = g.item(idnumber=target.pretest) if target.pretest else None
-    post = g.item(idnumber=target.posttest) if target.posttest else None
+    pre = evidence_item(g, target.pretest)
+    post = evidence_item(g, target.posttest)
     return {
         "course_grade": course.grade if course else None, "course_grade_max": course.grademax if course else None,
         "pretest_grade": pre.grade if pre else None, "pretest_max": pre.grademax if pre else None,
         "posttest_grade": post.grade if post else None, "posttest_max": post.grademax if post else None,
         "grades_modified": g.last_change,
     }
+
+
+def evidence_item(grades: UserGrades, wanted: str | None) -> GradeItem | None:
+    """The grade item that is a test: the one with the idnumber ``wanted``, else (older courses, adopted)
+    the one named ``wanted`` (ignoring case and surrounding spaces); None when there is none."""
+    if not wanted:
+        return None
+    found = grades.item(idnumber=wanted)
+    if found is None:
+        name = " ".join(wanted.split()).casefold()
+        found = next((it for it in grades.items if it.itemtype != "course"
+                      and " ".join((it.name or "").split()).casefold() == name), None)
+    return found
 
 
 def time_enrolled(previous: CompletionSnapshot | None, info: ParticipantInfo, course_key: str, now: int) -> int:
@@ -213,7 +231,8 @@ class Puller:
                 offering_id=target.offering_id, course_id=courseid, course_key=target.key, user_id=u.id,
                 email=u.email, fullname=u.fullname,
                 class_name=", ".join(sorted(group_names[i] for i in u.groups if i in group_names)) or None,
-                regency=info.regency, school_level=info.school_level, first_access=u.first_access,
+                regency=info.regency or target.regency, school_level=info.school_level,
+                first_access=u.first_access,
                 last_access=u.last_course_access, pulled_at=now,
                 completed=prev.completed if prev else False, time_completed=prev.time_completed if prev else None,
                 activities_total=prev.activities_total if prev else 0,
@@ -448,7 +467,8 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
             puller.full = full or bool(report_id) or offering_id in first
             people = {p.email: participant_info(p) for p in store.participants(offering_id)}
             targets = [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
-                                    c.get("start_date") or 0) for c in record.data.get("courses", [])]
+                                    c.get("start_date") or 0, c.get("regency") if c.get("adopted") else None)
+                       for c in record.data.get("courses", [])]
             mapped = {o.key: o.moodle_id for o in store.objects(offering_id, "course")}
             ids = moodle.map_reads(lambda t: mapped.get(t.key) or puller.course_id(t), targets)
             # Every course's whole-course reads at once (bounded by the concurrency), then course by course.

@@ -8,9 +8,14 @@ its sections, groups, groupings and enrolled users, read concurrently.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from ..exceptions import MoodleSyncError
 from ..ws.moodle import Category, Course, EnrolledUser, Group, Grouping, Moodle, Section, User
 from .spec import CourseSpec, MasterCourseRef, OfferingSpec
+
+if TYPE_CHECKING:
+    from ..offerings import Adoption
 
 
 @dataclass
@@ -143,10 +148,47 @@ def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
     return state
 
 
+@dataclass
+class AdoptedState:
+    """The existing courses an offering adopts, as Moodle has them, with what could not be found."""
+
+    courses: list[tuple[Course, str | None]] = field(default_factory=list)   # (course, regency slug or None)
+    problems: list[str] = field(default_factory=list)
+
+
+def observe_adopted(moodle: Moodle, adoption: "Adoption") -> AdoptedState:
+    """Read the courses ``adoption`` names: each idnumber (one call each, concurrently) and every course of
+    its category (the categories, then one call). Each course once, in the order named (the category's by
+    id); an idnumber or category Moodle lacks is a problem, named. Raises what the reads raise."""
+    state = AdoptedState()
+    found = moodle.map_reads(lambda idnumber: moodle.courses_by_field("idnumber", idnumber),
+                             [i for i, _ in adoption.idnumbers])
+    seen: set[int] = set()
+    for (idnumber, regency), result in zip(adoption.idnumbers, found):
+        if isinstance(result, MoodleSyncError):
+            raise result
+        if not result:
+            state.problems.append(f"adopt: no course has the idnumber {idnumber!r}")
+        elif result[0].id not in seen:
+            seen.add(result[0].id)
+            state.courses.append((result[0], regency))
+    if adoption.category:
+        category = find_category(moodle.categories(), adoption.category, "")
+        if category is None:
+            state.problems.append(f"adopt: no category {' / '.join(adoption.category)!r}")
+        else:
+            for course in sorted(moodle.courses_in_category(category.id), key=lambda c: c.id):
+                if course.id not in seen:
+                    seen.add(course.id)
+                    state.courses.append((course, None))
+    return state
+
+
 def has_content(sections: list[Section]) -> bool:
     """True when the course holds activities beyond the announcements forum Moodle adds itself."""
     return any(m.modname != "forum" or s.number != 0 for s in sections for m in s.modules)
 
 
-__all__ = ["ObservedState", "CourseState", "observe", "find_category", "category_idnumber", "has_content",
+__all__ = ["ObservedState", "CourseState", "AdoptedState", "observe", "observe_adopted", "find_category",
+           "category_idnumber", "has_content",
            "adoptable"]

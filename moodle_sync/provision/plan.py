@@ -2,17 +2,22 @@
 
 Each :class:`Action` is a create, an update (with field-level changes, old -> new) or unchanged, with
 a reason. ``plan`` and ``apply`` build the plan with this same function; apply then executes it.
-Nothing is ever planned for deletion.
+Nothing is ever planned for deletion. An offering that adopts existing courses (``adopt:``) plans nothing
+for them: :func:`plan_adoption` lists each as adopted and unchanged.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from .observe import CourseState, ObservedState, category_idnumber, find_category, has_content
+from ..ws.moodle import Course
+from .observe import AdoptedState, CourseState, ObservedState, category_idnumber, find_category, has_content
 from .spec import CourseSpec, OfferingSpec
+
+if TYPE_CHECKING:
+    from ..offerings import Offering
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 
@@ -240,3 +245,43 @@ def class_part(plan: Plan) -> Plan:
     actions = [replace(a, op=UNCHANGED, changes=()) if a.kind == "course" else a for a in plan.actions
                if a.course_key not in missing and (a.kind == "course" or a.kind in CLASS_KINDS)]
     return Plan(plan.offering_id, actions, list(plan.problems))
+
+
+# Adopted courses ----------------------------------------------------------------------------------------
+ADOPTED_REASON = "adopted: pulled as it is; plan and apply never change it"
+
+
+def adopted_key(course: Course) -> str:
+    """The key of an adopted course in its offering: its idnumber, else its shortname (unique in Moodle)."""
+    return course.idnumber or course.shortname
+
+
+def plan_adoption(offering_id: str, adopted: AdoptedState) -> Plan:
+    """The plan of an offering that adopts existing courses: one ``unchanged`` action per course, saying it
+    is adopted (never created, updated, given content, classes or facilitators), and the courses that
+    could not be found as problems. Applying it writes nothing to Moodle."""
+    plan = Plan(offering_id, problems=list(adopted.problems))
+    for course, _ in adopted.courses:
+        plan.actions.append(Action("course", UNCHANGED, adopted_key(course),
+                                   f"{ADOPTED_REASON} (id {course.id}, {course.fullname!r})",
+                                   course_key=adopted_key(course), data={"id": course.id, "adopted": True}))
+    if not adopted.courses and not adopted.problems:
+        plan.problems.append("adopt: the category holds no course")
+    return plan
+
+
+def adopted_summary(offering: Offering, adopted: AdoptedState, pretest: str | None,
+                    posttest: str | None) -> dict[str, Any]:
+    """What the store keeps of an adopting offering: the shape of
+    :func:`~moodle_sync.provision.spec.offering_summary` (what pulls and reports read), each course with
+    its Moodle id, and ``adopted`` set. ``pretest``/``posttest``: the test items (idnumber or name)."""
+    return {
+        "offering_id": offering.id, "title": offering.title, "template": offering.template,
+        "batch": offering.batch, "seats": offering.seats, "class_size": offering.class_size,
+        "min_per_regency": offering.min_per_regency, "adopted": True,
+        "courses": [{"key": adopted_key(c), "idnumber": c.idnumber, "shortname": c.shortname,
+                     "fullname": c.fullname, "regency": regency, "start_date": c.startdate,
+                     "end_date": c.enddate, "pretest": pretest, "posttest": posttest, "groups": [],
+                     "moodle_id": c.id, "adopted": True}
+                    for c, regency in adopted.courses],
+    }
