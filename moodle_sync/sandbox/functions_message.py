@@ -51,10 +51,12 @@ def _conversation(call: Call, a: int, b: int) -> int:
 
 
 def _shown(text: str, textformat: int) -> str:
-    """The text as message_format_message_text gives it back (plain text escaped, line breaks as <br />)."""
+    """The text as message_format_message_text gives it back, roughly: a paragraph, line breaks as <br>,
+    plain text (FORMAT_PLAIN, 2) escaped. (Moodle also cleans HTML and links URLs in FORMAT_MOODLE.)"""
     if textformat == 1:
         return text
-    return html.escape(text).replace("\n", "<br />\n")
+    shown = html.escape(text, quote=False) if textformat == 2 else text
+    return "<p>" + shown.replace("\n", "<br>\n") + "</p>"
 
 
 @ws("core_message_send_instant_messages")
@@ -66,7 +68,7 @@ def send_instant_messages(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]
             result["clientmsgid"] = message["clientmsgid"]
         refusal = _refusal(call, message["touserid"], message["text"])
         if refusal is not None:
-            out.append({**result, "msgid": -1, "errormessage": refusal})
+            out.append({**result, "msgid": -1, "errormessage": refusal, "candeletemessagesforallusers": False})
             continue
         row = call.state.insert("messages", r.Message(
             id=0, useridfrom=call.userid, useridto=message["touserid"], text=message["text"],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import schema as t
 from .base import StoreBase
@@ -62,18 +63,21 @@ class MessageStore(StoreBase):
         c = t.sent_messages.c
         values = {"moodle_user_id": moodle_user_id, "digest": digest, "outcome": "unknown", "msgid": None,
                   "detail": None, "at": self._now()}
-        with self._write() as conn:
-            row = conn.execute(select(t.sent_messages).where(
-                c.offering_id == offering_id, c.day == day, c.recipient == recipient)).first()
-            if row is not None and row.outcome != "failed":
-                return None
-            if row is None:
-                conn.execute(insert(t.sent_messages).values(offering_id=offering_id, day=day, recipient=recipient,
-                                                            **values))
-            else:
-                conn.execute(update(t.sent_messages).where(c.id == row.id).values(**values))
-            row = conn.execute(select(t.sent_messages).where(
-                c.offering_id == offering_id, c.day == day, c.recipient == recipient)).one()
+        try:
+            with self._write() as conn:
+                row = conn.execute(select(t.sent_messages).where(
+                    c.offering_id == offering_id, c.day == day, c.recipient == recipient)).first()
+                if row is not None and row.outcome != "failed":
+                    return None
+                if row is None:
+                    conn.execute(insert(t.sent_messages).values(offering_id=offering_id, day=day,
+                                                                recipient=recipient, **values))
+                else:
+                    conn.execute(update(t.sent_messages).where(c.id == row.id).values(**values))
+                row = conn.execute(select(t.sent_messages).where(
+                    c.offering_id == offering_id, c.day == day, c.recipient == recipient)).one()
+        except IntegrityError:   # another run reserved it meanwhile (PostgreSQL: both saw no row)
+            return None
         return _message(row)
 
     def settle_message(self, message_id: int, outcome: str, *, msgid: int | None = None,

@@ -34,7 +34,7 @@ def test_a_sent_message_answers_moodles_keys_and_is_listed(sandbox: SandboxServe
     returns = load_signatures()["core_message_send_instant_messages"]["returns_desc"]
     assert set(answer[0]) <= _keys(returns)
     assert answer[0]["msgid"] > 0 and answer[0]["clientmsgid"] == "m1" and answer[0]["useridfrom"] == 2
-    assert answer[0]["text"] == "Halo<br />\n&lt;b&gt;Bu&lt;/b&gt;"
+    assert answer[0]["text"] == "<p>Halo<br>\n<b>Bu</b></p>"
     listed = requests.get(sandbox.url + "/_sandbox/messages", timeout=5).json()["result"]
     assert [(m["id"], m["useridto"], m["text"]) for m in listed] == [(answer[0]["msgid"], to, "Halo\n<b>Bu</b>")]
 
@@ -46,6 +46,7 @@ def test_refused_messages_answer_minus_one_with_moodles_error(sandbox: SandboxSe
 
     assert [a["msgid"] for a in answer[:2]] == [-1, -1]
     assert answer[0]["errormessage"] == "You cannot send a message to a user ID (99999) that doesn't exist."
+    assert answer[0]["candeletemessagesforallusers"] is False   # as the lab answers a refused message
     assert answer[1]["errormessage"] == "The message is longer than the maximum allowed."
     assert answer[2]["msgid"] > 0
     assert len(sandbox.control.messages()) == 1

@@ -1,0 +1,79 @@
+"""``moodle-sync completers OFFERING``: everyone who passed, with JP and a certificate number issued once
+(stored), as XLSX or CSV for the certificate system (formula-safe, 0600)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from ..reports.completers import HEADER, build_completers, completers_document, rows, with_numbers
+from ..tabular import Sheet, write_csv, write_xlsx
+from . import output_options
+from .app import App, pass_app, table
+from .provision import offering_argument, render, templates_option
+
+
+@click.command("completers")
+@offering_argument
+@templates_option
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True,
+              help="File for the certificate system.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: ./OFFERING-completers.xlsx or .csv).")
+@click.option("--csv-delimiter", type=click.Choice([",", ";"]), default=",", show_default=True,
+              help="CSV separator (';' opens directly in an Excel with Indonesian settings).")
+@click.option("--dry-run", is_flag=True, help="List who passed; issue no number, write no file.")
+@output_options
+@pass_app
+def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: str, output: Path | None,
+               csv_delimiter: str, dry_run: bool) -> int:
+    """Everyone who passed OFFERING (course complete and post-test at least variables.nilai_lulus, by
+    default), with name as registered, NUPTK, school, regency, JP (variables.jp), completion date and a
+    certificate number (variables.nomor_sertifikat) issued once: it never changes on a rerun and never
+    repeats across offerings with the same pattern and year.
+
+    Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store.
+    """
+    from ..offerings import certificate_pattern, load_offering, pass_rule
+
+    offering = load_offering(offering_file)
+    spec = render(app, offering_file, templates)
+    where = offering.file or str(offering_file)
+    rule, pattern = pass_rule(spec.variables, where), certificate_pattern(spec.variables, where)
+    store = app.store()
+    snapshots = store.current(spec.offering_id)
+    if not snapshots:
+        click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
+                   f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
+        return 1
+    passed = build_completers(snapshots, store.participants(spec.offering_id), rule=rule, variables=spec.variables)
+    year = offering.start.year
+    if dry_run:
+        issued = store.certificates(spec.offering_id)
+    else:
+        issued = store.issue_certificates(spec.offering_id, [(c.email, c.completed_at) for c in passed],
+                                          pattern=pattern.text, year=year if pattern.yearly else 0,
+                                          number=lambda seq: pattern.number(seq, year, spec.offering_id))
+    listed = with_numbers(passed, {email: c.number for email, c in issued.items()})
+    written: Path | None = None
+    if not dry_run:
+        target = output or Path(f"{spec.offering_id}-completers.{fmt}")
+        written = (write_xlsx(target, [Sheet("Lulus", HEADER, rows(listed))]) if fmt == "xlsx"
+                   else write_csv(target, HEADER, rows(listed), delimiter=csv_delimiter))
+
+    def human() -> None:
+        shown = [[escape(str(v)) if v is not None else "—" for v in (r[0], r[1], r[2], r[6], r[8], r[9])]
+                 for r in rows(listed)]
+        app.out.print(table(f"{len(listed)} passed {spec.offering_id}", ["certificate", "name", "NUPTK", "regency",
+                                                                         "JP", "completed"], shown))
+        if written:
+            app.out.print(f"Wrote {escape(str(written))}", highlight=False)
+
+    app.emit({**completers_document(spec.offering_id, listed), "written": str(written) if written else None,
+              "dry_run": dry_run}, human)
+    return 0
+
+
+COMMANDS = [completers]

@@ -1,0 +1,140 @@
+"""``moodle-sync followup OFFERING``: per facilitator, who in their classes to contact and why (XLSX and
+HTML files, 0600), and with ``--send moodle`` the list as a Moodle message, once a day."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from ..exceptions import MoodleSyncError, WriteOutcomeUnknownError
+from ..reports.aggregate import day_of
+from ..reports.followup import (STATUSES, Facilitator, FollowupPack, build_followup, facilitator_message,
+                                message_digest, pack_document)
+from ..reports.followup_files import write_packs
+from . import output_options
+from .app import App, pass_app, table
+from .provision import offering_argument, render, templates_option
+
+
+def _recipients(pack: FollowupPack) -> list[tuple[Facilitator, str, int]]:
+    """Each facilitator with their message and how many people it lists."""
+    out = []
+    for facilitator, classes in pack.by_facilitator().items():
+        if facilitator is not None:
+            out.append((facilitator, facilitator_message(pack, facilitator, classes),
+                        sum(len(c.people) for c in classes)))
+    return out
+
+
+def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[str, Any]]]:
+    """Send every facilitator's message once today; returns what was sent, skipped, failed or is unknown."""
+    result: dict[str, list[dict[str, Any]]] = {"sent": [], "skipped": [], "failed": [], "unknown": []}
+    recipients = _recipients(pack)
+    if not recipients:
+        return result
+    moodle, store, day = app.moodle(), app.store(), day_of(pack.generated_at)
+    ids = {u.email.lower(): u.id for u in moodle.users_by_field("email", [f.email for f, _, _ in recipients])}
+    for facilitator, text, people in recipients:
+        entry = {"email": facilitator.email, "name": facilitator.name, "participants": people}
+        userid = ids.get(facilitator.email)
+        if userid is None:
+            result["failed"].append({**entry, "error": "no Moodle user with this e-mail"})
+            continue
+        if dry_run:
+            done = {m.recipient for m in store.messages(pack.offering_id, day) if m.outcome != "failed"}
+            result["skipped" if facilitator.email in done else "sent"].append({**entry, "text": text})
+            continue
+        reserved = store.reserve_message(pack.offering_id, day, facilitator.email, userid, message_digest(text))
+        if reserved is None:
+            result["skipped"].append({**entry, "why": f"already sent (or maybe sent) on {day}"})
+            continue
+        try:
+            answer = moodle.send_message(userid, text, f"followup{reserved.id}")
+        except WriteOutcomeUnknownError as exc:
+            store.settle_message(reserved.id, "unknown", detail=str(exc))
+            result["unknown"].append({**entry, "error": str(exc)})
+            continue
+        except MoodleSyncError as exc:
+            store.settle_message(reserved.id, "failed", detail=str(exc))
+            result["failed"].append({**entry, "error": str(exc)})
+            continue
+        store.settle_message(reserved.id, "ok" if answer.sent else "failed", msgid=answer.msgid, detail=answer.error)
+        result["sent" if answer.sent else "failed"].append(
+            {**entry, "msgid": answer.msgid} if answer.sent else {**entry, "error": answer.error})
+    return result
+
+
+def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str, Any] | None,
+           dry_run: bool) -> None:
+    rows = [[escape(c.label), escape(", ".join(f.name for f in c.facilitators) or "—"),
+             *[str(sum(1 for p in c.people if p.status == s)) for s in STATUSES]] for c in pack.classes]
+    if rows:
+        app.out.print(table(f"Follow-up of {pack.offering_id} (stalled: {pack.stalled_days} days without access)",
+                            ["class", "facilitator", *STATUSES], rows))
+    else:
+        app.out.print(f"Nobody to follow up in {pack.offering_id}.")
+    for path in written:
+        app.out.print(f"Wrote {escape(str(path))}", highlight=False)
+    if sending is None:
+        return
+    verb = "would send" if dry_run else "sent"
+    for e in sending["sent"]:
+        app.out.print(f"{verb}: {escape(e['name'])} <{e['email']}> ({e['participants']} participants)")
+        if dry_run:
+            app.out.print(escape(e["text"]), highlight=False)
+    for e in sending["skipped"]:
+        app.out.print(f"[dim]not sent again today:[/] {escape(e['name'])} <{e['email']}>")
+    for e in sending["failed"]:
+        app.out.print(f"[red]not sent:[/] {escape(e['name'])} <{e['email']}>: {escape(e['error'] or '')}")
+    for e in sending["unknown"]:
+        app.out.print(f"[yellow]answer lost (not re-sent; check the facilitator's Moodle messages):[/] "
+                      f"{escape(e['name'])} <{e['email']}>")
+
+
+@click.command("followup")
+@offering_argument
+@templates_option
+@click.option("--stalled-days", type=click.IntRange(min=1), default=14, show_default=True,
+              help="A started, unfinished participant without course access for this many days is stalled.")
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the facilitators' XLSX and HTML files (default: ./OFFERING-followup).")
+@click.option("--send", type=click.Choice(["moodle"]),
+              help="Also send each facilitator their list as a Moodle message (once a day).")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; write no file, send nothing.")
+@output_options
+@pass_app
+def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_days: int,
+             output_dir: Path | None, send: str | None, dry_run: bool) -> int:
+    """Per class and facilitator: participants not started, stalled, missing the pre-test or post-test, or
+    below the pass mark, with school and a WhatsApp link carrying a prefilled message.
+
+    Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store, or a message
+    could not be sent (or its answer was lost: it is not sent again the same day).
+    """
+    from ..offerings import load_offering, pass_rule
+
+    offering = load_offering(offering_file)
+    spec = render(app, offering_file, templates)
+    rule = pass_rule(spec.variables, offering.file or str(offering_file))
+    store = app.store()
+    snapshots = store.current(spec.offering_id)
+    if not snapshots:
+        click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
+                   f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
+        return 1
+    pack = build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
+                          stalled_days=stalled_days)
+    written = [] if dry_run else write_packs(pack, output_dir or Path(f"{spec.offering_id}-followup"))
+    sending = _send(app, pack, dry_run) if send == "moodle" else None
+    document: dict[str, Any] = {**pack_document(pack), "written": [str(p) for p in written], "dry_run": dry_run}
+    if sending is not None:
+        document.update(sending)
+    app.emit(document, lambda: _human(app, pack, written, sending, dry_run))
+    return 1 if sending and (sending["failed"] or sending["unknown"]) else 0
+
+
+COMMANDS = [followup]

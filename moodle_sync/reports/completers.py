@@ -1,0 +1,98 @@
+"""Completers: who passed an offering (:class:`~moodle_sync.offerings.PassRule`), as the certificate
+system needs them. Pure: the certificate numbers come from the store (issued once, see
+:mod:`moodle_sync.store.certificates`) and are joined in by :func:`with_numbers`.
+
+The name is the participant's name as registered (titles kept), else Moodle's; JP is ``variables.jp``;
+the completion date is Moodle's course completion time. Someone enrolled in two courses of the offering
+is listed once (the earlier completion). Withdrawn participants who never completed are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..evidence.model import CompletionSnapshot
+from ..offerings import PassRule
+from ..store.records import ParticipantRecord, normalise_email
+from .aggregate import WIB, enrich, is_withdrawn, regency_name
+
+HEADER = ["No. Sertifikat", "Nama", "NUPTK", "Email", "Sekolah", "NPSN", "Kabupaten/Kota", "Jenjang", "JP",
+          "Tanggal Selesai", "Nilai Post-test", "Kursus", "Kelas"]
+
+
+@dataclass(frozen=True)
+class Completer:
+    email: str
+    name: str
+    nuptk: str | None
+    school: str | None
+    npsn: str | None
+    regency: str | None
+    school_level: str | None
+    jp: Any
+    completed_at: int | None
+    posttest_pct: float | None
+    course_key: str
+    class_name: str | None
+    certificate_number: str | None = None
+
+
+def _jp(variables: Mapping[str, Any]) -> Any:
+    jp = variables.get("jp")
+    return jp if isinstance(jp, (int, float)) and not isinstance(jp, bool) else None
+
+
+def build_completers(snapshots: Iterable[CompletionSnapshot], participants: Iterable[ParticipantRecord], *,
+                     rule: PassRule, variables: Mapping[str, Any]) -> list[Completer]:
+    """Everyone who passed, ordered by completion time (unknown last), then name: the order numbers are
+    issued in."""
+    people = list(participants)
+    records = {normalise_email(p.email): p for p in people}
+    best: dict[str, Completer] = {}
+    for s in enrich(snapshots, people):
+        if is_withdrawn(s) or not rule.passed(s.completed, s.posttest_grade, s.posttest_max):
+            continue
+        email = normalise_email(s.email)
+        p = records.get(email)
+        found = Completer(
+            email=email, name=p.fullname if p and p.fullname else s.fullname, nuptk=p.nuptk if p else None,
+            school=p.school if p else None, npsn=p.npsn if p else None, regency=regency_name(s.regency),
+            school_level=s.school_level, jp=_jp(variables), completed_at=s.time_completed if s.completed else None,
+            posttest_pct=s.posttest_grade / s.posttest_max * 100.0 if s.posttest_grade is not None and s.posttest_max
+            else None, course_key=s.course_key, class_name=s.class_name)
+        if email not in best or _order(found) < _order(best[email]):
+            best[email] = found
+    return sorted(best.values(), key=_order)
+
+
+def _order(c: Completer) -> tuple[Any, ...]:
+    return (c.completed_at is None, c.completed_at or 0, c.name.casefold(), c.email)
+
+
+def with_numbers(completers: Sequence[Completer], numbers: Mapping[str, str]) -> list[Completer]:
+    """The completers with their certificate numbers (by e-mail) filled in."""
+    return [replace(c, certificate_number=numbers.get(c.email)) for c in completers]
+
+
+def completion_date(timestamp: int | None) -> str | None:
+    """The WIB date of a completion time, YYYY-MM-DD."""
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp, WIB).date().isoformat() if timestamp else None
+
+
+def rows(completers: Sequence[Completer]) -> list[list[Any]]:
+    """Table rows under :data:`HEADER` (formula safety is the writer's, see :mod:`moodle_sync.tabular`)."""
+    return [[c.certificate_number, c.name, c.nuptk, c.email, c.school, c.npsn, c.regency, c.school_level, c.jp,
+             completion_date(c.completed_at), round(c.posttest_pct, 2) if c.posttest_pct is not None else None,
+             c.course_key, c.class_name] for c in completers]
+
+
+def completers_document(offering_id: str, completers: Sequence[Completer]) -> dict[str, Any]:
+    """The JSON contract: ``completers``: ``{email, certificate_number, jp, completed_at}`` (and more)."""
+    return {"offering": offering_id, "count": len(completers),
+            "completers": [{"email": c.email, "certificate_number": c.certificate_number, "jp": c.jp,
+                            "completed_at": c.completed_at, "completed_on": completion_date(c.completed_at),
+                            "name": c.name, "nuptk": c.nuptk, "school": c.school, "regency": c.regency,
+                            "posttest_pct": c.posttest_pct} for c in completers]}

@@ -1,0 +1,78 @@
+"""``followup --send moodle`` on the sandbox: a message whose answer was lost is recorded unknown and not
+sent again (exit 1 says so); the others go once a day. ``completers`` keeps its numbers on a rerun and
+continues the sequence for another offering."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import Store
+
+from .conftest import EXAMPLES, run, run_json, small_offering
+
+ROOT = Path(__file__).parents[2]
+
+
+def _scenario(sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> tuple[str, str]:
+    """An applied, selected, enrolled and pulled 2-regency offering with simulated progress: (file, id)."""
+    offering_id = f"{name}-{uuid.uuid4().hex[:6]}"
+    offering = str(small_offering(tmp_path / offering_id, id=offering_id, category=f"T {offering_id} / Koding"))
+    assert run(capsys, "apply", offering, "--yes")[0] == 0
+    assert run(capsys, "select", offering, "--applicants", str(EXAMPLES / "registrations.csv"),
+               "--output", str(tmp_path / offering_id / "seleksi"), "--no-moodle-history")[0] == 0
+    assert run_json(capsys, "enrol", offering)[0] == 0
+    env = {**os.environ, "MOODLE_URL": sandbox.url, "MOODLE_TOKEN": sandbox.token}
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "simulate_progress.py"), offering_id], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert run_json(capsys, "pull", offering_id)[0] == 0
+    return offering, offering_id
+
+
+def test_a_lost_answer_is_recorded_unknown_and_never_resent(sandbox_env: SandboxServer, store_path: Path,
+                                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    offering, offering_id = _scenario(sandbox_env, tmp_path, capsys, "fu")
+    sandbox_env.control.inject_fault("core_message_send_instant_messages", "apply_then_drop")
+
+    code, first = run_json(capsys, "followup", offering, "--send", "moodle")
+
+    assert code == 1 and len(first["unknown"]) == 1, first
+    assert len(first["sent"]) + len(first["unknown"]) == len(sandbox_env.control.messages())
+    code, second = run_json(capsys, "followup", offering, "--send", "moodle")
+    assert code == 0 and second["sent"] == []
+    assert {s["email"] for s in second["skipped"]} == {s["email"] for s in first["sent"] + first["unknown"]}
+    assert len(sandbox_env.control.messages()) == len(first["sent"]) + 1    # the lost one landed, once
+    with Store.open(str(store_path)) as store:
+        assert sorted(m.outcome for m in store.messages(offering_id)) == sorted(
+            ["ok"] * len(first["sent"]) + ["unknown"])
+    code, out, _ = run(capsys, "followup", offering, "--send", "moodle", "--dry-run")
+    assert code == 0 and "not sent again today" in out
+
+
+def test_certificate_numbers_are_stable_and_continue_across_offerings(
+        sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first_file, _ = _scenario(sandbox_env, tmp_path, capsys, "c1")
+    second_file, _ = _scenario(sandbox_env, tmp_path, capsys, "c2")
+
+    code, dry = run_json(capsys, "completers", first_file, "--dry-run")
+    assert code == 0 and dry["written"] is None and {c["certificate_number"] for c in dry["completers"]} == {None}
+    one = run_json(capsys, "completers", first_file, "--format", "csv", "--csv-delimiter", ";")[1]
+    two = run_json(capsys, "completers", second_file)[1]
+    again = run_json(capsys, "completers", first_file)[1]
+
+    def numbers(doc: dict[str, Any]) -> list[int]:
+        return [int(c["certificate_number"].split("/")[0]) for c in doc["completers"]]
+
+    assert numbers(one) == list(range(1, len(one["completers"]) + 1))
+    assert numbers(two) == list(range(len(one["completers"]) + 1, len(one["completers"]) + len(two["completers"]) + 1))
+    assert again["completers"] == one["completers"]
+    text = Path(one["written"]).read_text("utf-8-sig")
+    assert text.splitlines()[0].startswith("No. Sertifikat;Nama;NUPTK")
