@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -31,6 +32,7 @@ class App:
     _store: Any = None
     out: Console = field(default_factory=lambda: Console(soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    started: float = field(default_factory=time.perf_counter)   # for --stats: the command's wall time
 
     @property
     def settings(self) -> Settings:
@@ -58,7 +60,11 @@ class App:
         return self._store
 
     def call_stats(self) -> dict[str, Any] | None:
-        return self._moodle.client.stats.to_dict() if self._moodle is not None else None
+        """The web-service call statistics so far, with ``wall_seconds`` since the command started (calls run
+        concurrently: their summed ``total_seconds`` may exceed it); None when Moodle was not called."""
+        if self._moodle is None:
+            return None
+        return {**self._moodle.client.stats.to_dict(), "wall_seconds": round(time.perf_counter() - self.started, 3)}
 
     def close(self) -> None:
         if self._moodle is not None:
@@ -82,7 +88,8 @@ class App:
         stats = self.call_stats()
         if not stats:
             return
-        table = Table(title=f"Web-service calls: {stats['total_calls']} in {stats['total_seconds']:.2f}s")
+        table = Table(title=f"Web-service calls: {stats['total_calls']} taking {stats['total_seconds']:.2f}s summed "
+                            f"(concurrent), in {stats['wall_seconds']:.2f}s wall time")
         for col in ("function", "calls", "errors", "retries", "seconds"):
             table.add_column(col, justify="left" if col == "function" else "right")
         for name, s in stats["functions"].items():

@@ -269,3 +269,11 @@ def test_grades_on_activity_skips_the_grade_reports_of_quiet_courses(enrolled: s
     sandbox.control.record_access(cid, student_ids(moodle, "metro")[0])
     assert pull(capsys)["reread"] == 1
     assert reports() == before + 1                              # only the course someone visited
+
+
+def test_stats_show_wall_time_beside_summed_call_time(enrolled: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "pull", "--stats")
+    assert code == 0
+    assert "s summed (concurrent), in " in err and "s wall time" in err
+    doc = pull(capsys, "--stats")
+    assert doc["stats"]["wall_seconds"] > 0 and doc["stats"]["total_calls"] == doc["calls"]
