@@ -569,7 +569,8 @@ def pass_rule(variables: Mapping[str, Any], file: str = "<offering>") -> PassRul
         problems.append(Problem(file, None, "variables.nilai_lulus", f"must be a number from 0 to 100 (percent of "
                                 f"the post-test's maximum) or null, not {mark!r}"))
     if not isinstance(complete, bool):
-        problems.append(Problem(file, None, "variables.lulus_wajib_selesai", f"must be true or false, not {complete!r}"))
+        problems.append(Problem(file, None, "variables.lulus_wajib_selesai",
+                                f"must be true or false, not {complete!r}"))
     if problems:
         raise OfferingError(problems)
     return PassRule(None if mark is None else float(mark), complete)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -88,9 +89,12 @@ def pull_cmd(app: App, offerings: tuple[str, ...], full: bool, report_id: int | 
 @click.command("schedule")
 @click.option("--every", "minutes", type=int, default=60, show_default=True, help="Minutes between pulls.")
 @click.option("--profile-name", "profile", default=None, help="Profile the scheduled pull uses.")
+@click.option("--followup", "followups", multiple=True, metavar="OFFERING",
+              help="Also a weekly line (Monday 07:00) sending this offering file's follow-up packs to its "
+                   "facilitators as Moodle messages (repeatable).")
 @output_options
 @pass_app
-def schedule_cmd(app: App, minutes: int, profile: str | None) -> int:
+def schedule_cmd(app: App, minutes: int, profile: str | None, followups: tuple[str, ...] = ()) -> int:
     """Print a crontab line and systemd service/timer units for scheduled pulls.
 
     The token is not in them: give it to the service through the OS keyring, a token_command, or an
@@ -103,6 +107,8 @@ def schedule_cmd(app: App, minutes: int, profile: str | None) -> int:
     command = f"{exe}{prof} pull --quiet"
     cron_spec = f"*/{minutes} * * * *" if minutes < 60 else f"0 */{max(1, minutes // 60)} * * *"
     crontab = f"{cron_spec} {command}  # moodle-sync: completion pull\n"
+    crontab += "".join(f"0 7 * * 1 {exe}{prof} followup {shlex.quote(str(Path(f).resolve()))} --send moodle --quiet"
+                       "  # moodle-sync: weekly follow-up\n" for f in followups)
     service = (
         "[Unit]\nDescription=moodle-sync completion pull\nWants=network-online.target\n"
         "After=network-online.target\n\n[Service]\nType=oneshot\n"

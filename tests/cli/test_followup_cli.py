@@ -76,3 +76,11 @@ def test_certificate_numbers_are_stable_and_continue_across_offerings(
     assert again["completers"] == one["completers"]
     text = Path(one["written"]).read_text("utf-8-sig")
     assert text.splitlines()[0].startswith("No. Sertifikat;Nama;NUPTK")
+
+
+def test_schedule_prints_a_weekly_followup_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "schedule", "--followup", "examples/offering-koding.yaml")
+    lines = doc["crontab"].splitlines()
+    assert code == 0 and len(lines) == 2 and lines[0].endswith("# moodle-sync: completion pull")
+    assert lines[1].startswith("0 7 * * 1 ") and "followup " in lines[1] and "--send moodle --quiet" in lines[1]
+    assert str(Path("examples/offering-koding.yaml").resolve()) in lines[1]

@@ -1,8 +1,9 @@
 """Follow-up packs and certificates end to end, on the sandbox and on the real Moodle 4.5 lab: apply a
 2-regency offering -> select + enrol -> simulated progress -> pull -> ``completers`` lists exactly those the
-site's database says passed (course completed, post-test >= 70% of its maximum; completion times equal),
-numbers stable on a rerun -> ``followup --send moodle`` lists below-pass people whose post-test the
-database has under the mark, each facilitator gets one message that the site holds (the sandbox's
+site's database says passed (course completed, post-test >= 70% of its maximum; the completion date the
+last criterion's, never after the database's course completion), numbers stable on a rerun ->
+``followup --send moodle`` lists below-pass people whose post-test the database has under the mark, each
+facilitator gets one message that the site holds (the sandbox's
 messages; on the lab ``mdl_messages`` to that user), and a rerun the same day sends nothing.
 
 The lab runs when ``MOODLE_LAB_DB_URL`` (and the lab's ``MOODLE_URL``/``MOODLE_TOKEN``) are set.
@@ -54,7 +55,8 @@ def _sandbox_people(server: Any, offering_id: str) -> dict[str, dict[str, Any]]:
                 done = state.course_completions.first("course_user", (course.id, e.userid))
                 out[state.users.get(e.userid).email.lower()] = {
                     "suspended": e.status == 1, "timecompleted": done.timecompleted if done else None,
-                    "post_pct": None if not grade or grade.finalgrade is None else grade.finalgrade / item.grademax * 100}
+                    "post_pct": (None if not grade or grade.finalgrade is None
+                                 else grade.finalgrade / item.grademax * 100)}
     return out
 
 

@@ -54,5 +54,5 @@ def test_rows_and_document_carry_the_number() -> None:
     assert rows(listed)[1][:4] == ["0001/BGTK-LPG/2026", "Dra. Ani, M.Pd.", "1234", "a@x.id"]
     assert rows(listed)[1][9] == "2026-01-06"
     doc = completers_document("o", listed)
-    assert doc["completers"][1] == {**doc["completers"][1], "email": "a@x.id", "certificate_number": "0001/BGTK-LPG/2026",
-                                    "jp": 40, "completed_at": T0 + 5 * DAY}
+    assert doc["completers"][1] == {**doc["completers"][1], "email": "a@x.id", "jp": 40,
+                                    "certificate_number": "0001/BGTK-LPG/2026", "completed_at": T0 + 5 * DAY}
