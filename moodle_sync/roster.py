@@ -180,6 +180,11 @@ def _groups_of(offering: OfferingSpec, key: str) -> tuple[GroupSpec, ...]:
         return ()
 
 
+# The store knows selected/waitlist/not_selected/...: those outside the offering's audience or choosing
+# another programme are stored as not selected, their reason saying which ("not eligible (schools): ...").
+_STORED_STATUS = {"waitlisted": "waitlist", "not_eligible": "not_selected", "other_programme": "not_selected"}
+
+
 def _record(p: Placement, course_key: str | None, class_name: str | None) -> ParticipantRecord:
     a = p.applicant
     return ParticipantRecord(
@@ -187,7 +192,7 @@ def _record(p: Placement, course_key: str | None, class_name: str | None) -> Par
         npsn=a.npsn, school=a.school, regency=a.regency, school_level=a.school_level, phone=a.phone,
         course_key=course_key if p.status == "selected" else None,
         class_name=class_name if p.status == "selected" else None,
-        status={"waitlisted": "waitlist"}.get(p.status, p.status), rank=p.rank, reason=p.reason,
+        status=_STORED_STATUS.get(p.status, p.status), rank=p.rank, reason=p.reason,
         trained_before_form=a.trained_before, submitted_at=_unix(a.registered_at), trained=p.trained)
 
 

@@ -446,3 +446,56 @@ def test_a_second_writer_of_an_offering_exits_75_and_changes_nothing(any_store: 
             assert code == 0 and doc["dry_run"] is True
     code, doc = run_json(capsys, "enrol", path)
     assert code == 0 and doc["enrolled"] == 12
+
+
+COMBINED = str(EXAMPLES / "registrations-combined.csv")
+BUCKETS = ("selected", "waitlisted", "not_selected", "not_eligible", "other_programme")
+
+
+def test_select_combined_form_json_buckets_every_applicant_once(sandbox_env: SandboxServer, store_path: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                tmp_path: Path) -> None:
+    offering = str(EXAMPLES / "offering-kelautan-pesisir.yaml")
+    code, doc = run_json(capsys, "select", offering, "--applicants", COMBINED, "--output", str(tmp_path / "out"),
+                         "--no-moodle-history")
+    assert code == 0
+    emails = Counter(e["email"] for b in BUCKETS for e in doc[b])
+    assert len(emails) == doc["counts"]["accepted"] == 240 and set(emails.values()) == {1}
+    assert all({"email", "regency", "reason"} <= set(e) for b in BUCKETS for e in doc[b])
+    assert doc["not_eligible"] and doc["other_programme"] and len(doc["selected"]) == 30
+    assert all(e["cause"] == "schools" for e in doc["not_eligible"])
+    assert all(e["npsn"] in (EXAMPLES / "sekolah-pesisir.csv").read_text() for e in doc["selected"])
+    stored = participants_of(store_path, "laut-2026-pesisir")
+    assert len(stored) == 240
+    assert all(stored[e["email"]].status == "not_selected" and stored[e["email"]].reason.startswith("not eligible")
+               for e in doc["not_eligible"])
+    assert all(stored[e["email"]].reason.startswith("chose ") for e in doc["other_programme"])
+    lists = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "pengumuman-tidak-memenuhi-syarat.csv" in lists
+    text = (tmp_path / "out" / "pengumuman-tidak-memenuhi-syarat.csv").read_text(encoding="utf-8-sig")
+    assert "Tidak memenuhi syarat sasaran (sekolah sasaran)" in text
+    who = doc["not_eligible"][0]["email"]
+    code, out, _ = run(capsys, "select", offering, "--applicants", COMBINED, "--explain", who, "--no-moodle-history")
+    assert code == 0 and "Eligibility rule 'schools' excluded them" in out
+
+
+def test_select_model_schools_first_and_in_their_own_class(sandbox_env: SandboxServer, store_path: Path,
+                                                           capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    offering = str(EXAMPLES / "offering-koding-model.yaml")
+    code, doc = run_json(capsys, "select", offering, "--applicants", COMBINED, "--output", str(tmp_path / "out"),
+                         "--no-moodle-history")
+    assert code == 0
+    model = [e for e in doc["selected"] if e["cause"] == "model_school"]
+    assert Counter(e["npsn"] for e in model) == {"10807001": 6, "10807002": 6}
+    assert [e["rank"] for e in model] == list(range(1, 13))
+    stored = participants_of(store_path, "koding-2026-model")
+    for npsn in ("10807001", "10807002"):
+        classes = {(stored[e["email"]].course_key, stored[e["email"]].class_name) for e in model if e["npsn"] == npsn}
+        assert len(classes) == 1                                   # one class per model school
+        members = [p for p in stored.values() if (p.course_key, p.class_name) in classes]
+        assert {p.npsn for p in members} == {npsn}                 # and nobody else in it
+
+
+def participants_of(store_path: Path, offering_id: str) -> dict[str, Any]:
+    with Store.open(str(store_path)) as store:
+        return {p.email: p for p in store.participants(offering_id)}

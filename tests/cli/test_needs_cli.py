@@ -1,0 +1,76 @@
+"""``moodle-sync needs``: the JSON contract, the files, and --propose writing quotas that select then uses."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from moodle_sync.offerings import load_offering
+
+from .conftest import run, run_json
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+SURVEY = str(EXAMPLES / "needs-survey.csv")
+
+
+def test_needs_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "needs", SURVEY)
+    assert code == 0
+    assert doc["rows"] == 4523 and doc["respondents"] == 4511 and len(doc["rejected"]) == 12
+    assert all({"file", "row", "field", "reason"} <= set(r) for r in doc["rejected"])
+    assert all(set(c) == {"regency", "level", "years_band", "topic", "count"} for c in doc["cells"])
+    # one respondent counts once per topic chosen: the cells add up to the topics' totals
+    assert sum(c["count"] for c in doc["cells"]) == sum(t["count"] for t in doc["topics"])
+    assert doc["profile"][0]["level"] == "SD" and doc["profile"][0]["years_band"] == "> 10"
+
+
+def test_needs_table_csv_xlsx_html(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "needs", SURVEY)
+    assert code == 0 and "4511 respondents, 12 rejected" in out and "52.0%" in out
+    for fmt in ("csv", "xlsx", "html"):
+        target = tmp_path / f"needs.{fmt}"
+        code, out, err = run(capsys, "needs", SURVEY, "--format", fmt, "-o", str(target), "--lang", "en")
+        assert code == 0, err
+        assert target.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "needs.csv").read_text(encoding="utf-8-sig").startswith("regency,level,years_band,topic,count")
+    book = load_workbook(tmp_path / "needs.xlsx")
+    assert book.sheetnames == ["Topic", "Who answered", "Regency-city", "cells", "Rejected"]
+    assert book["Topic"].max_row == 8 and book["Rejected"].max_row == 13
+    page = (tmp_path / "needs.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 2 and "<h2>Who answered</h2>" in page and "Kota Palembang" in page
+
+
+def test_propose_writes_quotas_and_select_uses_them(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                    sandbox_env: object, store_path: Path) -> None:
+    folder = tmp_path / "ex"
+    folder.mkdir()
+    for name in ("offering-kelautan-pesisir.yaml", "sekolah-pesisir.csv"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    offering = folder / "offering-kelautan-pesisir.yaml"
+    offering.write_text(offering.read_text(encoding="utf-8").split("quotas:")[0], encoding="utf-8")
+    before = offering.read_text(encoding="utf-8")
+    code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering), "--dry-run")
+    assert code == 0 and doc["written"] is None and offering.read_text(encoding="utf-8") == before
+    code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering))
+    assert code == 0 and doc["proposal"]["topics"] == ["Literasi Kelautan"]
+    quotas = load_offering(offering).applicants.quotas
+    assert quotas == doc["quotas"] and sum(quotas.values()) == 30 and all(n >= 2 for n in quotas.values())
+    assert offering.read_text(encoding="utf-8").startswith(before.rstrip("\n"))   # the rest as it was
+    code, sel = run_json(capsys, "select", str(offering), "--applicants", str(EXAMPLES / "registrations-combined.csv"),
+                         "--dry-run", "--no-moodle-history")
+    first = sel["selection"]["quotas"][0]
+    assert code == 0 and first["tier"] == "never_trained"
+    assert all(r["seats"] <= quotas[r["regency"]] for r in first["regencies"])
+
+
+def test_propose_without_a_matching_topic_says_use_topic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    offering = tmp_path / "o.yaml"
+    shutil.copy(EXAMPLES / "offering-koding.yaml", offering)
+    shutil.copy(EXAMPLES / "facilitators.csv", tmp_path / "facilitators.csv")
+    code, out, err = run(capsys, "needs", SURVEY, "--propose", str(offering), "--topic", "Robotika")
+    assert code == 1 and "--topic" in err
+    code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering), "--dry-run")
+    assert code == 0 and doc["proposal"]["topics"] == ["Koding"] and sum(doc["quotas"].values()) == 300
