@@ -27,7 +27,7 @@ def _store_exists(url: str) -> bool:
 
 
 @click.command("report")
-@click.argument("offering")
+@click.argument("offering", required=False)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table prints on the terminal; json prints one document (or writes --output); csv, xlsx "
                    "and html write files.")
@@ -40,15 +40,26 @@ def _store_exists(url: str) -> bool:
 @click.option("--csv-dialect", "dialect", type=click.Choice(list(CSV_DIALECTS)), default="standard",
               show_default=True, help="standard: ',' between cells, decimal point; excel-id: ';' and a decimal "
                                       "comma, what Excel with Indonesian regional settings opens directly.")
+@click.option("--programme", metavar="TEMPLATE",
+              help="Instead of OFFERING: pemerataan (per regency: applicants, selected, completed, never-trained "
+                   "reached) over every offering of this programme (its template).")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Instead of OFFERING: pemerataan over the offerings that started in this year (with "
+                   "--programme: of that programme).")
 @output_options
 @pass_app
-def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, stalled_days: int,
-           dialect: str) -> int:
-    """Completion, progress, grades and pre/post-test gains of OFFERING, and who to follow up.
+def report(app: App, offering: str | None, fmt: str, output: Path | None, lang: str, stalled_days: int,
+           dialect: str, programme: str | None, year: int | None) -> int:
+    """Completion, progress, grades, pre/post-test gains and effect sizes of OFFERING, and who to follow up;
+    or, with --programme and/or --year, pemerataan across offerings.
 
     Reads the local store only (run 'moodle-sync pull' first). Exit 0 when a report was made, 1 when the
-    store has no evidence of the offering.
+    store has no evidence of the offering (or no offering matches).
     """
+    if (offering is None) == (programme is None and year is None):
+        raise click.UsageError("give OFFERING, or --programme and/or --year (not both)")
+    if offering is None:
+        return reach_report(app, fmt, output, lang, dialect, programme, year)
     url = app.settings.store_url
     built = None
     if _store_exists(url):
@@ -80,6 +91,42 @@ def report(app: App, offering: str, fmt: str, output: Path | None, lang: str, st
         written = [write_html_report(built, target, lang)]
     app.emit({"offering": offering, "format": fmt, "written": [str(p) for p in written]},
              lambda: [app.out.print(f"Wrote {p}", highlight=False) for p in written])
+    return 0
+
+
+def reach_report(app: App, fmt: str, output: Path | None, lang: str, dialect: str, programme: str | None,
+                 year: int | None) -> int:
+    """``report --programme/--year``: the pemerataan table as a table, JSON, CSV or XLSX (no HTML yet)."""
+    from ..reports.render import print_reach, write_reach
+    from ..reports.source import load_reach
+
+    built = None
+    if _store_exists(app.settings.store_url):
+        from ..store import Store
+
+        with Store.open(app.settings.store_url) as store:
+            built = load_reach(store, programme=programme, year=year)
+    if built is None:
+        click.echo("Error: no offering in the store matches " + " and ".join(
+            part for part in (f"programme {programme!r}" if programme else "", f"year {year}" if year else "")
+            if part), err=True)
+        return 1
+    if app.json and fmt == "table":
+        fmt = "json"
+    if fmt == "html":
+        raise click.UsageError("pemerataan is written as table, json, csv or xlsx")
+    if fmt == "table":
+        print_reach(built, app.out, lang)
+        return 0
+    document = json.dumps({"lang": lang, **built.to_dict()}, ensure_ascii=False, indent=2)
+    if fmt == "json" and output is None:
+        click.echo(document)
+        return 0
+    target = output or Path(f"pemerataan-{built.scope.replace(' ', '-')}{EXTENSIONS[fmt]}")
+    written = write_private_text(target, document + "\n") if fmt == "json" else write_reach(
+        built, target, fmt, lang, dialect)
+    app.emit({"scope": built.scope, "format": fmt, "written": [str(written)]},
+             lambda: app.out.print(f"Wrote {written}", highlight=False))
     return 0
 
 

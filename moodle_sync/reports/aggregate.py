@@ -313,3 +313,72 @@ def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
         follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days),
         progress=progress_over_time(enrich(history, people, withdrawals=False)))
 
+
+
+# --- pemerataan: reach across offerings ----------------------------------------------------------------
+SELECTED_STATUSES = ("selected", "enrolled", "withdrawn", "failed")
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """One regency's reach over several offerings (``regency`` None: not known). People are counted once
+    per row however many of the offerings they are in (by NUPTK, else e-mail)."""
+
+    regency: str | None
+    applicants: int
+    selected: int
+    completed: int
+    never_trained: int      # selected people the selection counted as never trained before
+
+
+@dataclass(frozen=True)
+class ReachReport:
+    """Pemerataan evidence: who applied, was selected and completed, per regency, over ``offerings``."""
+
+    scope: str
+    offerings: list[str]
+    rows: list[ReachRow]
+    total: ReachRow
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _person(p: ParticipantRecord) -> str:
+    return f"nuptk:{p.nuptk.strip()}" if p.nuptk and p.nuptk.strip() else f"email:{normalise_email(p.email)}"
+
+
+def reach(scope: str, offerings: Mapping[str, tuple[Sequence[ParticipantRecord], Sequence[CompletionSnapshot]]]
+          ) -> ReachReport:
+    """Per regency (official names, BPS order; unknown last) and in total: distinct applicants, selected
+    (selected, enrolled, withdrawn or failed to enrol), completed (a completed student snapshot; people an
+    offering has no record of, as in adopted courses, counted by e-mail with the snapshot's regency) and
+    never-trained selected people, over ``offerings`` (id -> its participant records and current snapshots)."""
+    sets: dict[str | None, dict[str, set[str]]] = {}
+
+    def add(regency: str | None, what: str, who: str) -> None:
+        for key in (regency, "\0total"):
+            sets.setdefault(key, {k: set() for k in ("applicants", "selected", "completed", "never")})[what].add(who)
+
+    for people, snapshots in offerings.values():
+        by_email = {normalise_email(p.email): p for p in people}
+        for p in people:
+            regency = regency_name(p.regency)
+            add(regency, "applicants", _person(p))
+            if p.status in SELECTED_STATUSES:
+                add(regency, "selected", _person(p))
+                if p.trained is False:
+                    add(regency, "never", _person(p))
+        for s in enrich(snapshots, people, withdrawals=False):
+            if s.completed:
+                record = by_email.get(normalise_email(s.email))
+                who = _person(record) if record else f"email:{normalise_email(s.email)}"
+                add(s.regency if record is None else regency_name(record.regency) or s.regency, "completed", who)
+
+    def row(key: str | None) -> ReachRow:
+        found = sets.get(key) or {k: set() for k in ("applicants", "selected", "completed", "never")}
+        return ReachRow(None if key == "\0total" else key, len(found["applicants"]), len(found["selected"]),
+                        len(found["completed"]), len(found["never"]))
+
+    regencies = sorted((k for k in sets if k != "\0total"), key=_order("regency"))
+    return ReachReport(scope, sorted(offerings), [row(k) for k in regencies], row("\0total"))

@@ -84,6 +84,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "short_effect_low": "d low",
         "short_effect_high": "d high",
         "short_small_note": "Note",
+        "applicants": "Applicants",
+        "selected": "Selected",
+        "never_trained": "Never trained before, selected",
+        "reach_title": "Reach per regency/city: {scope}",
+        "reach_offerings": "Offerings",
     },
     "id": {
         "report_title": "Laporan penyelesaian",
@@ -162,6 +167,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "short_effect_low": "d bawah",
         "short_effect_high": "d atas",
         "short_small_note": "Catatan",
+        "applicants": "Pendaftar",
+        "selected": "Terpilih",
+        "never_trained": "Terpilih, belum pernah dilatih",
+        "reach_title": "Pemerataan per kabupaten/kota: {scope}",
+        "reach_offerings": "Pelatihan",
     },
 }
 

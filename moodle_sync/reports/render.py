@@ -17,10 +17,10 @@ from rich.table import Table
 
 from ..files import write_private_text
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
-from .aggregate import Report
+from .aggregate import ReachReport, Report
 from .html import render_html
 from .i18n import labels
-from .tables import all_tables, cell_text, follow_up_table, progress_table, summary_table
+from .tables import ReportTable, all_tables, cell_text, follow_up_table, progress_table, reach_table, summary_table
 
 FORMATS = ("table", "csv", "xlsx", "html", "json")
 
@@ -100,3 +100,25 @@ def write_xlsx_report(report: Report, path: Path, lang: str = "id") -> Path:
 def write_html_report(report: Report, path: Path, lang: str = "id") -> Path:
     """Write the self-contained HTML report (UTF-8). Raises ``OSError``."""
     return write_private_text(path, render_html(report, lang))
+
+
+def print_reach(report: ReachReport, console: Console, lang: str = "id") -> None:
+    """Print the pemerataan table (and which offerings it covers)."""
+    L = labels(lang)
+    table = reach_table(report, L)
+    console.print(f"{L['reach_offerings']}: {', '.join(report.offerings)}", markup=False, highlight=False)
+    out = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
+    for i, head in enumerate(table.header):
+        out.add_column(head, justify="right" if i else "left")
+    for n, row in enumerate(table.rows):
+        out.add_row(*(cell_text(c, lang) for c in row), style="bold" if n == len(table.rows) - 1 else None)
+    _print_whole(console, out)
+
+
+def write_reach(report: ReachReport, path: Path, fmt: str, lang: str = "id", dialect: str = "standard") -> Path:
+    """Write the pemerataan table as ``csv`` (in ``dialect``) or ``xlsx``. Raises ``OSError``."""
+    table: ReportTable = reach_table(report, labels(lang))
+    if fmt == "xlsx":
+        return write_xlsx(path, [Sheet(table.title, table.header, table.rows)])
+    delimiter, decimal = CSV_DIALECTS[dialect]
+    return write_csv(path, table.header, table.rows, delimiter=delimiter, decimal=decimal)

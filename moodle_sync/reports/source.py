@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .aggregate import Report, build_report
+from .aggregate import ReachReport, Report, build_report, reach
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -35,3 +35,23 @@ def load_report(store: Store, offering_id: str, *, now: int, stalled_days: int =
         offering_id, snapshots, store.participants(offering_id), store.history(offering_id), now=now,
         title=offering.title if offering else None, stalled_days=stalled_days,
         course_starts=course_starts(offering.data) if offering else None)
+
+
+def offering_year(data: Mapping[str, Any]) -> int | None:
+    """The year (WIB) an offering ran: of its earliest course start in its saved data; None when unknown."""
+    from .aggregate import day_of
+
+    starts = list(course_starts(data).values())
+    return int(day_of(min(starts))[:4]) if starts else None
+
+
+def load_reach(store: Store, *, programme: str | None = None, year: int | None = None) -> ReachReport | None:
+    """Pemerataan over the offerings of a programme (their template) and/or a year (see :func:`offering_year`),
+    from the store; None when no offering matches."""
+    chosen = [o for o in store.offerings()
+              if (programme is None or o.template == programme) and (year is None or offering_year(o.data) == year)]
+    if not chosen:
+        return None
+    scope = " ".join(part for part in (programme, str(year) if year is not None else None) if part)
+    return reach(scope, {o.offering_id: (store.participants(o.offering_id), store.current(o.offering_id))
+                         for o in chosen})

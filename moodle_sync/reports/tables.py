@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .aggregate import DIMENSIONS, GroupStats, Report, day_of
+from .aggregate import DIMENSIONS, GroupStats, ReachReport, Report, day_of
 from .numbers import round_half_up, shown_gain
 
 STAT_FIELDS = ("enrolled", "withdrawn", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
@@ -116,3 +116,12 @@ def cell_text(value: Any, lang: str = "en", empty: str = "–") -> str:
         text = f"{round_half_up(value, digits):.{digits}f}"
         return text.replace(".", ",") if lang == "id" else text
     return str(value)
+
+
+def reach_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:
+    """Pemerataan per regency: applicants, selected, completed, never-trained reached; the total last."""
+    header = [L["regency"], L["applicants"], L["selected"], L["completed"], L["never_trained"]]
+    rows = [[group_label(r.regency, L), r.applicants, r.selected, r.completed, r.never_trained] for r in report.rows]
+    t = report.total
+    rows.append([L["total"], t.applicants, t.selected, t.completed, t.never_trained])
+    return ReportTable("reach", L["reach_title"].format(scope=report.scope), header, rows)
