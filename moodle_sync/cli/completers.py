@@ -53,9 +53,13 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     if dry_run:
         issued = store.certificates(spec.offering_id)
     else:
-        issued = store.issue_certificates(spec.offering_id, [(c.email, c.completed_at) for c in passed],
-                                          pattern=pattern.text, year=year if pattern.yearly else 0,
-                                          number=lambda seq: pattern.number(seq, year, spec.offering_id))
+        try:
+            issued = store.issue_certificates(spec.offering_id, [(c.email, c.completed_at) for c in passed],
+                                              pattern=pattern.text, year=year if pattern.yearly else 0,
+                                              number=lambda seq: pattern.number(seq, year, spec.offering_id))
+        except ValueError as exc:   # a pattern whose numbers collide with ones already issued
+            click.echo(f"Error: {where}: variables.nomor_sertifikat: {exc}; nothing was issued", err=True)
+            return 1
     listed = with_numbers(passed, {email: c.number for email, c in issued.items()})
     written: Path | None = None
     if not dry_run:

@@ -38,6 +38,7 @@ def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[st
         return result
     moodle, store, day = app.moodle(), app.store(), day_of(pack.generated_at)
     ids = {u.email.lower(): u.id for u in moodle.users_by_field("email", [f.email for f, _, _ in recipients])}
+    done = {m.recipient for m in store.messages(pack.offering_id, day) if m.outcome != "failed"}
     for facilitator, text, people in recipients:
         entry = {"email": facilitator.email, "name": facilitator.name, "participants": people}
         userid = ids.get(facilitator.email)
@@ -45,7 +46,6 @@ def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[st
             result["failed"].append({**entry, "error": "no Moodle user with this e-mail"})
             continue
         if dry_run:
-            done = {m.recipient for m in store.messages(pack.offering_id, day) if m.outcome != "failed"}
             result["skipped" if facilitator.email in done else "sent"].append({**entry, "text": text})
             continue
         reserved = store.reserve_message(pack.offering_id, day, facilitator.email, userid, message_digest(text))

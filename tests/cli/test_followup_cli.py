@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
@@ -65,6 +66,13 @@ def test_certificate_numbers_are_stable_and_continue_across_offerings(
     code, dry = run_json(capsys, "completers", first_file, "--dry-run")
     assert code == 0 and dry["written"] is None and {c["certificate_number"] for c in dry["completers"]} == {None}
     one = run_json(capsys, "completers", first_file, "--format", "csv", "--csv-delimiter", ";")[1]
+    original = Path(second_file).read_text("utf-8")
+    document = yaml.safe_load(original)
+    document["variables"]["nomor_sertifikat"] = "{seq:04d}/BGTK-LPG/2026"   # no {year}: its own sequence
+    Path(second_file).write_text(yaml.safe_dump(document), "utf-8")
+    code, _, err = run(capsys, "completers", second_file)
+    assert code == 1 and "variables.nomor_sertifikat" in err and "already issued" in err, err
+    Path(second_file).write_text(original, "utf-8")
     two = run_json(capsys, "completers", second_file)[1]
     again = run_json(capsys, "completers", first_file)[1]
 
