@@ -19,6 +19,9 @@ An offering file is YAML (read safely, every error naming file:line: field)::
     facilitators: facilitators.csv  # relative to this file: email, name, course, class
     variables: {jp: 32}             # passed to templates (over the template's defaults)
     visible: true                   # overrides the template's visibility
+    applicants: {choice: [...], eligible: {...}}   # who applies and who may take a seat, with
+    model_schools: [...]            # model_schools and quotas: see moodle_sync/participants/eligibility.py
+    quotas: {metro: 12}
 
 The facilitators CSV (UTF-8, comma or semicolon separated) has a header row with ``email``, ``name``
 (or ``firstname`` + ``lastname``), ``course`` (a regency slug/name, or ``main`` for a single course) and
