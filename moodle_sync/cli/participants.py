@@ -30,7 +30,8 @@ def participants() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="YAML file naming columns: `field: header text` (fields: submitted_at, email, fullname, "
-                   "nuptk, npsn, school, regency, school_level, phone, trained_before).")
+                   "nuptk, npsn, school, regency, school_level, phone, trained_before, choice, choice2, subject, "
+                   "years_of_service).")
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Where to write the rejected rows (default: <name>.rejects.csv next to FILE).")
 @output_options

@@ -414,7 +414,8 @@ def ordinal(n: int) -> str:
 def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[Selection, Placement | None]:
     """Record that ``withdrawn_email`` withdrew and, if they held a seat, give it to the next in line.
 
-    The seat goes to the highest priority tier still waiting (never trained before trained); within it,
+    The seat goes to the highest priority tier still waiting (first choice before second, never trained
+    before trained); within it,
     to the first on the waitlist of the withdrawn person's regency (fairness: the seat was that regency's),
     else to the first on the overall waitlist. The promoted person is ranked after everyone already
     selected. Returns the new selection and the promoted placement
@@ -433,9 +434,10 @@ def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[S
         region = person.applicant.regency
         waitlist = selection.waitlist
         candidate, rule = None, f"seat freed in {by_slug(region).name}, but the waitlist is empty"
-        for tier_trained in (False, True):
-            same = [p for p in waitlist if p.trained is tier_trained and p.applicant.regency == region]
-            other = [p for p in waitlist if p.trained is tier_trained]
+        for choice, tier_trained in ((1, False), (1, True), (2, False), (2, True)):
+            same = [p for p in waitlist if p.trained is tier_trained and p.choice == choice
+                    and p.applicant.regency == region]
+            other = [p for p in waitlist if p.trained is tier_trained and p.choice == choice]
             if same:
                 candidate, where = same[0], f"first on the waitlist of {by_slug(region).name}"
             elif other:
@@ -443,7 +445,7 @@ def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[S
                                               f"so the first on the overall waitlist")
             else:
                 continue
-            tier_text = "trained" if tier_trained else "never-trained"
+            tier_text = ("second-choice " if choice == 2 else "") + ("trained" if tier_trained else "never-trained")
             rule = (f"seat freed by {person.email} ({by_slug(region).name}) went to {candidate.email}: "
                     f"{where} ({tier_text} tier, waitlist position {candidate.rank})")
             break

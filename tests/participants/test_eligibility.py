@@ -165,3 +165,15 @@ def test_parse_offering_without_the_block_has_no_rules() -> None:
     doc = {"id": "x-1", "template": "t", "title": "T", "batch": "1", "start": "2026-01-05", "end": "2026-02-05",
            "category": "A", "courses": "single"}
     assert parse_offering(doc).applicants.choice == ()
+
+
+def test_a_freed_seat_goes_to_a_first_choice_applicant_before_a_second_choice_one() -> None:
+    from moodle_sync.participants.selection import promote_from_waitlist
+
+    people = [replace(applicant("sel@x.id", minute=0), choices=("Koding",)),
+              replace(applicant("second@x.id", minute=1), choices=("STEM", "Koding")),
+              replace(applicant("first.trained@x.id", minute=2, trained=True), choices=("Koding",))]
+    sel = select_participants(people, seats=1, choice=["Koding"])
+    assert [p.email for p in sel.waitlist] == ["first.trained@x.id", "second@x.id"]
+    _, promoted = promote_from_waitlist(sel, "sel@x.id")
+    assert promoted is not None and promoted.email == "first.trained@x.id"
