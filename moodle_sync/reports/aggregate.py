@@ -61,6 +61,7 @@ class GroupStats:
     effect_low: float | None = None
     effect_high: float | None = None
     small: bool = True                    # fewer than stats.MIN_GROUP paired scores: flagged, not compared
+    label: str | None = None              # what people read for ``group``: a course's name, not its key
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class FollowUpEntry:
     activities_done: int
     activities_total: int
     progress_pct: float | None
+    course_label: str | None = None       # the course's name (``course_key`` is its key)
+    course_ended: bool = False            # the course had ended at the report's time: "did not start/finish"
 
 
 @dataclass(frozen=True)
@@ -238,23 +241,36 @@ def group_of(dimension: str, snapshot: CompletionSnapshot, several_courses: bool
 
 
 def breakdown(snapshots: Sequence[CompletionSnapshot], dimension: str,
-              course_starts: Mapping[str, int] | None = None) -> list[GroupStats]:
+              course_starts: Mapping[str, int] | None = None,
+              course_names: Mapping[str, str] | None = None) -> list[GroupStats]:
     """The figures per group along ``dimension``, in a stable order (regencies by BPS code, school
-    levels by stage, others alphabetically; the unknown group last). Empty input gives no rows."""
+    levels by stage, others alphabetically; the unknown group last). Empty input gives no rows.
+    ``course_names``: course key -> name, for the ``label`` of courses and of classes (with their course)."""
     several = len({s.course_key for s in snapshots}) > 1
+    names = course_names or {}
     groups: dict[str | None, list[CompletionSnapshot]] = {}
+    labels: dict[str | None, str] = {}
     for s in snapshots:
-        groups.setdefault(group_of(dimension, s, several), []).append(s)
-    return [group_stats(g, groups[g], course_starts) for g in sorted(groups, key=_order(dimension))]
+        group = group_of(dimension, s, several)
+        groups.setdefault(group, []).append(s)
+        if dimension == "course" and s.course_key in names:
+            labels[group] = names[s.course_key]
+        elif dimension == "class" and several and s.class_name and s.course_key in names:
+            labels[group] = f"{names[s.course_key]} / {s.class_name}"
+    return [replace(group_stats(g, groups[g], course_starts), label=labels.get(g))
+            for g in sorted(groups, key=_order(dimension))]
 
 
 # --- follow-up and progress ----------------------------------------------------------------------------
 def follow_up(snapshots: Sequence[CompletionSnapshot], participants: Iterable[ParticipantRecord], *, now: int,
-              stalled_days: int = 14) -> list[FollowUpEntry]:
+              stalled_days: int = 14, course_names: Mapping[str, str] | None = None,
+              course_ends: Mapping[str, int] | None = None) -> list[FollowUpEntry]:
     """Students who have not started, or who started, have not completed and have not accessed the course
     for ``stalled_days`` days (or never, as far as Moodle says), ordered by course, class, reason, name.
-    Withdrawn participants are not listed."""
+    Withdrawn participants are not listed. An entry of a course whose end (``course_ends``) is past ``now``
+    says so (``course_ended``: they did not start, or did not finish)."""
     phones = {normalise_email(p.email): p.phone for p in participants}
+    names, ends = course_names or {}, course_ends or {}
     out = []
     for s in snapshots:
         if s.completed or is_withdrawn(s):
@@ -270,7 +286,8 @@ def follow_up(snapshots: Sequence[CompletionSnapshot], participants: Iterable[Pa
             course_key=s.course_key, class_name=s.class_name, fullname=s.fullname, email=s.email,
             phone=phones.get(normalise_email(s.email)), reason=reason, last_access=s.last_access,
             days_since_access=since, activities_done=s.activities_done, activities_total=s.activities_total,
-            progress_pct=_pct(s.activities_done, s.activities_total) if s.activities_total else None))
+            progress_pct=_pct(s.activities_done, s.activities_total) if s.activities_total else None,
+            course_label=names.get(s.course_key), course_ended=0 < ends.get(s.course_key, 0) <= now))
     out.sort(key=lambda e: (e.course_key, e.class_name or "\uffff", e.reason != "not_started",
                             e.fullname.casefold(), e.email))
     return out
@@ -301,16 +318,19 @@ def progress_over_time(history: Iterable[CompletionSnapshot]) -> list[ProgressPo
 def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
                  participants: Iterable[ParticipantRecord] = (), history: Iterable[CompletionSnapshot] = (), *,
                  now: int, title: str | None = None, stalled_days: int = 14,
-                 course_starts: Mapping[str, int] | None = None) -> Report:
-    """The whole report of an offering from its current snapshots, participant records and history."""
+                 course_starts: Mapping[str, int] | None = None, course_names: Mapping[str, str] | None = None,
+                 course_ends: Mapping[str, int] | None = None) -> Report:
+    """The whole report of an offering from its current snapshots, participant records and history;
+    ``course_names`` label courses, ``course_ends`` tell the follow-up list which courses have ended."""
     people = list(participants)
     rows = enrich(snapshots, people)
     return Report(
         offering_id=offering_id, title=title or offering_id, generated_at=now, stalled_days=stalled_days,
         last_pulled_at=max((s.pulled_at for s in rows), default=None) or None,
         total=group_stats(None, rows, course_starts),
-        breakdowns={d: breakdown(rows, d, course_starts) for d in DIMENSIONS},
-        follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days),
+        breakdowns={d: breakdown(rows, d, course_starts, course_names) for d in DIMENSIONS},
+        follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days, course_names=course_names,
+                            course_ends=course_ends),
         progress=progress_over_time(enrich(history, people, withdrawals=False)))
 
 

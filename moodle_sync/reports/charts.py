@@ -60,7 +60,7 @@ def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) ->
     with _style():
         fig = _figure(7.0, 0.9 + 0.32 * len(drawn))
         ax = fig.add_subplot()
-        names = [r.group or unknown for r in drawn][::-1]
+        names = [r.label or r.group or unknown for r in drawn][::-1]
         values = [r.completion_pct or 0.0 for r in drawn][::-1]
         bars = ax.barh(names, values, color=BLUE)
         ax.bar_label(bars, labels=[f"{round_half_up(v, 0):.0f}%" for v in values], padding=3)
@@ -70,9 +70,12 @@ def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) ->
 
 
 def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapping[str, str]) -> str | None:
-    """Lines: enrolled (dashed), started and completed per pull date."""
+    """Lines: enrolled (dashed), started and completed per pull date; from one pull date only (the first
+    pull), bars of the three counts that day, which a line of one point cannot show."""
     if not points:
         return None
+    if len(points) == 1:
+        return _progress_bars(points[0], title, labels)
     with _style():
         fig = _figure(7.0, 3.0)
         ax = fig.add_subplot()
@@ -93,12 +96,57 @@ def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapp
     return to_svg(fig, "progress")
 
 
+def _progress_bars(point: ProgressPoint, title: str, labels: Mapping[str, str]) -> str:
+    """The counts of a single pull date as bars, with the date in the title."""
+    with _style():
+        fig = _figure(7.0, 2.0)
+        ax = fig.add_subplot()
+        names = [labels["enrolled"], labels["started"], labels["completed"]][::-1]
+        values = [point.enrolled, point.started, point.completed][::-1]
+        bars = ax.barh(names, values, color=[GREEN, ORANGE, GREY])
+        ax.bar_label(bars, labels=[str(v) for v in values], padding=3)
+        ax.set_xlim(0, max(values) * 1.12 or 1)
+        shown = date.fromisoformat(point.date).strftime("%d/%m/%Y")
+        ax.set_title(f"{title} ({shown})", loc="left")
+    return to_svg(fig, "progress")
+
+
+def _pre_post_rows(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], unknown: str) -> str:
+    """Many groups (more than :data:`UPRIGHT_MAX`): horizontal paired bars, one row per group, the names
+    readable in full and each pair labelled "pre → post (gain)"."""
+    with _style():
+        fig = _figure(7.5, 1.0 + 0.42 * len(rows))
+        ax = fig.add_subplot()
+        ys = list(range(len(rows)))[::-1]
+        ax.barh([y + 0.2 for y in ys], [r.pre_mean_pct or 0.0 for r in rows], 0.4, color=GREY,
+                label=labels["pretest"])
+        post = ax.barh([y - 0.2 for y in ys], [r.post_mean_pct or 0.0 for r in rows], 0.4, color=BLUE,
+                       label=labels["posttest"])
+        ax.bar_label(post, labels=[f"{round_half_up(r.pre_mean_pct or 0.0, 0):.0f} → "
+                                   f"{round_half_up(r.post_mean_pct or 0.0, 0):.0f} "
+                                   f"({shown_gain(r.pre_mean_pct, r.post_mean_pct, 0) or 0.0:+.0f})" for r in rows],
+                     padding=3)
+        ax.set_yticks(ys, [r.label or r.group or unknown for r in rows])
+        ax.set_xlim(0, 130)
+        ax.set_xticks([0, 20, 40, 60, 80, 100])
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncols=2)
+        ax.set_title(title, loc="left")
+    return to_svg(fig, "prepost")
+
+
+UPRIGHT_MAX = 6
+"""Up to this many groups, the pre/post chart stands upright; more lie down, one row each."""
+
+
 def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], unknown: str) -> str | None:
     """Paired bars: pre-test and post-test means per group, with the gain written above each pair (whole
-    points, rounded half up; the gain from the rounded means, so the labels add up)."""
+    points, rounded half up; the gain from the rounded means, so the labels add up). More than
+    :data:`UPRIGHT_MAX` groups (15 regencies' courses) are drawn lying down, so every name can be read."""
     drawn = [r for r in rows if r.pre_mean_pct is not None and r.post_mean_pct is not None]
     if not drawn:
         return None
+    if len(drawn) > UPRIGHT_MAX:
+        return _pre_post_rows(drawn, title, labels, unknown)
     with _style():
         fig = _figure(7.0, 3.2)
         ax = fig.add_subplot()
@@ -111,7 +159,7 @@ def pre_post(rows: Sequence[GroupStats], title: str, labels: Mapping[str, str], 
         ax.bar_label(post, labels=[f"{round_half_up(r.post_mean_pct or 0.0, 0):.0f} "
                                    f"({shown_gain(r.pre_mean_pct, r.post_mean_pct, 0) or 0.0:+.0f})" for r in drawn],
                      padding=2)
-        ax.set_xticks(xs, [r.group or unknown for r in drawn], rotation=30 if len(drawn) > 4 else 0,
+        ax.set_xticks(xs, [r.label or r.group or unknown for r in drawn], rotation=30 if len(drawn) > 4 else 0,
                       ha="right" if len(drawn) > 4 else "center")
         ax.set_ylim(0, 115)
         ax.legend(loc="upper left", frameon=False, ncols=2)

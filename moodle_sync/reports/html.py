@@ -63,7 +63,7 @@ def render_html(report: Report, lang: str = "id") -> str:
     follow = follow_up_table(report, L)
     groups: list[dict[str, Any]] = []
     for entry, row in zip(report.follow_up, _texts(follow.rows, lang)):
-        title = f'{entry.course_key} / {entry.class_name or L["unknown"]}'
+        title = f'{entry.course_label or entry.course_key} / {entry.class_name or L["unknown"]}'
         if not groups or groups[-1]["title"] != title:
             groups.append({"title": title, "rows": []})
         groups[-1]["rows"].append(row[2:])

@@ -89,6 +89,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "never_trained": "Never trained before, selected",
         "reach_title": "Reach per regency/city: {scope}",
         "reach_offerings": "Offerings",
+        "not_started_ended": "did not start (course ended)",
+        "stalled_ended": "did not finish (course ended)",
     },
     "id": {
         "report_title": "Laporan penyelesaian",
@@ -172,6 +174,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "never_trained": "Terpilih, belum pernah dilatih",
         "reach_title": "Pemerataan per kabupaten/kota: {scope}",
         "reach_offerings": "Pelatihan",
+        "not_started_ended": "tidak memulai (kursus sudah berakhir)",
+        "stalled_ended": "tidak menyelesaikan (kursus sudah berakhir)",
     },
 }
 

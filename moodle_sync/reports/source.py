@@ -25,6 +25,28 @@ def course_starts(data: Mapping[str, Any]) -> dict[str, int]:
     return out
 
 
+def course_names(data: Mapping[str, Any]) -> dict[str, str]:
+    """What people call each course of an offering's saved data, by key: the regency's official name for a
+    course serving one regency in an offering of several courses, else the course's full name."""
+    from ..regions import BY_SLUG
+
+    courses = [c for c in data.get("courses") or [] if isinstance(c, Mapping) and isinstance(c.get("key"), str)]
+    out: dict[str, str] = {}
+    for c in courses:
+        regency = BY_SLUG.get(c.get("regency") or "")
+        name = regency.name if regency is not None and len(courses) > 1 and not c.get("adopted") else c.get("fullname")
+        if isinstance(name, str) and name:
+            out[c["key"]] = name
+    return out
+
+
+def course_ends(data: Mapping[str, Any]) -> dict[str, int]:
+    """Course end dates (Unix seconds, positive ones only) by course key, from an offering's saved data."""
+    return {c["key"]: c["end_date"] for c in data.get("courses") or []
+            if isinstance(c, Mapping) and isinstance(c.get("key"), str) and isinstance(c.get("end_date"), int)
+            and not isinstance(c.get("end_date"), bool) and c["end_date"] > 0}
+
+
 def load_report(store: Store, offering_id: str, *, now: int, stalled_days: int = 14) -> Report | None:
     """The report of an offering from the store, or None when the store has no snapshots of it."""
     snapshots = store.current(offering_id)
@@ -34,7 +56,9 @@ def load_report(store: Store, offering_id: str, *, now: int, stalled_days: int =
     return build_report(
         offering_id, snapshots, store.participants(offering_id), store.history(offering_id), now=now,
         title=offering.title if offering else None, stalled_days=stalled_days,
-        course_starts=course_starts(offering.data) if offering else None)
+        course_starts=course_starts(offering.data) if offering else None,
+        course_names=course_names(offering.data) if offering else None,
+        course_ends=course_ends(offering.data) if offering else None)
 
 
 def offering_year(data: Mapping[str, Any]) -> int | None:

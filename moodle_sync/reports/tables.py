@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .aggregate import DIMENSIONS, GroupStats, ReachReport, Report, day_of
+from .aggregate import DIMENSIONS, FollowUpEntry, GroupStats, ReachReport, Report, day_of
 from .numbers import round_half_up, shown_gain
 
 STAT_FIELDS = ("enrolled", "withdrawn", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
@@ -68,7 +68,7 @@ def group_label(group: str | None, L: Mapping[str, str]) -> str:
 def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: bool = False) -> ReportTable:
     """The figures per group of ``dimension``, with the whole offering as the last row (``short``:
     brief column headings, for a terminal)."""
-    rows = [_stat_row(group_label(g.group, L), g, L) for g in report.breakdowns[dimension]]
+    rows = [_stat_row(g.label or group_label(g.group, L), g, L) for g in report.breakdowns[dimension]]
     rows.append(_stat_row(L["total"], report.total, L))
     header = [L[dimension], *(L[f"short_{f}" if short else f] for f in STAT_FIELDS)]
     return ReportTable(dimension, L[f"by_{dimension}"], header, rows)
@@ -76,7 +76,8 @@ def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: 
 
 def summary_table(report: Report, L: Mapping[str, str]) -> ReportTable:
     """Every breakdown in one long table (first column: which breakdown), then the overall row."""
-    rows = [[L[d], group_label(g.group, L), *stat_cells(g, L)] for d in DIMENSIONS for g in report.breakdowns[d]]
+    rows = [[L[d], g.label or group_label(g.group, L), *stat_cells(g, L)] for d in DIMENSIONS
+            for g in report.breakdowns[d]]
     rows.append([L["total"], L["total"], *stat_cells(report.total, L)])
     return ReportTable("summary", L["summary"], [L["dimension"], L["group"], *(L[f] for f in STAT_FIELDS)],
                        rows)
@@ -86,11 +87,16 @@ def follow_up_table(report: Report, L: Mapping[str, str]) -> ReportTable:
     """The follow-up list, by course and class."""
     header = [L["course"], L["class"], L["name"], L["email"], L["phone"], L["reason"], L["last_access"],
               L["days_since_access"], L["activities"], L["progress"]]
-    rows = [[e.course_key, e.class_name, e.fullname, e.email, e.phone, L[e.reason],
+    rows = [[e.course_label or e.course_key, e.class_name, e.fullname, e.email, e.phone, reason_text(e, L),
              day_of(e.last_access) if e.last_access else L["never"], e.days_since_access,
              f"{e.activities_done}/{e.activities_total}", rounded(e.progress_pct)]
             for e in report.follow_up]
     return ReportTable("follow_up", L["follow_up"], header, rows)
+
+
+def reason_text(entry: FollowUpEntry, L: Mapping[str, str]) -> str:
+    """Why someone is followed up, worded for a course still running or one that has ended."""
+    return L[f"{entry.reason}_ended"] if entry.course_ended else L[entry.reason]
 
 
 def progress_table(report: Report, L: Mapping[str, str]) -> ReportTable:
