@@ -14,7 +14,7 @@ from . import charts
 from .aggregate import DIMENSIONS, WIB, Report
 from .i18n import labels
 from .numbers import shown_gain
-from .tables import cell_text, follow_up_table, progress_table, stats_table
+from .tables import Fixed, cell_text, follow_up_table, progress_table, stats_table
 
 
 def _environment() -> Environment:
@@ -42,7 +42,13 @@ def _cards(report: Report, L: Mapping[str, str], lang: str) -> list[dict[str, st
               (L["median_days"], t.median_days)]
     if t.gain_pct is not None:
         cards.append((f'{L["gain_pct"]} (n={t.prepost_n})', shown_gain(t.pre_mean_pct, t.post_mean_pct)))
-    return [{"label": label, "value": cell_text(value, lang)} for label, value in cards]
+    if t.norm_gain is not None:
+        cards.append((L["norm_gain_pct"], t.norm_gain * 100.0))
+    shown = [{"label": label, "value": cell_text(value, lang)} for label, value in cards]
+    if t.effect_size is not None and not t.small:   # a small group's effect size is not offered for comparison
+        d, low, high = (cell_text(Fixed(v), lang) for v in (t.effect_size, t.effect_low, t.effect_high))
+        shown.append({"label": f'{L["effect_size"]} [95%]', "value": f"{d} [{low}; {high}]"})
+    return shown
 
 
 def _charts(report: Report, L: Mapping[str, str]) -> list[dict[str, str]]:

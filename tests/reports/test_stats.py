@@ -63,3 +63,16 @@ def test_a_group_of_ten_is_compared_and_one_of_nine_is_flagged() -> None:
     assert (nine["effect_size"], nine["effect_low"], nine["effect_high"]) == (None, None, None)
     assert nine["small_note"] == "only 9 with pre & post: not compared"
     assert is_small(9) and not is_small(10)
+
+
+def test_the_html_cards_give_the_effect_size_with_its_interval_only_for_ten_or_more() -> None:
+    from moodle_sync.reports.aggregate import Report
+    from moodle_sync.reports.html import _cards
+
+    def cards(n: int) -> dict[str, str]:
+        report = Report("o", "o", 0, 14, None, group_stats(None, _snaps(n)), {}, [])
+        return {c["label"]: c["value"] for c in _cards(report, labels("id"), "id")}
+
+    assert cards(10)["Ukuran efek (d berpasangan) [95%]"] == "2,45 [1,02; 3,88]"
+    assert cards(10)["Gain ternormalisasi (%)"] == "36,4"
+    assert "Ukuran efek (d berpasangan) [95%]" not in cards(9)
