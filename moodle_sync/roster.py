@@ -172,6 +172,21 @@ def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
     return RosterResult(selection, named, records, offering)
 
 
+def model_school_classes(roster: RosterResult, rules: ApplicantRules) -> list[dict[str, Any]]:
+    """Per model school: its reserved seats, how many took them, the course and class they share (name
+    that class for the school's facilitator in the facilitators CSV) and the facilitator the offering names."""
+    where = {a.email: (course, g.name) for course, groups in roster.classes.items() for g in groups
+             for a in g.members}
+    out: list[dict[str, Any]] = []
+    for school in rules.model_schools:
+        taken = [p for p in roster.selection.selected if p.cause == CAUSE_MODEL_SCHOOL
+                 and p.applicant.npsn == school.npsn]
+        course, name = where.get(taken[0].email, (None, None)) if taken else (None, None)
+        out.append({"npsn": school.npsn, "name": school.name, "seats": school.seats, "selected": len(taken),
+                    "course": course, "class": name, "facilitator": school.facilitator})
+    return out
+
+
 def _groups_of(offering: OfferingSpec, key: str) -> tuple[GroupSpec, ...]:
     """The classes the offering gives course ``key`` (none for a course it does not have)."""
     try:

@@ -13,7 +13,7 @@ from ..enrolment import enrol_participants
 from ..exceptions import InputError
 from ..files import private_dir
 from ..provision.spec import OfferingSpec, offering_summary
-from ..roster import build_roster, choice_names, course_chooser, moodle_history
+from ..roster import build_roster, choice_names, course_chooser, model_school_classes, moodle_history
 from ..participants.eligibility import ApplicantRules
 from ..participants.selection import Placement, Selection
 from ..store.records import ParticipantRecord
@@ -85,6 +85,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
         files.update({k: str(v) for k, v in write_announcement_csv(roster.selection, out,
                                                                      classes=roster.classes).items()})
     counts = {**imported.counts, **roster.selection.counts()}
+    model = model_school_classes(roster, rules)
 
     def human() -> None:
         by_regency: dict[str, list[int]] = {}
@@ -96,6 +97,10 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
         app.out.print(table(f"Selection for {spec.offering_id}: {counts['selected']} of {counts['seats']} seats",
                             ["regency", "applicants", "selected", "waitlist"],
                             [[k, *v] for k, v in sorted(by_regency.items())]))
+        for m in model:
+            app.out.print(f"Model school {escape(m['name'] or m['npsn'])}: {m['selected']} of {m['seats']} reserved "
+                          f"seats, {m['class'] or 'no class'}" + (f" ({m['course']})" if m["course"] else "")
+                          + (f", facilitator {escape(m['facilitator'])}" if m["facilitator"] else ""))
         if counts["not_eligible"] or counts["other_programme"]:
             app.out.print(f"Not eligible: {counts['not_eligible']}; chose another programme: "
                           f"{counts['other_programme']} (see --json or --explain EMAIL).")
@@ -108,7 +113,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
             app.out.print(f"Wrote {path}")
 
     app.emit({"offering": spec.offering_id, "counts": counts, "files": files, "dry_run": dry_run,
-              **buckets(roster.selection), "selection": roster.selection.to_dict()}, human)
+              **buckets(roster.selection), "model_schools": model, "selection": roster.selection.to_dict()}, human)
     return 0
 
 

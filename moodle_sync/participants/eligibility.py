@@ -55,10 +55,6 @@ class Eligibility:
     min_years: int | None = None
     max_years: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"levels": list(self.levels), "subjects": list(self.subjects), "regencies": list(self.regencies),
-                "schools": len(self.schools), "min_years": self.min_years, "max_years": self.max_years}
-
 
 @dataclass(frozen=True)
 class ModelSchool:

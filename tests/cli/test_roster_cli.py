@@ -494,6 +494,12 @@ def test_select_model_schools_first_and_in_their_own_class(sandbox_env: SandboxS
         assert len(classes) == 1                                   # one class per model school
         members = [p for p in stored.values() if (p.course_key, p.class_name) in classes]
         assert {p.npsn for p in members} == {npsn}                 # and nobody else in it
+    schools = {m["npsn"]: m for m in doc["model_schools"]}
+    assert schools["10807001"]["selected"] == 6 and schools["10807001"]["course"] == "metro"
+    for e in model:
+        assert (schools[e["npsn"]]["course"], schools[e["npsn"]]["class"]) == (
+            stored[e["email"]].course_key, stored[e["email"]].class_name)
+    assert schools["10807002"]["facilitator"] == "agus.fasilitator@bgtk-lampung.example.org"
 
 
 def participants_of(store_path: Path, offering_id: str) -> dict[str, Any]:
