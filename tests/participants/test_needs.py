@@ -86,3 +86,16 @@ def test_write_quotas_replaces_the_block_and_keeps_every_other_line(tmp_path: Pa
                    "  metro: 2\n  mesuji: 1\n"
     write_quotas(path, {"metro": 5}, "again")
     assert path.read_text(encoding="utf-8").count("quotas:") == 1 and "  metro: 5\n" in path.read_text()
+
+
+def test_examples_are_what_the_script_generates() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_needs_survey",
+                                                  Path(__file__).parents[2] / "scripts" / "make_needs_survey.py")
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert (EXAMPLES / "needs-survey.csv").read_bytes() == script.needs_survey()
+    assert (EXAMPLES / "registrations-combined.csv").read_bytes() == script.combined_form()
+    assert (EXAMPLES / "sekolah-pesisir.csv").read_bytes() == script.coastal_schools()
