@@ -44,14 +44,15 @@ def test_a_token_missing_functions_names_each_one(sandbox_env: SandboxServer, ca
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     given = required_for("core") + required_for("provisioning")
     monkeypatch.setenv("MOODLE_TOKEN", sandbox_env.control.make_token(given))
-    missing = sorted({f for feature in ("enrolment", "completion") for f in required_for(feature)} - set(given))
+    missing = sorted({f for feature in ("enrolment", "completion", "followup") for f in required_for(feature)}
+                     - set(given))
     assert missing  # the test means something only if some are missing
     code, out, _ = run(capsys, "doctor", "--json")
     assert code == 1
     doc = json.loads(out)
     assert doc["ready"] is False and doc["missing_functions"] == missing
     failed = {c["name"] for c in doc["checks"] if c["status"] == "fail"}
-    assert failed == {"functions for enrolment", "functions for completion"}
+    assert failed == {"functions for enrolment", "functions for completion", "functions for followup"}
 
 
 def test_missing_functions_are_named_in_a_wide_table(sandbox_env: SandboxServer, capsys: pytest.CaptureFixture[str],
@@ -139,7 +140,7 @@ def test_requirements_need_no_site_and_list_functions_capabilities_and_roles(cap
     assert code == 0, err
     doc = json.loads(out)
     assert list(doc) == ["functions", "capabilities", "assign_roles", "features"]
-    needed = {f for feature in ("core", "provisioning", "enrolment", "completion", "diagnosis")
+    needed = {f for feature in ("core", "provisioning", "enrolment", "completion", "followup", "diagnosis")
               for f in required_for(feature)}
     assert set(doc["functions"]) == needed and len(doc["functions"]) == len(needed)
     assert "core_enrol_get_enrolled_users_with_capability" in doc["functions"]
@@ -150,7 +151,7 @@ def test_requirements_need_no_site_and_list_functions_capabilities_and_roles(cap
     assert "moodle/site:config" not in doc["capabilities"] and "moodle/course:delete" not in doc["capabilities"]
     features = doc["features"]
     assert [f for f, v in features.items() if v["included"]] == ["core", "provisioning", "enrolment", "completion",
-                                                                  "diagnosis"]
+                                                                  "followup", "diagnosis"]
     create = next(c for c in features["provisioning"]["capabilities"] if c["name"] == "moodle/course:create")
     assert create["title"] == "Create courses"
     assert create["checked"][0]["source"] == "course/externallib.php:create_courses"
@@ -201,7 +202,7 @@ def test_a_role_with_every_listed_capability_is_ready(sandbox_env: SandboxServer
     assert code == 0 and doc["ready"] and doc["missing_capabilities"] == []
     assert "site administrator" not in next(c["detail"] for c in doc["checks"] if c["name"] == "token user")
     assert {c["name"] for c in doc["checks"] if c["name"].startswith("capabilities for")} == {
-        f"capabilities for {f}" for f in ("core", "provisioning", "enrolment", "completion")}
+        f"capabilities for {f}" for f in ("core", "provisioning", "enrolment", "completion", "followup")}
 
 
 def test_a_user_who_may_not_list_holders_is_warned_not_failed(sandbox_env: SandboxServer,

@@ -86,6 +86,8 @@ def test_every_function_answers_in_the_real_shape(sandbox: SandboxServer, client
     call("core_reportbuilder_list_reports", {})
 
     call("core_group_delete_group_members", {"members": [{"groupid": groups[0]["id"], "userid": learner}]})
+    call("core_message_send_instant_messages", {"messages": [
+        {"touserid": facilitator, "text": "Halo", "clientmsgid": "a1"}, {"touserid": 99999, "text": "Halo"}]})
     call("enrol_manual_unenrol_users", {"enrolments": [{"userid": facilitator, "courseid": cid}]})
     call("core_user_delete_users", {"userids": [facilitator]})
     call("core_course_delete_courses", {"courseids": [cid, 99999]})
