@@ -201,8 +201,11 @@ def group_stats(group: str | None, snapshots: Sequence[CompletionSnapshot],
 
 def own_start(snapshot: CompletionSnapshot, course_start: int | None) -> int | None:
     """When a participant could start: enrolment time, but not before the course starts (either may be
-    unknown: then the other; None when both are)."""
-    known = [t for t in (snapshot.time_enrolled, course_start) if t]
+    unknown: then the other; None when both are). An enrolment time after the completion is not one (a pull
+    first saw someone who had finished already, as in an adopted past course): then the course start alone,
+    if it is not after the completion either."""
+    done = snapshot.time_completed
+    known = [t for t in (snapshot.time_enrolled, course_start) if t and not (done and t > done)]
     return max(known) if known else None
 
 

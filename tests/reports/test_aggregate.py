@@ -70,7 +70,8 @@ def test_days_to_complete_needs_a_start(snapshots: list[CompletionSnapshot]) -> 
     without_starts = group_stats(None, enrich(snapshots, []))
     assert (without_starts.median_days, without_starts.days_n) == (10.0, 1)   # only a knows her enrolment time
     early = [snap(1, "a", completed=True, time_enrolled=T0 + 5 * DAY, time_completed=T0 + 4 * DAY)]
-    assert group_stats(None, early).median_days == 0.0                        # never negative
+    # an enrolment time after the completion is not one (never a negative or a made-up 0 days): not counted
+    assert (group_stats(None, early).median_days, group_stats(None, early).days_n) == (None, 0)
 
 
 def test_even_number_of_completions_takes_the_middle_mean() -> None:
@@ -185,3 +186,16 @@ def test_days_to_complete_count_from_the_later_of_enrolment_and_course_start() -
     early = snap(2, "b", completed=True, time_enrolled=T0 - 5 * DAY, time_completed=T0 + 3 * DAY)
     assert group_stats(None, [late], COURSE_STARTS).median_days == 3.0    # promoted from the waitlist
     assert group_stats(None, [early], COURSE_STARTS).median_days == 3.0   # waited for the course to start
+
+
+def test_days_to_complete_ignore_an_enrolment_time_after_the_completion() -> None:
+    from moodle_sync.reports.aggregate import group_stats
+
+    day = 86_400
+    start = 1_690_000_000
+    past = [CompletionSnapshot("o", 1, "OLD", 1, "a@x.id", "A", completed=True, time_completed=start + 12 * day,
+                               time_enrolled=start + 400 * day),          # first pulled long after finishing
+            CompletionSnapshot("o", 1, "OLD", 2, "b@x.id", "B", completed=True, time_completed=start - day,
+                               time_enrolled=start + 400 * day)]          # finished before the course start
+    stats = group_stats("OLD", past, {"OLD": start})
+    assert (stats.median_days, stats.days_n) == (12.0, 1)
