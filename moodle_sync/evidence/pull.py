@@ -176,6 +176,10 @@ class Puller:
         self.stats = PullStats()
 
     def course_id(self, target: CourseTarget) -> int | None:
+        """The course's id by its idnumber; None when none has it, or it has none (an adopted course
+        without one is known by the id apply recorded only)."""
+        if not target.idnumber:
+            return None
         found = self.m.courses_by_field("idnumber", target.idnumber)
         return found[0].id if found else None
 

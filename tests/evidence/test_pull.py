@@ -489,3 +489,11 @@ def test_a_first_pull_run_as_incremental_would_cost_a_call_per_enrolment_more(
     new = pull_offerings(moodle, store, [offering.offering_id], clock=lambda: NOW, dry_run=True)
     assert old.mode == "incremental" and new.mode == "full"
     assert new.calls == old.calls - 6 + 2     # no activities read per enrolment; one contents read per course
+
+
+def test_a_course_without_idnumber_is_never_looked_up_by_an_empty_one(moodle: Moodle) -> None:
+    from moodle_sync.evidence.pull import CourseTarget, Puller
+
+    calls = moodle.client.stats.snapshot()
+    assert Puller(moodle).course_id(CourseTarget("o", "old2", "")) is None
+    assert moodle.client.stats.since(calls).total_calls == 0
