@@ -1,13 +1,22 @@
 """Enrol selected participants: match or create their Moodle users, enrol them, put them in their class.
 
 Users are matched as Moodle compares them: by e-mail ignoring case (what ``core_user_create_users``
-refuses as "Email address already exists"), else by NUPTK (idnumber). The records of new users are
-checked before they are sent for everything Moodle would refuse that we can know (format, blank names,
-lengths, a username or e-mail used twice in the batch or already on the site), so a batch is not refused
-for a record we could have told apart. Calls are batched and what is already right is skipped, so a rerun
-after a crash or a kill creates no user or enrolment twice. A batch whose answer never came is settled by
-reading Moodle back (users by username, enrolments and class memberships by course) before anything is
-sent again.
+refuses as "Email address already exists"), else by NUPTK (idnumber). One batched read finds the
+addresses as given and in lower case; an account whose stored address differs in some other way of
+case is found when Moodle refuses to create it ("Email address already exists"), by reading that
+address ignoring case, and is then enrolled as the existing user it is (a dry run reads every unknown
+address ignoring case up front, so its counts are exact). The records of new users are checked before
+they are sent for everything else Moodle would refuse that we can know (format, blank names, lengths, a
+username or e-mail used twice in the batch or already on the site). Calls are batched and what is
+already right is skipped, so a rerun after a crash or a kill creates no user or enrolment twice. A
+batch whose answer never came is settled by reading Moodle back (users by username, enrolments and
+class memberships by course) before anything is sent again.
+
+New users go through in chunks, several side by side: each chunk is created, enrolled and put in its
+class while the next ones are being created. Moodle hashes and mails each new password inside
+``core_user_create_users`` (the bulk uploader leaves that to cron; web services cannot), so a creating
+request mostly waits on the mail server: chunks side by side keep the site's cores busy meanwhile. Class
+memberships are added one call at a time (side by side they deadlock on PostgreSQL).
 
 Classes are the offering's (the template's names, idnumbers, grouping and facilitators): a class the
 roster uses that Moodle does not have yet is made through the provisioning plan, as ``apply`` makes it.
@@ -17,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
@@ -27,6 +37,7 @@ from .provision.plan import CREATE, class_part, plan_offering
 from .provision.spec import GroupSpec, OfferingSpec
 from .regions import BY_SLUG
 from .store.records import ParticipantRecord
+from .ws.batching import MIN_PARALLEL_BATCH, run_bounded
 from .ws.moodle import EnrolledUser, Group, Moodle, User
 
 log = logging.getLogger("moodle_sync.enrolment")
@@ -116,31 +127,38 @@ def record_problem(record: dict[str, Any]) -> str | None:
 
 @dataclass
 class MatchedUsers:
-    """Who is who in Moodle: matched or created users by participant e-mail, and who could not be."""
+    """Who is who in Moodle: matched or created users by participant e-mail, and who could not be.
+
+    ``existing``: users that Moodle said it already had when asked to create them (an address stored in
+    another case), by participant e-mail; they are not in ``found``."""
 
     found: dict[str, User] = field(default_factory=dict)
     to_create: list[ParticipantRecord] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    existing: dict[str, User] = field(default_factory=dict)
 
 
-def match_users(moodle: Moodle, people: Sequence[ParticipantRecord]) -> MatchedUsers:
-    """Find each participant's Moodle user as Moodle would: e-mail (exact, then ignoring case), NUPTK.
+def match_users(moodle: Moodle, people: Sequence[ParticipantRecord], *, exhaustive: bool = False) -> MatchedUsers:
+    """Find each participant's Moodle user as Moodle would: e-mail (as given or in lower case), NUPTK.
 
-    Those without one are to be created, unless the username we would give them is another user's
-    (then they fail, with the reason). Raises only what a failing batched read raises.
+    With ``exhaustive`` every address still unknown is also read ignoring case (one call each: what a
+    dry run does, so its counts are exact); otherwise an address stored in another case is left to
+    :func:`create_users`, where Moodle's refusal finds it. Those without a user are to be created, unless
+    the username we would give them is another user's (then they fail, with the reason). Raises only
+    what a failing batched read raises.
     """
     out = MatchedUsers()
-    by_email = {email_key(u.email): u for u in moodle.users_by_field("email", [p.email for p in people])}
+    addresses = [a for p in people for a in (p.email.strip(), p.email.strip().lower())]
+    by_email = {email_key(u.email): u for u in moodle.users_by_field("email", addresses)}
     rest = [p for p in people if email_key(p.email) not in by_email]
     nuptks = [p.nuptk for p in rest if p.nuptk]
     by_idnumber = {u.idnumber: u for u in moodle.users_by_field("idnumber", nuptks)} if nuptks else {}
     unknown = [p for p in rest if not (p.nuptk and p.nuptk in by_idnumber)]
-    # core_user_get_users_by_field compares e-mails exactly (on PostgreSQL); create compares ignoring case.
-    for p, found in zip(unknown, moodle.map_reads(lambda p: moodle.users_with_email(p.email), unknown)):
-        if isinstance(found, MoodleSyncError):
-            out.failed[p.email] = f"could not check for an existing Moodle user: {_reason(found)}"
-        elif found:
-            by_email[email_key(p.email)] = min(found, key=lambda u: u.id)
+    if exhaustive:
+        # core_user_get_users_by_field compares e-mails exactly (on PostgreSQL); create compares ignoring case.
+        found, failed = users_with_emails(moodle, [p.email for p in unknown])
+        by_email.update((email_key(e), u) for e, u in found.items())
+        out.failed.update(failed)
     new = [p for p in unknown if email_key(p.email) not in by_email and p.email not in out.failed]
     taken = {u.username: u for u in moodle.users_by_field("username", [moodle_username(p.email) for p in new])}
     for p in people:
@@ -158,15 +176,71 @@ def match_users(moodle: Moodle, people: Sequence[ParticipantRecord]) -> MatchedU
     return out
 
 
+def users_with_emails(moodle: Moodle, emails: Sequence[str]) -> tuple[dict[str, User], dict[str, str]]:
+    """Each address's user compared ignoring case (one read each, concurrently): the users found by the
+    address as given (the oldest when several), and the addresses that could not be read, with why."""
+    found: dict[str, User] = {}
+    failed: dict[str, str] = {}
+    for email, users in zip(emails, moodle.map_reads(moodle.users_with_email, emails)):
+        if isinstance(users, MoodleSyncError):
+            failed[email] = f"could not check for an existing Moodle user: {_reason(users)}"
+        elif users:
+            found[email] = min(users, key=lambda u: u.id)
+    return found, failed
+
+
+def refused_as_invalid(exc: BaseException) -> bool:
+    """Moodle refused the record alone as an invalid parameter: for a record that passed
+    :func:`record_problem`, an address another user has in another case (Moodle says which only with
+    debugging on: "Email address already exists")."""
+    return isinstance(exc, WebServiceError) and exc.errorcode == "invalidparameter"
+
+
 def create_users(moodle: Moodle, people: Sequence[ParticipantRecord], *, auth: str, lang: str | None,
                  progress: Callable[[int], None]) -> MatchedUsers:
-    """Create the users of ``people`` (none of whom has one): records checked first, one user each.
+    """Create the users of ``people`` (none of whom we found): records checked first, one user each.
 
     A batch whose answer was lost is settled by reading users by username: what landed is never sent
-    again, so nobody is created (or mailed a password) twice. Returns the users by participant e-mail and
-    the failures with their reasons.
+    again, so nobody is created (or mailed a password) twice. A record Moodle refuses alone as invalid is
+    settled by reading its address ignoring case: a user found there (the address stored in another
+    case) goes to ``existing``. Returns the created users by participant e-mail and the failures with
+    their reasons.
     """
     out = MatchedUsers()
+    records, owner = _checked_records(people, auth, lang, out.failed)
+    if not records:
+        return out
+
+    def not_landed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        there = {u.username for u in moodle.users_by_field("username", [r["username"] for r in batch])}
+        return [r for r in batch if r["username"] not in there]
+
+    outcome = moodle.create_users(records, reconcile=not_landed, on_progress=progress)
+    taken = [r for r, exc in outcome.failed if refused_as_invalid(exc)]
+    for r, exc in outcome.failed:
+        out.failed[owner[r["username"]]] = _reason(exc)
+    if taken:
+        found, _ = users_with_emails(moodle, [owner[r["username"]] for r in taken])
+        for email, u in found.items():
+            out.existing[email] = u
+            del out.failed[email]
+    # The answer carries each new user's id; only a batch that had to be settled needs a read for them.
+    unread = [r["username"] for r, answer in outcome.done if not (isinstance(answer, dict) and answer.get("id"))]
+    for r, answer in outcome.done:
+        if isinstance(answer, dict) and answer.get("id"):
+            out.found[owner[r["username"]]] = User(
+                id=int(answer["id"]), username=r["username"], email=r["email"], firstname=r["firstname"],
+                lastname=r["lastname"], idnumber=r.get("idnumber", ""), auth=r["auth"])
+    for u in moodle.users_by_field("username", unread) if unread else []:
+        if u.username in owner:
+            out.found[owner[u.username]] = u
+    return out
+
+
+def _checked_records(people: Sequence[ParticipantRecord], auth: str, lang: str | None,
+                     failed: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The ``core_user_create_users`` records of ``people`` Moodle would take, and each username's
+    participant e-mail; the others go to ``failed`` with the reason."""
     records: list[dict[str, Any]] = []
     owner: dict[str, str] = {}          # username -> participant e-mail
     emails: dict[str, str] = {}         # e-mail key -> participant e-mail
@@ -180,26 +254,12 @@ def create_users(moodle: Moodle, people: Sequence[ParticipantRecord], *, auth: s
         if problem is None and email_key(record["email"]) in emails:
             problem = f"e-mail address is the same as {emails[email_key(record['email'])]}'s"
         if problem is not None:
-            out.failed[p.email] = problem
+            failed[p.email] = problem
             continue
         owner[record["username"]] = p.email
         emails[email_key(record["email"])] = p.email
         records.append(record)
-    if not records:
-        return out
-
-    def not_landed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        there = {u.username for u in moodle.users_by_field("username", [r["username"] for r in batch])}
-        return [r for r in batch if r["username"] not in there]
-
-    outcome = moodle.create_users(records, reconcile=not_landed, on_progress=progress)
-    for r, exc in outcome.failed:
-        out.failed[owner[r["username"]]] = _reason(exc)
-    # One read gives the ids, whether the answer carried them or the batch had to be settled.
-    for u in moodle.users_by_field("username", [r["username"] for r, _ in outcome.done]):
-        if u.username in owner:
-            out.found[owner[u.username]] = u
-    return out
+    return records, owner
 
 
 def provision_classes(moodle: Moodle, offering: OfferingSpec, course_keys: Sequence[str], *,
@@ -224,33 +284,37 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
                        auth: str = "manual", student_role_id: int = 5, lang: str | None = None,
                        dry_run: bool = False, progress: Callable[[int], None] | None = None,
                        on_result: Callable[[ParticipantRecord, int | None, str | None], None] | None = None,
-                       write_log: WriteLog | None = None) -> EnrolResult:
+                       write_log: WriteLog | None = None, new_user_workers: int | None = None) -> EnrolResult:
     """Make every participant a user, enrolled as a student in their course and member of their class.
 
     ``participants`` carry ``course_key`` (a course of ``offering``) and ``class_name`` (one of that course's
     classes in ``offering``). ``on_result`` is called per participant with the Moodle user id (or None)
     and the failure reason (or None), so the caller can record it. Classes Moodle lacks are provisioned
-    (their writes recorded in ``write_log``). With ``dry_run`` only reads are made and the counts say what
-    would happen.
+    (their writes recorded in ``write_log``). New users go through in chunks of :data:`NEW_USER_CHUNK`,
+    ``new_user_workers`` side by side (default: :func:`new_user_workers_for`). With ``dry_run`` only reads
+    are made and the counts say what would happen.
     """
     run = _Run(moodle, offering, dry_run, progress or (lambda n: None))
     people = run.courses(participants)
-    matched = match_users(moodle, people)
+    matched = match_users(moodle, people, exhaustive=dry_run)
     run.failed.update(matched.failed)
     run.users.update(matched.found)
     run.result.matched = len(matched.found)
+    new = {p.email for p in matched.to_create}
+    run.read_courses(people, new)
+    run.classes(people, write_log, auth)
+    known = [p for p in people if p.email not in new]
+    run.enrol(known, student_role_id, new)
+    run.memberships(known)
     if dry_run:
         run.result.created = len(matched.to_create)
     elif matched.to_create:
-        created = create_users(moodle, matched.to_create, auth=auth, lang=lang, progress=run.advance)
-        run.failed.update(created.failed)
-        run.users.update(created.found)
-        run.result.created = len(created.found)
-    new = {p.email for p in matched.to_create}
-    run.read_courses(people, new)
-    run.enrol(people, student_role_id, new)
-    run.classes(people, write_log, auth)
-    run.memberships(people)
+        existing = run.newcomers(matched.to_create, student_role_id, auth=auth, lang=lang,
+                                 workers=new_user_workers or new_user_workers_for(moodle))
+        if existing:   # addresses Moodle had in another case: enrolled as the users they are
+            run.read_courses(existing, set())
+            run.enrol(existing, student_role_id, set())
+            run.memberships(existing)
     result = run.result
     result.failed = sorted(run.failed.items())
     result.user_ids = {e: u.id for e, u in run.users.items() if e not in run.failed}
@@ -258,6 +322,18 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
         for p in participants:
             on_result(p, result.user_ids.get(p.email), run.failed.get(p.email))
     return result
+
+
+# New users per chunk: one create, one enrol and one class-membership call each.
+NEW_USER_CHUNK = MIN_PARALLEL_BATCH
+
+
+def new_user_workers_for(moodle: Moodle) -> int:
+    """How many chunks of new users go side by side: the reads' and the writes' concurrency together
+    (4 + 2 by default). A creating request mostly waits on Moodle's password mail, not on the site's
+    cores, so more of them than ``write_concurrency`` fit; they are requests like any other for the site's
+    web server."""
+    return max(1, moodle.concurrency + moodle.client.write_concurrency)
 
 
 class _Run:
@@ -272,6 +348,8 @@ class _Run:
         self.course_ids: dict[str, int] = {}
         self.enrolled: dict[str, dict[int, EnrolledUser]] = {}
         self.groups: dict[str, list[Group]] = {}
+        self.lock = threading.Lock()             # results and failures, written by chunks side by side
+        self.members_lock = threading.Lock()     # one core_group_add_group_members call at a time
 
     def courses(self, participants: Sequence[ParticipantRecord]) -> list[ParticipantRecord]:
         """The participants whose course exists in Moodle (read by idnumber, concurrently); the rest fail."""
@@ -295,14 +373,15 @@ class _Run:
         return [p for p in participants if p.email not in self.failed]
 
     def read_courses(self, people: Sequence[ParticipantRecord], new: set[str]) -> None:
-        """Each course's enrolled users (with their groups) and groups. A course none of whose participants
-        had a Moodle account before this run cannot hold them yet: its participants are not read."""
+        """The enrolled users (with their groups) and the groups of the courses of ``people``. A course none
+        of whose participants had a Moodle account before this run cannot hold them yet: its participants
+        are not read."""
         to_read = {p.course_key for p in people if p.email in self.users and p.email not in new}
 
         def enrolled_in(k: str) -> list[EnrolledUser]:
             return self.m.enrolled_users(self.course_ids[k], fields="id,groups") if k in to_read else []
 
-        keys = sorted(self.course_ids)
+        keys = sorted({p.course_key or "" for p in people} & set(self.course_ids))
         for k, e, g in zip(keys, self.m.map_reads(enrolled_in, keys),
                            self.m.map_reads(lambda k: self.m.groups(self.course_ids[k]), keys)):
             if isinstance(e, MoodleSyncError):
@@ -311,6 +390,47 @@ class _Run:
                 raise g
             self.enrolled[k] = {u.id: u for u in e}
             self.groups[k] = g
+
+    def newcomers(self, people: Sequence[ParticipantRecord], role_id: int, *, auth: str, lang: str | None,
+                  workers: int) -> list[ParticipantRecord]:
+        """Create, enrol and place ``people`` (who have no user yet) chunk by chunk, ``workers`` chunks side
+        by side. Returns those Moodle turned out to have already (an address stored in another case): their
+        users are known, their enrolment and class are left to the caller."""
+        chunks = [list(people[i:i + NEW_USER_CHUNK]) for i in range(0, len(people), NEW_USER_CHUNK)]
+        existing: list[ParticipantRecord] = []
+
+        def one(chunk: list[ParticipantRecord]) -> None:
+            if existing:
+                # Moodle has had addresses of this list in another case: read the rest ignoring case
+                # first rather than have their batches refused.
+                chunk = self.known_in_other_case(chunk, existing)
+            made = create_users(self.m, chunk, auth=auth, lang=lang, progress=self.advance)
+            with self.lock:
+                self.failed.update(made.failed)
+                self.users.update(made.found)
+                self.users.update(made.existing)
+                self.result.created += len(made.found)
+                self.result.matched += len(made.existing)
+                existing.extend(p for p in chunk if p.email in made.existing)
+            created = [p for p in chunk if p.email in made.found]
+            self.enrol(created, role_id, set())
+            self.memberships(created)
+
+        run_bounded(one, chunks, workers=workers, name="moodle-newcomers", client=self.m.client)
+        return existing
+
+    def known_in_other_case(self, chunk: list[ParticipantRecord],
+                            existing: list[ParticipantRecord]) -> list[ParticipantRecord]:
+        """Those of ``chunk`` whose address no user has ignoring case; the others are recorded as
+        ``existing`` users (or failed when their address could not be read)."""
+        found, failed = users_with_emails(self.m, [p.email for p in chunk])
+        with self.lock:
+            self.failed.update(failed)
+            self.users.update(found)
+            self.result.matched += len(found)
+            existing.extend(p for p in chunk if p.email in found)
+        self.advance(len(found) + len(failed))
+        return [p for p in chunk if p.email not in found and p.email not in failed]
 
     def enrol(self, people: Sequence[ParticipantRecord], role_id: int, new: set[str]) -> None:
         """Enrol whoever is not enrolled yet; a lost answer is settled by reading the courses' participants."""
@@ -324,7 +444,7 @@ class _Run:
             else:
                 enrolments.append({"roleid": role_id, "userid": u.id, "courseid": self.course_ids[p.course_key or ""]})
         if self.dry_run:
-            self.result.enrolled = len(enrolments) + len(new)  # new users are not enrolled anywhere yet
+            self.result.enrolled += len(enrolments) + len(new)  # new users are not enrolled anywhere yet
             return
         if not enrolments:
             return
@@ -336,10 +456,11 @@ class _Run:
             return [r for r in batch if (r["courseid"], r["userid"]) not in there]
 
         out = self.m.enrol(enrolments, reconcile=not_enrolled, on_progress=self.advance)
-        email_of = {u.id: e for e, u in self.users.items()}
-        self.result.enrolled = len(out.done)
-        for r, exc in out.failed:
-            self.failed[email_of[r["userid"]]] = _reason(exc)
+        with self.lock:
+            email_of = {u.id: e for e, u in self.users.items()}
+            self.result.enrolled += len(out.done)
+            for r, exc in out.failed:
+                self.failed[email_of[r["userid"]]] = _reason(exc)
 
     def class_of(self, p: ParticipantRecord) -> GroupSpec | None:
         """The offering's class of a participant (by name in their course), or None."""
@@ -399,7 +520,7 @@ class _Run:
             owner[(g.id, u.id)] = p.email
             course_of[g.id] = g.courseid
         if self.dry_run:
-            self.result.grouped = len(pairs)
+            self.result.grouped += len(pairs)
             return
         if not pairs:
             return
@@ -410,10 +531,12 @@ class _Run:
             there = {(gid, u.id) for res in reads if not isinstance(res, Exception) for u in res for gid in u.groups}
             return [r for r in batch if (r["groupid"], r["userid"]) not in there]
 
-        out = self.m.add_group_members(pairs, on_progress=self.advance, reconcile=not_members)
-        self.result.grouped = len(out.done)
-        for r, exc in out.failed:
-            self.failed[owner[(r["groupid"], r["userid"])]] = _reason(exc)
+        with self.members_lock:
+            out = self.m.add_group_members(pairs, on_progress=self.advance, reconcile=not_members)
+        with self.lock:
+            self.result.grouped += len(out.done)
+            for r, exc in out.failed:
+                self.failed[owner[(r["groupid"], r["userid"])]] = _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from moodle_sync import enrolment
 from moodle_sync.enrolment import enrol_participants, moodle_username, new_user_record, record_problem
 from moodle_sync.offerings import Facilitator, load_offering
 from moodle_sync.provision.apply import apply_plan
@@ -242,12 +243,65 @@ def test_an_account_whose_email_has_capitals_is_matched_not_created(sandbox: San
     teacher = person(1)
     assert not moodle.create_users([{**new_user_record(teacher, "manual"), "username": "guru.lama",
                                      "email": "Guru1.Metro@Guru.Belajar.ID"}]).failed
-    creates = sandbox.control.call_counts()["core_user_create_users"]
+    mailed_before = len(sandbox.control.mails())
     result = enrol_participants(moodle, offering, [teacher, person(2)])
     assert result.failed == [] and (result.matched, result.created, result.enrolled) == (1, 1, 2)
-    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1   # one batch, never refused
     old = moodle.users_by_field("username", ["guru.lama"])[0]
     assert students(moodle, offering, "metro")[old.email].id == old.id == result.user_ids[teacher.email]
+    # Moodle refused the address (its batch rolled back, so nothing was mailed for it): the old account
+    # is the teacher's; no second account, and only the new teacher got a password.
+    assert moodle.users_by_field("username", [moodle_username(teacher.email)]) == []
+    assert [m["to"] for m in sandbox.control.mails()[mailed_before:]] == [person(2).email]
+
+
+def test_new_users_cost_no_read_per_address(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec) -> None:
+    people = [person(n) for n in range(6)]
+    before = sandbox.control.call_counts()
+    result = enrol_participants(moodle, offering, people)
+    assert (result.created, result.enrolled, result.grouped, result.failed) == (6, 6, 6, [])
+    calls = {k: v - before.get(k, 0) for k, v in sandbox.control.call_counts().items()}
+    assert calls.get("core_user_get_users", 0) == 0          # no case-insensitive read per new address
+    assert calls["core_user_get_users_by_field"] == 2        # e-mails, then the usernames we would give
+
+
+def test_once_moodle_had_an_address_in_another_case_the_rest_are_read_first(
+        sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enrolment, "NEW_USER_CHUNK", 2)
+    people = [person(n) for n in range(6)]
+    for n in (0, 3):   # stored in capitals, found neither as given nor in lower case
+        assert not moodle.create_users([{**new_user_record(people[n], "manual"), "username": f"lama{n}",
+                                         "email": people[n].email.upper()}]).failed
+    creates = sandbox.control.call_counts()["core_user_create_users"]
+    result = enrol_participants(moodle, offering, people, new_user_workers=1)
+    assert result.failed == [] and (result.matched, result.created, result.enrolled, result.grouped) == (2, 4, 6, 6)
+    # chunk 1 was refused and split (3 calls); chunks 2 and 3 were read first and sent once each
+    assert sandbox.control.call_counts()["core_user_create_users"] == creates + 5
+    assert {result.user_ids[people[n].email] for n in (0, 3)} == \
+        {u.id for u in moodle.users_by_field("username", ["lama0", "lama3"])}
+
+
+def test_a_dry_run_reads_every_unknown_address_ignoring_case(moodle: Moodle, offering: OfferingSpec) -> None:
+    teacher = person(1)
+    assert not moodle.create_users([{**new_user_record(teacher, "manual"), "username": "guru.lama",
+                                     "email": "GURU1.METRO@guru.belajar.id"}]).failed
+    result = enrol_participants(moodle, offering, [teacher, person(2)], dry_run=True)
+    assert (result.matched, result.created, result.enrolled, result.failed) == (1, 1, 2, [])
+
+
+def test_new_users_in_chunks_side_by_side(sandbox: SandboxServer, moodle: Moodle, offering: OfferingSpec,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enrolment, "NEW_USER_CHUNK", 2)
+    people = [person(n) for n in range(5)] + [person(n, "pesawaran") for n in range(2)]
+    before = sandbox.control.call_counts()
+    result = enrol_participants(moodle, offering, people, new_user_workers=3)
+    assert result.failed == [] and (result.created, result.enrolled, result.grouped) == (7, 7, 7)
+    calls = {k: v - before.get(k, 0) for k, v in sandbox.control.call_counts().items()}
+    assert calls["core_user_create_users"] == calls["enrol_manual_enrol_users"] == 4   # one each per chunk
+    for key, n in (("metro", 5), ("pesawaran", 2)):
+        enrolled = students(moodle, offering, key)
+        class_id = next(g for g, name in group_names(moodle, offering, key).items()
+                        if name == offering.course(key).groups[0].name)
+        assert len(enrolled) == n and all(u.groups == (class_id,) for u in enrolled.values())
 
 
 def test_records_moodle_would_refuse_fail_alone_before_the_batch_is_sent(sandbox: SandboxServer, moodle: Moodle,
