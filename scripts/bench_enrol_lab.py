@@ -292,7 +292,8 @@ def summary_rows(runs: Sequence[dict[str, Any]], n: int) -> list[list[Any]]:
         task = r.get("password_task_seconds")
         rows.append([r["run"], " then ".join(r["order"]), ours.ms_per_unit if ours else None,
                      up.ms_per_unit if up else None, r.get("ratio"),
-                     1000 * task / n if task is not None else None, ours.calls if ours else None])
+                     1000 * task / n if task is not None else None, ours.calls if ours else None,
+                     r.get("ours_cpu_ms_per_teacher"), r.get("uploader_cpu_ms_per_teacher")])
     return rows
 
 
@@ -329,7 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.table(b.format_table(
         f"{args.teachers} new teachers per side and run: create (generated password) + enrol + class",
         ["run", "order", "ours ms/teacher", "uploader ms/teacher", "ours/uploader",
-         "password task ms/teacher", "our calls"], summary_rows(runs, args.teachers)))
+         "password task ms/teacher", "our calls", "ours CPU ms/teacher", "uploader CPU ms/teacher"],
+        summary_rows(runs, args.teachers)))
+    report.note("CPU ms/teacher: the whole machine's busy CPU time while a side ran (other work on the "
+                "machine counts too)")
     ours = [r["ours"] for r in runs if "ours" in r]
     if ours:
         report.table(b.functions_table("moodle-sync calls per function", ours))
