@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..reports.completers import HEADER, build_completers, completers_document, rows, with_numbers
-from ..tabular import Sheet, write_csv, write_xlsx
+from ..reports.completers import HEADER, build_completers, completers_document, lapsed, rows, with_numbers
+from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
+from .report import store_exists
 
 
 @click.command("completers")
@@ -23,16 +24,23 @@ from .provision import offering_argument, render, templates_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: ./OFFERING-completers.xlsx or .csv).")
 @click.option("--csv-delimiter", type=click.Choice([",", ";"]), default=",", show_default=True,
-              help="CSV separator (';' opens directly in an Excel with Indonesian settings).")
+              help="CSV separator (';' opens directly in an Excel with Indonesian settings, and brings a "
+                   "decimal comma).")
+@click.option("--csv-dialect", "dialect", type=click.Choice(list(CSV_DIALECTS)),
+              help="As in 'report': standard (',' and a decimal point) or excel-id (';' and a decimal comma); "
+                   "overrides --csv-delimiter.")
 @click.option("--dry-run", is_flag=True, help="List who passed; issue no number, write no file.")
 @output_options
 @pass_app
 def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: str, output: Path | None,
-               csv_delimiter: str, dry_run: bool) -> int:
+               csv_delimiter: str, dialect: str | None, dry_run: bool) -> int:
     """Everyone who passed OFFERING (course complete and post-test at least variables.nilai_lulus, by
     default), with name as registered, NUPTK, school, regency, JP (variables.jp), completion date and a
     certificate number (variables.nomor_sertifikat) issued once: it never changes on a rerun and never
     repeats across offerings with the same pattern and year.
+
+    Someone issued a number earlier who no longer passes (a grade lowered in Moodle) keeps the number (it
+    is never reused) but is not listed: a warning and the JSON's no_longer_passing name them.
 
     Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store.
     """
@@ -42,12 +50,12 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     spec = render(app, offering_file, templates)
     where = offering.file or str(offering_file)
     rule, pattern = pass_rule(spec.variables, where), certificate_pattern(spec.variables, where)
-    store = app.store()
-    snapshots = store.current(spec.offering_id)
+    snapshots = app.store().current(spec.offering_id) if store_exists(app.settings.store_url) else []
     if not snapshots:
         click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
                    f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
         return 1
+    store = app.store()
     passed = build_completers(snapshots, store.participants(spec.offering_id), rule=rule, variables=spec.variables)
     year = offering.start.year
     if dry_run:
@@ -61,11 +69,17 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
             click.echo(f"Error: {where}: variables.nomor_sertifikat: {exc}; nothing was issued", err=True)
             return 1
     listed = with_numbers(passed, {email: c.number for email, c in issued.items()})
+    gone = lapsed(passed, issued)
+    for g in gone:
+        click.echo(f"Warning: {g.email} holds certificate {g.certificate_number} but no longer passes "
+                   f"{spec.offering_id} (grade or completion changed in Moodle); not listed, number not reused",
+                   err=True)
     written: Path | None = None
     if not dry_run:
         target = output or Path(f"{spec.offering_id}-completers.{fmt}")
+        delimiter, decimal = CSV_DIALECTS[dialect or ("excel-id" if csv_delimiter == ";" else "standard")]
         written = (write_xlsx(target, [Sheet("Lulus", HEADER, rows(listed))]) if fmt == "xlsx"
-                   else write_csv(target, HEADER, rows(listed), delimiter=csv_delimiter))
+                   else write_csv(target, HEADER, rows(listed), delimiter=delimiter, decimal=decimal))
 
     def human() -> None:
         shown = [[escape(str(v)) if v is not None else "—" for v in (r[0], r[1], r[2], r[6], r[8], r[9])]
@@ -75,7 +89,7 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
         if written:
             app.out.print(f"Wrote {escape(str(written))}", highlight=False)
 
-    app.emit({**completers_document(spec.offering_id, listed), "written": str(written) if written else None,
+    app.emit({**completers_document(spec.offering_id, listed, gone), "written": str(written) if written else None,
               "dry_run": dry_run}, human)
     return 0
 

@@ -18,6 +18,7 @@ from ..reports.followup_files import write_packs
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
+from .report import store_exists
 
 
 def _recipients(pack: FollowupPack) -> list[tuple[Facilitator, str, int]]:
@@ -120,12 +121,12 @@ def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_
     offering = load_offering(offering_file)
     spec = render(app, offering_file, templates)
     rule = pass_rule(spec.variables, offering.file or str(offering_file))
-    store = app.store()
-    snapshots = store.current(spec.offering_id)
+    snapshots = app.store().current(spec.offering_id) if store_exists(app.settings.store_url) else []
     if not snapshots:
         click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
                    f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
         return 1
+    store = app.store()
     pack = build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
                           stalled_days=stalled_days)
     written = [] if dry_run else write_packs(pack, output_dir or Path(f"{spec.offering_id}-followup"))

@@ -18,7 +18,9 @@ from .app import App, pass_app
 EXTENSIONS = {"csv": ".csv", "xlsx": ".xlsx", "html": ".html", "json": ".json"}
 
 
-def _store_exists(url: str) -> bool:
+def store_exists(url: str) -> bool:
+    """Whether the store at ``url`` exists (a SQLite file is there; a server database is assumed), so a
+    command that only reads it never creates one."""
     from ..store.engine import parse_url, sqlite_path
 
     parsed = parse_url(url)
@@ -62,7 +64,7 @@ def report(app: App, offering: str | None, fmt: str, output: Path | None, lang: 
         return reach_report(app, fmt, output, lang, dialect, programme, year)
     url = app.settings.store_url
     built = None
-    if _store_exists(url):
+    if store_exists(url):
         from ..store import Store
 
         with Store.open(url) as store:
@@ -101,7 +103,7 @@ def reach_report(app: App, fmt: str, output: Path | None, lang: str, dialect: st
     from ..reports.source import load_reach
 
     built = None
-    if _store_exists(app.settings.store_url):
+    if store_exists(app.settings.store_url):
         from ..store import Store
 
         with Store.open(app.settings.store_url) as store:

@@ -75,6 +75,25 @@ def with_numbers(completers: Sequence[Completer], numbers: Mapping[str, str]) ->
     return [replace(c, certificate_number=numbers.get(c.email)) for c in completers]
 
 
+@dataclass(frozen=True)
+class Lapsed:
+    """A certificate issued earlier to someone who no longer passes (a grade lowered, a completion or an
+    enrolment removed in Moodle): the number stays theirs and is never reused, but they are not listed."""
+
+    email: str
+    certificate_number: str
+    completed_at: int | None
+    issued_at: int
+
+
+def lapsed(completers: Sequence[Completer], issued: Mapping[str, Any]) -> list[Lapsed]:
+    """The certificates of ``issued`` (e-mail -> record with ``number``, ``completed_at``, ``issued_at``)
+    whose holder is not among ``completers`` any more, in number order."""
+    passing = {c.email for c in completers}
+    return sorted((Lapsed(email, r.number, r.completed_at, r.issued_at) for email, r in issued.items()
+                   if email not in passing), key=lambda x: (x.issued_at, x.certificate_number))
+
+
 def completion_date(timestamp: int | None) -> str | None:
     """The WIB date of a completion time, YYYY-MM-DD."""
     from datetime import datetime
@@ -89,9 +108,13 @@ def rows(completers: Sequence[Completer]) -> list[list[Any]]:
              c.course_key, c.class_name] for c in completers]
 
 
-def completers_document(offering_id: str, completers: Sequence[Completer]) -> dict[str, Any]:
-    """The JSON contract: ``completers``: ``{email, certificate_number, jp, completed_at}`` (and more)."""
+def completers_document(offering_id: str, completers: Sequence[Completer],
+                        gone: Sequence[Lapsed] = ()) -> dict[str, Any]:
+    """The JSON contract: ``completers``: ``{email, certificate_number, jp, completed_at}`` (and more);
+    ``no_longer_passing``: certificates issued earlier whose holder does not pass any more."""
     return {"offering": offering_id, "count": len(completers),
+            "no_longer_passing": [{"email": g.email, "certificate_number": g.certificate_number,
+                                   "completed_at": g.completed_at, "issued_at": g.issued_at} for g in gone],
             "completers": [{"email": c.email, "certificate_number": c.certificate_number, "jp": c.jp,
                             "completed_at": c.completed_at, "completed_on": completion_date(c.completed_at),
                             "name": c.name, "nuptk": c.nuptk, "school": c.school, "regency": c.regency,

@@ -4,6 +4,7 @@ continues the sequence for another offering."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -92,3 +93,45 @@ def test_schedule_prints_a_weekly_followup_line(tmp_path: Path, capsys: pytest.C
     assert code == 0 and len(lines) == 2 and lines[0].endswith("# moodle-sync: completion pull")
     assert lines[1].startswith("0 7 * * 1 ") and "followup " in lines[1] and "--send moodle --quiet" in lines[1]
     assert str(Path("examples/offering-koding.yaml").resolve()) in lines[1]
+
+
+def _enrolment(sandbox: SandboxServer, offering_id: str, email: str) -> tuple[int, int]:
+    """(course id, user id) of ``email``'s student enrolment in the offering, from the sandbox's state."""
+    state = sandbox.moodle.state
+    with sandbox.moodle.lock:
+        for course in state.courses:
+            if course.idnumber.startswith(f"{offering_id}-"):
+                for e in state.enrolments.find("course", course.id):
+                    if 5 in e.roles and state.users.get(e.userid).email.lower() == email:
+                        return course.id, e.userid
+    raise AssertionError(f"{email} is not enrolled in {offering_id}")
+
+
+def test_a_completer_whose_grade_is_lowered_keeps_the_number_but_is_named_not_listed(
+        sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    offering, offering_id = _scenario(sandbox_env, tmp_path, capsys, "lo")
+    code, first = run_json(capsys, "completers", offering, "--format", "csv", "--csv-delimiter", ";")
+    assert code == 0 and len(first["completers"]) >= 2 and first["no_longer_passing"] == []
+    lines = Path(first["written"]).read_text("utf-8-sig").splitlines()
+    post = [line.split(";")[10] for line in lines[1:]]
+    assert all("," in v and "." not in v for v in post), post     # a decimal comma beside ';' (Indonesian Excel)
+    lowered = first["completers"][0]
+    sandbox_env.control.set_grade(*_enrolment(sandbox_env, offering_id, lowered["email"]), "posttest", 0.0)
+    assert run_json(capsys, "pull", offering_id)[0] == 0
+
+    code, out, err = run(capsys, "completers", offering, "--json")
+    again = json.loads(out)
+    assert code == 0 and lowered["email"] not in {c["email"] for c in again["completers"]}
+    assert again["no_longer_passing"] == [{**again["no_longer_passing"][0], "email": lowered["email"],
+                                           "certificate_number": lowered["certificate_number"]}]
+    assert again["completers"] == first["completers"][1:]        # the others' numbers unchanged
+    assert f"{lowered['email']} holds certificate {lowered['certificate_number']} but no longer passes" in err
+
+
+def test_dry_runs_on_a_missing_store_write_nothing(sandbox_env: SandboxServer, store_path: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    offering = str(small_offering(tmp_path / "o", id="dry-1", category="T dry / Koding"))
+    for command in ("completers", "followup"):
+        code, _, err = run(capsys, command, offering, "--dry-run")
+        assert code == 1 and "no completion evidence" in err
+    assert not store_path.exists() and not store_path.parent.exists()
