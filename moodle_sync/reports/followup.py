@@ -5,7 +5,8 @@ A participant (withdrawn ones left out) is listed with the first status that app
 - ``not_started``: has not accessed the course nor completed anything;
 - ``stalled``: started, not complete, no course access for ``stalled_days`` days (as the report's
   follow-up list, :func:`~moodle_sync.reports.aggregate.follow_up`, which this reuses);
-- ``no_pretest``: started, but has no pre-test grade (when the course has a pre-test);
+- ``no_pretest``: started, but has no pre-test grade (when the course has a pre-test), while neither the
+  post-test is taken nor the course complete (a pre-test taken after them measures nothing);
 - ``no_posttest``: no post-test grade although the course has ended, or every other tracked activity
   is done (when the course has a post-test);
 - ``below_pass``: a post-test grade under the pass mark (:class:`~moodle_sync.offerings.PassRule`).
@@ -127,8 +128,8 @@ def status_of(s: CompletionSnapshot, course: CourseSpec | None, rule: PassRule, 
         return waiting
     has_pre = course is None or course.evidence.pretest_idnumber is not None
     has_post = course is None or course.evidence.posttest_idnumber is not None
-    if has_pre and s.started and s.pretest_grade is None:
-        return "no_pretest"
+    if has_pre and s.started and s.pretest_grade is None and s.posttest_grade is None and not s.completed:
+        return "no_pretest"     # once the post-test is taken (or the course done) a pre-test measures nothing
     ended = course is not None and 0 < course.end_date <= now
     rest_done = s.activities_total > 0 and s.activities_done >= s.activities_total - 1
     if has_post and s.posttest_grade is None and (ended or rest_done or s.completed):

@@ -23,6 +23,17 @@ def file_stem(facilitator: Facilitator | None) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", facilitator.email.lower()).strip("-.") or NOBODY
 
 
+def _unique(stem: str, taken: set[str]) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``... when another facilitator's e-mail made the same name (``a+b@x``
+    and ``a-b@x``): one facilitator's file never overwrites another's. Adds the name to ``taken``."""
+    name, n = stem, 1
+    while name.casefold() in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    taken.add(name.casefold())
+    return name
+
+
 def _rows(pack: ClassPack) -> list[list[str | None]]:
     return [[p.fullname, p.email, p.school, p.regency, STATUS_TEXT[p.status], p.detail, p.phone, p.whatsapp]
             for p in pack.people]
@@ -55,8 +66,9 @@ def write_packs(pack: FollowupPack, folder: Path) -> list[Path]:
     """Write every facilitator's XLSX and HTML into ``folder`` (created ``0700``). Returns the paths."""
     private_dir(folder)
     written: list[Path] = []
+    taken: set[str] = set()
     for facilitator, classes in pack.by_facilitator().items():
-        stem = file_stem(facilitator)
+        stem = _unique(file_stem(facilitator), taken)
         sheets = [Sheet(c.label, HEADER, _rows(c)) for c in classes]
         written.append(write_xlsx(folder / f"{stem}.xlsx", sheets))
         written.append(write_private_text(folder / f"{stem}.html", render_pack_html(pack, facilitator, classes)))

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 from moodle_sync.offerings import PassRule
 from moodle_sync.provision.spec import CourseSpec, EvidenceSpec, FacilitatorSpec, GroupSpec, OfferingSpec
-from moodle_sync.reports.followup import (MESSAGE_MAX_BYTES, Facilitator, build_followup, facilitator_message,
-                                          pack_document, whatsapp_link)
+from moodle_sync.reports.followup import (MESSAGE_MAX_BYTES, ClassPack, Facilitator, FollowupPack, FollowupPerson,
+                                          build_followup, facilitator_message, pack_document, whatsapp_link)
 from moodle_sync.reports.followup_files import write_packs
 from moodle_sync.store import ParticipantRecord
 
@@ -110,3 +110,27 @@ def test_names_cannot_turn_into_html_in_the_moodle_message() -> None:
     pack = build_followup(SPEC, [snap(4, "d", class_name="Kelas B")], people, rule=PassRule(), now=NOW)
     budi = Facilitator("budi@x.id", "Budi")
     assert "- Ani &lt;b&gt;Bu&lt;/b&gt; &amp; Co: belum mulai" in facilitator_message(pack, budi, list(pack.classes))
+
+
+def test_a_missing_pretest_is_followed_up_only_before_the_posttest_and_completion() -> None:
+    snapshots = [
+        snap(10, "j", class_name="Kelas B", last_access=NOW, activities_done=5, completed=True,
+             time_completed=NOW - DAY, posttest_grade=90.0, posttest_max=100.0),      # passed: nothing to do
+        snap(11, "k", class_name="Kelas B", last_access=NOW, activities_done=4, posttest_grade=40.0,
+             posttest_max=100.0),                                                      # the post-test is what counts
+        snap(12, "l", class_name="Kelas B", last_access=NOW, activities_done=1),       # still ahead of the pre-test
+    ]
+    pack = build_followup(SPEC, snapshots, PEOPLE, rule=PassRule(70.0), now=NOW)
+    assert [(p.email, p.status) for c in pack.classes for p in c.people] == [("l@x.id", "no_pretest"),
+                                                                              ("k@x.id", "below_pass")]
+
+
+def test_facilitators_whose_emails_make_the_same_file_name_get_a_file_each(tmp_path: Path) -> None:
+    plus, dash = Facilitator("a+b@x.id", "Plus"), Facilitator("a-b@x.id", "Dash")
+    person = FollowupPerson("p@x.id", "P", None, None, None, None, "not_started", "-")
+    classes = tuple(ClassPack("ls", "Koding ls", name, (f,), (person,)) for name, f in (("A", plus), ("B", dash)))
+    pack = FollowupPack("o", "Koding 2026", NOW, 14, classes)
+    written = write_packs(pack, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["a-b-x.id-2.html", "a-b-x.id-2.xlsx", "a-b-x.id.html", "a-b-x.id.xlsx"]
+    pages = [(tmp_path / "out" / f"{stem}.html").read_text("utf-8") for stem in ("a-b-x.id", "a-b-x.id-2")]
+    assert "Untuk: Plus" in pages[0] and "Untuk: Dash" in pages[1]
