@@ -66,7 +66,7 @@ def normalise_email(value: str | None) -> str:
 
 
 # --- identity numbers -----------------------------------------------------------------------------------
-def _number(value: str | None, *, name: str, digits: int) -> str | None:
+def _number(value: str | None, *, name: str, digits: int, pad: bool = False) -> str | None:
     text = _text(value)
     if text.lower() in _PLACEHOLDERS:
         return None
@@ -76,6 +76,8 @@ def _number(value: str | None, *, name: str, digits: int) -> str | None:
     compact = re.sub(r"[\s.\-]", "", text)
     if not compact.isdigit() or not compact.isascii():
         raise InvalidValue(f"{name} {text!r} must be {digits} digits")
+    if pad and len(compact) == digits - 1 and compact.isdigit():
+        compact = "0" + compact        # the leading zero a spreadsheet dropped from a number
     if len(compact) != digits:
         raise InvalidValue(f"{name} {text!r} must be {digits} digits (it has {len(compact)})")
     if set(compact) == {"0"}:
@@ -92,8 +94,9 @@ def normalise_nuptk(value: str | None) -> str | None:
 
 
 def normalise_npsn(value: str | None) -> str | None:
-    """The 8-digit NPSN of the school, or ``None`` if absent; raises :class:`InvalidValue` otherwise."""
-    return _number(value, name="NPSN", digits=8)
+    """The 8-digit NPSN of the school, or ``None`` if absent; 7 digits are an NPSN whose leading zero a
+    spreadsheet dropped (``1234567`` -> ``01234567``). Raises :class:`InvalidValue` otherwise."""
+    return _number(value, name="NPSN", digits=8, pad=True)
 
 
 # --- school level ---------------------------------------------------------------------------------------
@@ -273,24 +276,31 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
 YEARS_BANDS: tuple[str, ...] = ("< 5", "5-10", "> 10")
 """The years-of-service bands reports use (what a centre quotes: "teachers with > 10 years")."""
 
-_MORE = ("lebih dari", "diatas", "di atas", ">", "over", "more than")
-_LESS = ("kurang dari", "dibawah", "di bawah", "<", "under", "less than")
+_MORE = ("lebih", "diatas", "di atas", "atas", ">", "over", "more than")
+_LESS = ("kurang", "dibawah", "di bawah", "<", "under", "less than", "belum")
+_MONTHS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:bulan|bln|bl|months?|mo)\b")
 
 
 def parse_years_of_service(value: str | None) -> int | None:
-    """Whole years of service from a number ("12", "12 tahun") or a band ("> 10 tahun", "lebih dari 10
-    tahun", "6 - 10 tahun", "< 5 tahun"): the band's lowest whole year (``> 10`` -> 11, ``< 5`` -> 0,
-    ``6-10`` -> 6). ``None`` when empty. Raises :class:`InvalidValue` when no number can be read or the
-    number is implausible (over 50)."""
+    """Whole years of service from a number ("12", "12 tahun", "10 tahun 3 bulan" -> 10, "8 bulan" -> 0)
+    or a band ("> 10 tahun", "lebih dari 10 tahun", "20 tahun lebih", "6 - 10 tahun", "< 5 tahun",
+    "belum 1 tahun"): the band's lowest whole year (``> 10`` -> 11, ``< 5`` -> 0, ``6-10`` -> 6). ``None``
+    when empty. Raises :class:`InvalidValue` when no number can be read or the number is implausible
+    (over 50)."""
     text = _text(value).lower().replace(",", ".")
     if not text:
         return None
-    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
+    months = [float(n) for n in _MONTHS.findall(text)]
+    rest = _MONTHS.sub(" ", text)
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", rest)]
+    if not numbers and months:
+        return int(sum(months) // 12)
     if not numbers or max(numbers) > 50:
         raise InvalidValue(f"{_text(value)!r} is not a number of years of service")
-    if any(m in text for m in _MORE) or "+" in text:
+    words = f" {re.sub(r'[^a-z<>+]+', ' ', rest)} "
+    if any(f" {m} " in words or (not m.isalpha() and m in rest) for m in _MORE) or "+" in rest:
         return int(numbers[0]) + 1
-    if any(m in text for m in _LESS):
+    if any(f" {m} " in words or (not m.isalpha() and m in rest) for m in _LESS):
         return 0
     return int(min(numbers))
 

@@ -15,10 +15,10 @@ from typing import Any, Iterable, Sequence
 
 from ...regions import BY_SLUG, LAMPUNG
 from ..allocation import Allocation, allocate_seats
-from ..eligibility import match_key
 from ..model import SCHOOL_LEVELS
 from ..normalise import YEARS_BANDS
 from .survey import Respondent
+from .topics import topic_key
 
 __all__ = ["Cell", "demand_cells", "profile", "topic_totals", "regency_totals", "topic_matches",
            "Proposal", "propose_seats"]
@@ -75,11 +75,12 @@ def regency_totals(respondents: Sequence[Respondent]) -> list[dict[str, Any]]:
 
 def topic_matches(topic: str, names: Iterable[str]) -> bool:
     """Whether a survey topic means the offering named by ``names`` (its choice answers or titles):
-    equal ignoring case and punctuation, or one contained in the other as whole words ("Koding" and
+    equal by :func:`.topics.topic_key` ("AI" is "Kecerdasan Artifisial"), or one contained in the other
+    as whole words ("Koding" and
     "Koding untuk Guru")."""
-    t = f" {match_key(topic)} "
+    t = f" {topic_key(topic)} "
     for name in names:
-        n = f" {match_key(name)} "
+        n = f" {topic_key(name)} "
         if n.strip() and (n in t or t in n):
             return True
     return False

@@ -18,12 +18,12 @@ from typing import Any, Sequence
 
 from ...exceptions import InputError
 from ..columns import _has, _norm, detect_columns
-from ..eligibility import match_key
 from ..model import Rejected
 from ..normalise import (InvalidValue, normalise_school_level, parse_yes_no, parse_years_of_service,
                          years_band)
-from ..reader import Table, read_table
+from ..reader import Table, find_header, read_table
 from ..regency_names import InvalidRegency, normalise_regency
+from .topics import topic_key, topic_name
 
 __all__ = ["Respondent", "Survey", "read_survey", "survey_from_tables", "SURVEY_FIELDS"]
 
@@ -37,7 +37,8 @@ _TOPICS = _has("pelatihan yang dibutuhkan", "kebutuhan pelatihan", "topik", "top
 @dataclass(frozen=True)
 class Respondent:
     """One usable survey answer. ``regency`` is a slug, ``years_band`` one of ``YEARS_BANDS``, ``topics``
-    the topics chosen (each once, spelled as the survey's first answer spelled it)."""
+    the topics chosen (each once, by :func:`.topics.topic_key`; a known topic by its name, another as the
+    survey's first answer spelled it)."""
 
     file: str
     row: int
@@ -84,6 +85,15 @@ def _columns(table: Table) -> dict[str, int]:
     return {f: cols[0] for f, cols in found.items()}
 
 
+def _usable(header: tuple[str, ...]) -> bool:
+    """Whether ``header`` names every required survey field, each once."""
+    try:
+        _columns(Table("", header, ()))
+    except InputError:
+        return False
+    return True
+
+
 class _Bad(Exception):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
@@ -103,17 +113,19 @@ def _respondent(file: str, row: int, cells: Sequence[str], index: dict[str, int]
         raise _Bad("regency", str(exc)) from exc
     try:
         level = normalise_school_level(v("school_level"))
+    except InvalidValue as exc:
+        raise _Bad("school_level", str(exc)) from exc
+    try:
         years = parse_years_of_service(v("years_of_service"))
     except InvalidValue as exc:
-        field = "school_level" if "level" in str(exc) else "years_of_service"
-        raise _Bad(field, str(exc)) from exc
+        raise _Bad("years_of_service", str(exc)) from exc
     if level is None or years is None:
         raise _Bad("school_level" if level is None else "years_of_service", "no answer")
     topics: list[str] = []
     for part in re.split(r"[;,\n]", v("topics")):
-        key = match_key(part)
+        key = topic_key(part)
         if key:
-            name = spelling.setdefault(key, " ".join(part.split()))
+            name = spelling.setdefault(key, topic_name(part))
             if name not in topics:
                 topics.append(name)
     if not topics:
@@ -131,6 +143,7 @@ def survey_from_tables(tables: Sequence[Table]) -> Survey:
     spelling: dict[str, str] = {}
     rows = 0
     for table in tables:
+        table = find_header(table, _usable)
         index = _columns(table)
         columns[table.file] = {f: table.header[i] for f, i in index.items()}
         for row, cells in table.rows:
