@@ -15,24 +15,24 @@ The offering file says it (all optional)::
       - {npsn: 10801234, seats: 6, name: SD Negeri 1 Kota Agung, facilitator: rina@guru.id}
     quotas: {bandar-lampung: 30, tanggamus: 20}   # seats per regency (see ``moodle-sync needs --propose``)
 
-Matching ignores case, spacing and punctuation. The rules here are pure; :func:`parse_applicant_rules`
+Matching ignores case, spacing and punctuation; subjects and roles are also matched by their usual
+abbreviations and other names (:func:`subject_key`). The rules here are pure; :func:`parse_applicant_rules`
 reads the block (files relative to the offering) and reports problems as file:line: field.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..exceptions import InputError
 from .model import SCHOOL_LEVELS, Applicant
 from .normalise import InvalidValue, normalise_npsn, normalise_school_level
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "choice_rank", "ineligible",
+__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "subject_key", "choice_rank", "ineligible",
            "parse_applicant_rules"]
 
 RULE_LEVEL, RULE_SUBJECT, RULE_REGENCY, RULE_SCHOOL, RULE_YEARS = (
@@ -42,6 +42,27 @@ RULE_LEVEL, RULE_SUBJECT, RULE_REGENCY, RULE_SCHOOL, RULE_YEARS = (
 def match_key(text: str) -> str:
     """``"Literasi  Kelautan!"`` -> ``"literasi kelautan"``: what choice and subject matching compares."""
     return " ".join(re.sub(r"[\W_]+", " ", str(text).casefold()).split())
+
+
+_SUBJECT_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("bimbingan dan konseling", "bk"), ("bimbingan konseling", "bk"), ("bimbingan penyuluhan", "bk"),
+    ("konselor", "bk"), ("bp bk", "bk"), ("english", "bahasa inggris"), ("bhs", "bahasa"),
+    ("b inggris", "bahasa inggris"), ("b indonesia", "bahasa indonesia"), ("b ing", "bahasa inggris"),
+    ("cakep", "calon kepala sekolah"), ("cks", "calon kepala sekolah"), ("kepsek", "kepala sekolah"),
+    ("kasek", "kepala sekolah"), ("mata pelajaran", ""), ("mapel", ""), ("bidang studi", ""), ("guru", ""),
+)
+
+
+def subject_key(text: str) -> str:
+    """What subject/role rules compare: :func:`match_key` with letters written apart joined ("B.K." ->
+    "bk"), abbreviations and English names written out ("Bhs Inggris", "English" -> "bahasa inggris",
+    "Bimbingan dan Konseling", "Konselor" -> "bk", "Cakep", "Calon Kepsek" -> "calon kepala sekolah")
+    and the words "guru", "mapel", "mata pelajaran", "bidang studi" left out (unless nothing else is left)."""
+    key = re.sub(r"\b(\w) (?=\w\b)", r"\1", match_key(text))    # "b k" -> "bk"
+    key = f" {key} "
+    for other, name in _SUBJECT_SYNONYMS:
+        key = key.replace(f" {other} ", f" {name} " if name else " ")
+    return " ".join(key.split()) or match_key(text)
 
 
 @dataclass(frozen=True)
@@ -78,12 +99,15 @@ class ApplicantRules:
 
 def choice_rank(applicant: Applicant, names: Sequence[str]) -> int | None:
     """1 when the applicant's first choice is one of ``names``, 2 for the second choice, ``None`` when
-    neither is. An applicant with no choice at all (no choice column) is a first-choice applicant."""
+    neither is. An applicant with no choice at all (no choice column) is a first-choice applicant. A
+    multi-select answer ("Koding, Literasi Kelautan", also split on ``;`` and line breaks) names each
+    programme ticked: it means this offering when the whole answer or one of its parts does."""
     if not applicant.choices:
         return 1
     wanted = {match_key(n) for n in names}
     for rank, answer in enumerate(applicant.choices, start=1):
-        if match_key(answer) in wanted:
+        parts = [answer, *re.split(r"[;,\n]", answer)]
+        if any(match_key(part) in wanted for part in parts):
             return rank
     return None
 
@@ -96,8 +120,8 @@ def ineligible(applicant: Applicant, rules: Eligibility) -> tuple[str, str] | No
         return RULE_LEVEL, (f"school level {a.school_level or '(not given)'} is not among "
                             f"{', '.join(rules.levels)}")
     if rules.subjects:
-        answer = f" {match_key(a.subject or '')} "
-        if not any(f" {match_key(s)} " in answer for s in rules.subjects):
+        answer = f" {subject_key(a.subject or '')} "
+        if not a.subject or not any(f" {subject_key(s)} " in answer for s in rules.subjects):
             return RULE_SUBJECT, (f"subject/role {a.subject or '(not given)'!r} is none of "
                                   f"{', '.join(rules.subjects)}")
     if rules.regencies and a.regency not in rules.regencies:
@@ -119,20 +143,43 @@ def _where(mapping: Any, key: Any, fallback: tuple[str, int | None]) -> tuple[st
     return mapping.where(key) if hasattr(mapping, "where") else fallback
 
 
-def _csv_rows(path: Path) -> list[dict[str, str]]:
-    text = path.read_text(encoding="utf-8-sig")
-    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            for row in csv.DictReader(io.StringIO(text), delimiter=delimiter)]
+_FILE_COLUMNS = (("npsn", ("npsn",)), ("seats", ("seats", "kursi", "kuota", "quota", "jumlah kursi")),
+                 ("facilitator", ("facilitator", "fasilitator")), ("name", ("name", "nama", "sekolah", "school")))
+
+
+def _file_rows(value: str, base: Path, add: Any, where: tuple[str, int | None], name: str,
+               needed: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a CSV/XLSX file named in the offering (any encoding and delimiter the registrations'
+    reader takes), keyed npsn / seats / name / facilitator by their headers ("NPSN Sekolah", "Kursi",
+    "Nama Sekolah", "Fasilitator"). A file that cannot be read, has no rows or lacks a ``needed`` column
+    is reported through ``add`` and gives no rows."""
+    from .columns import _has, _norm
+    from .reader import read_table
+
+    try:
+        table = read_table(base / value)
+    except InputError as exc:
+        add(where, name, f"cannot read {value}: {exc}")
+        return []
+    keys: dict[int, str] = {}
+    for i, header in enumerate(table.header):
+        key = next((k for k, words in _FILE_COLUMNS if k not in keys.values() and _has(*words)(_norm(header))),
+                   None)
+        if key:
+            keys[i] = key
+    missing = [k for k in needed if k not in keys.values()]
+    if missing or not table.rows:
+        add(where, name, f"{value} has {'no rows' if not missing else 'no ' + ' or '.join(missing) + ' column'}"
+            f" (headers: {', '.join(table.header)})")
+        return []
+    return [{k: (cells[i] if i < len(cells) else "") for i, k in keys.items()} for _, cells in table.rows]
 
 
 def _npsn_list(value: Any, base: Path, add: Any, where: tuple[str, int | None], name: str) -> tuple[str, ...]:
     rows: list[Any]
     if isinstance(value, str) and not value.strip().isdigit():
-        try:
-            rows = [r.get("npsn", "") for r in _csv_rows(base / value)]
-        except OSError as exc:
-            add(where, name, f"cannot read {value}: {exc.strerror or exc}")
+        rows = [r["npsn"] for r in _file_rows(value, base, add, where, name, ("npsn",))]
+        if not rows:
             return ()
     elif isinstance(value, list):
         rows = list(value)
@@ -199,11 +246,7 @@ def _eligibility(value: Any, base: Path, add: Any, where: tuple[str, int | None]
 def _model_schools(value: Any, base: Path, add: Any, where: tuple[str, int | None]) -> tuple[ModelSchool, ...]:
     rows: list[Any]
     if isinstance(value, str):
-        try:
-            rows = _csv_rows(base / value)
-        except OSError as exc:
-            add(where, "model_schools", f"cannot read {value}: {exc.strerror or exc}")
-            return ()
+        rows = _file_rows(value, base, add, where, "model_schools", ("npsn", "seats"))
     elif isinstance(value, list):
         rows = list(value)
     else:

@@ -14,6 +14,7 @@ in memory (pure). Every data row ends in exactly one bucket of the :class:`Impor
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -25,7 +26,8 @@ from .names import parse_name
 from .normalise import (InvalidValue, detect_dayfirst, normalise_email, normalise_npsn, normalise_nuptk,
                         normalise_phone, normalise_school_level, parse_timestamp, parse_yes_no,
                         parse_years_of_service)
-from .reader import Table, read_table
+from ..exceptions import InputError
+from .reader import Table, find_header, read_table
 from .regency_names import InvalidRegency, normalise_regency
 
 __all__ = ["import_registrations", "import_table", "write_rejects", "default_rejects_path"]
@@ -81,7 +83,8 @@ def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...
     except InvalidValue as exc:
         years = None
         warnings.append(f"years_of_service ignored: {exc}")
-    choices = tuple(c for c in (" ".join((v(f) or "").split()) for f in ("choice", "choice2")) if c)
+    choices = tuple(c for c in (" ".join(re.sub(r"\s*[\r\n]+\s*", "; ", (v(f) or "").strip()).split())
+                                for f in ("choice", "choice2")) if c)   # a multi-select's lines: "a; b"
     firstname, lastname = name.split()
     return Applicant(file=table.file, row=row, email=email, fullname=name.fullname, firstname=firstname,
                      lastname=lastname, regency=regency, submitted_at=submitted_at, nuptk=nuptk, npsn=npsn,
@@ -141,6 +144,16 @@ def _by_header(table: Table, cells: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def _resolves(header: tuple[str, ...], file: str, mapping: Mapping[str, str | None] | None,
+              mapping_file: str | None) -> bool:
+    """Whether ``header`` names every required field (the mapping's headers included)."""
+    try:
+        resolve_columns(header, file=file, mapping=mapping, mapping_file=mapping_file)
+    except InputError:
+        return False
+    return True
+
+
 def import_table(tables: Table | Sequence[Table], *,
                  mapping: Mapping[str, str | None] | None = None,
                  mapping_file: str | None = None) -> ImportResult:
@@ -156,6 +169,7 @@ def import_table(tables: Table | Sequence[Table], *,
     rows = 0
     columns: dict[str, dict[str, str]] = {}
     for table in tables:
+        table = find_header(table, lambda h, f=table.file: _resolves(h, f, mapping, mapping_file))
         cmap = resolve_columns(table.header, file=table.file, mapping=mapping, mapping_file=mapping_file)
         columns[table.file] = dict(cmap.header)
         ts = cmap.index["submitted_at"]

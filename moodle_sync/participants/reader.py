@@ -22,12 +22,12 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..exceptions import InputError
 from ..tabular import unneutralise
 
-__all__ = ["Table", "UnreadableRow", "read_table", "decode_bytes", "sniff_delimiter", "CELL_LIMIT"]
+__all__ = ["Table", "UnreadableRow", "read_table", "find_header", "decode_bytes", "sniff_delimiter", "CELL_LIMIT"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -202,6 +202,27 @@ def _build(file: str, numbered: Iterable[tuple[int, list[Any], int | None]], *, 
     if header is None:
         raise InputError("the file has no header row (it is empty)", file=file)
     return Table(file, header, tuple(rows), header_row, encoding, delimiter, tuple(unreadable))
+
+
+HEADER_SEARCH = 5
+"""How many rows below the first one may hold the real header (a title row, merged group labels above)."""
+
+
+def find_header(table: Table, usable: Callable[[tuple[str, ...]], bool]) -> Table:
+    """The table with the first row ``usable`` accepts as its header: the first non-blank row, else one of
+    the :data:`HEADER_SEARCH` rows after it (an export with a title row such as "Rekap Survei 2026", or a
+    group-label row merged over the headers). The rows above the header found are titles, not data, and
+    are left out. Returns ``table`` itself when no row is usable (the caller then names what is missing)."""
+    if usable(table.header):
+        return table
+    for i, (number, cells) in enumerate(table.rows[:HEADER_SEARCH]):
+        header = tuple(" ".join(c.split()) for c in cells)
+        while header and not header[-1]:
+            header = header[:-1]
+        if usable(header):
+            return Table(table.file, header, table.rows[i + 1:], number, table.encoding, table.delimiter,
+                         tuple(u for u in table.unreadable if u.row > number))
+    return table
 
 
 def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Table:

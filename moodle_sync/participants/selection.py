@@ -20,7 +20,8 @@ that excluded them. Where the form has a choice column, first-choice applicants 
 second-choice ones (the tiers above, first choice first). Model schools' reserved seats are filled from
 that school's eligible applicants before the general pool (never trained first, then first choice, then
 earlier registration); with per-regency ``quotas`` each regency's seats are its quota instead of a
-proportional share, and seats a regency cannot fill (too few applicants) then go to those waiting
+proportional share (quotas adding up to more than the seats are first scaled down to them, in
+proportion), and seats a regency cannot fill (too few applicants) then go to those waiting
 elsewhere, shared proportionally, tier by tier.
 
 Everyone else in an offered regency is on the waitlist, ranked by tier, registration time, row (the order
@@ -265,6 +266,15 @@ def _quota_allocation(demand: Mapping[str, int], quotas: Mapping[str, int], give
     return Allocation(seats - left, 0, 0, tuple(shares))
 
 
+def _fitting_quotas(quotas: Mapping[str, int] | None, seats: int) -> Mapping[str, int] | None:
+    """The quotas as given when they add up to at most ``seats``; else ``seats`` shared between the
+    regencies in proportion to their quotas (largest remainder), so that no regency loses its seats for
+    its name's place in the alphabet."""
+    if quotas is None or sum(quotas.values()) <= seats:
+        return quotas
+    return {s.key: s.seats for s in allocate_seats(dict(quotas), seats).shares}
+
+
 def _model_school_seats(pending: Sequence[_Pending], schools: Sequence[ModelSchool], seats: int
                         ) -> dict[str, str]:
     """E-mail -> note for those who take a model school's reserved seats (never trained first, then first
@@ -351,6 +361,7 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
             given[a.regency] = given.get(a.regency, 0) + 1
     chosen: set[str] = set(model)
     tiers: list[TierAllocation] = []
+    quotas = _fitting_quotas(quotas, seats)
     remaining = seats - len(model)
     remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=quotas, minimum=min_per_regency)
     if quotas is not None and remaining:   # seats a regency cannot fill from its quota go to those waiting
