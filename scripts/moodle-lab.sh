@@ -189,6 +189,12 @@ start_postgres() {
             --locale=C.UTF-8 >/dev/null
         rm -f "$pwfile"
     fi
+    # A postmaster.pid left by a killed server (a reboot, kill -9) may name a pid another program has now:
+    # then pg_ctl takes the server for running. Only a postgres process counts.
+    if [ -f "$pgdata/postmaster.pid" ]; then
+        local pgpid; pgpid=$(head -n 1 "$pgdata/postmaster.pid")
+        [ "$(cat "/proc/$pgpid/comm" 2>/dev/null)" = postgres ] || rm -f "$pgdata/postmaster.pid"
+    fi
     if ! as_pg "$pgbin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
         as_pg "$pgbin/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
             -o "-p $pg_port -k $pgdata -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" \
