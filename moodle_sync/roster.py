@@ -8,9 +8,10 @@ participant records that enrolment, withdrawal, pulls and reports read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .exceptions import MoodleSyncError
@@ -22,7 +23,7 @@ from .provision.spec import GroupSpec, OfferingSpec
 from .store.records import ParticipantRecord
 
 if TYPE_CHECKING:
-    from .offerings import Offering
+    from .offerings import Facilitator, Offering
     from .templates import Template
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -63,18 +64,89 @@ class RosterResult:
     offering: OfferingSpec                      # the desired state the classes were named from
 
 
-def desired_offering(offering: Offering, template: Template, classes: Mapping[str, int]) -> OfferingSpec:
+def desired_offering(offering: Offering, template: Template, classes: Mapping[str, int],
+                     school_classes: Mapping[str, tuple[str, str]] | None = None) -> OfferingSpec:
     """The offering rendered through ``template`` with ``classes[k]`` classes in course ``k`` where that is
     more than the offering's own count (``classes_per_course``, else seats / class_size). Pure.
 
     The count comes from a selection (see :meth:`~moodle_sync.store.Store.class_counts`): a class is never
-    taken away, since Moodle may hold it already and a facilitator may lead it. Raises what
+    taken away, since Moodle may hold it already and a facilitator may lead it. ``school_classes`` (NPSN ->
+    course key and class name, see :func:`school_classes`) puts each model school's facilitator in the
+    desired state as a facilitator of that school's class, as a row of the facilitators CSV would (a class
+    the rendered course does not have is left out: enrolment names those participants). Raises what
     :func:`~moodle_sync.templates.render_offering` raises.
     """
     from .templates import render_offering
 
     counts = {k: max(offering.classes_for(k), int(classes.get(k, 0))) for k in offering.course_keys}
-    return render_offering(replace(offering, classes_per_course=counts), template)
+    offering = replace(offering, classes_per_course=counts)
+    spec = render_offering(offering, template)
+    extra = model_school_facilitators(offering, _existing(spec, school_classes or {}))
+    if not extra:
+        return spec
+    return render_offering(replace(offering, facilitators=offering.facilitators + extra), template)
+
+
+def school_classes(rows: Iterable[tuple[str, str, str | None, int]], npsns: Iterable[str]
+                   ) -> dict[str, tuple[str, str]]:
+    """NPSN -> ``(course key, class name)`` of each school of ``npsns`` that has a class of its own in a
+    roster: a class whose participants are all from that school (a model school's teachers on its reserved
+    seats share one), the largest where there are several. ``rows`` are ``(course key, class name, npsn,
+    count)`` as :meth:`~moodle_sync.store.Store.class_schools` gives them. Pure."""
+    schools_in: dict[tuple[str, str], list[tuple[str | None, int]]] = {}
+    for course, name, npsn, count in rows:
+        schools_in.setdefault((course, name), []).append((npsn, count))
+    wanted = set(npsns)
+    best: dict[str, tuple[int, tuple[str, str]]] = {}
+    for where, schools in sorted(schools_in.items()):
+        if len(schools) != 1:
+            continue
+        npsn, count = schools[0]
+        if npsn is not None and npsn in wanted and count > best.get(npsn, (0, where))[0]:
+            best[npsn] = (count, where)
+    return {npsn: where for npsn, (_, where) in best.items()}
+
+
+def model_school_facilitators(offering: Offering, classes: Mapping[str, tuple[str, str]]
+                              ) -> tuple[Facilitator, ...]:
+    """A facilitators-CSV row for each model school of ``offering`` that names a facilitator and has a
+    class in ``classes`` (NPSN -> course key and class name): that facilitator leads that class. The name
+    is the one the facilitators CSV gives the same e-mail, else made from the address
+    (``rina.fasilitator@...`` -> Rina Fasilitator). A row the CSV already has is not repeated. Pure."""
+    from .offerings import Facilitator
+
+    given = {(f.email, f.course, (f.class_ref or "").casefold()) for f in offering.facilitators}
+    names = {f.email: (f.firstname, f.lastname) for f in offering.facilitators}
+    rows: list[Facilitator] = []
+    for school in offering.applicants.model_schools:
+        if not school.facilitator or school.npsn not in classes:
+            continue
+        course, name = classes[school.npsn]
+        email = school.facilitator.lower()
+        if (email, course, name.casefold()) in given:
+            continue
+        given.add((email, course, name.casefold()))
+        first, last = names.get(email) or _name_from_email(email)
+        rows.append(Facilitator(email, first, last, course, name, offering.file or ""))
+    return tuple(rows)
+
+
+def _name_from_email(email: str) -> tuple[str, str]:
+    """Moodle's first and last name made from an e-mail address's local part, for a facilitator known
+    only by address: ``rina.fasilitator`` -> ``("Rina", "Fasilitator")``; one word -> ``(word, "-")``."""
+    from .offerings import split_name
+
+    local = email.partition("@")[0]
+    words = [w.capitalize() for w in re.split(r"[._+\-\d]+", local) if w]
+    return split_name(" ".join(words) or local)
+
+
+def _existing(spec: OfferingSpec, classes: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """The entries of ``classes`` (NPSN -> course key and class name) naming a class ``spec`` has."""
+    def has(course: str, name: str) -> bool:
+        wanted = " ".join(name.split()).casefold()
+        return any(" ".join(g.name.split()).casefold() == wanted for g in _groups_of(spec, course))
+    return {npsn: where for npsn, where in classes.items() if has(*where)}
 
 
 def class_counts(classes: Mapping[str, Sequence[ClassGroup]]) -> dict[str, int]:
@@ -153,7 +225,7 @@ def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
     selected teachers share one class.
     """
     rules = rules or ApplicantRules()
-    regencies = [c.regency for c in offering.courses if c.regency] or None
+    regencies = [c.regency for c in offering.courses if c.regency] or list(rules.regencies) or None
     reserved = sum(m.seats for m in rules.model_schools)
     seats = offering.seats or (sum(rules.quotas.values()) + reserved if rules.quotas else len(applicants))
     selection = select_participants(applicants, seats=seats, regencies=regencies,

@@ -113,17 +113,22 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
             app.out.print(f"Wrote {path}")
 
     app.emit({"offering": spec.offering_id, "counts": counts, "files": files, "dry_run": dry_run,
-              **buckets(roster.selection), "model_schools": model, "selection": roster.selection.to_dict()}, human)
+              **buckets(roster.selection), "rejected": [r.to_dict() for r in imported.rejected],
+              "superseded": [s.to_dict() for s in imported.superseded],
+              "model_schools": model, "selection": roster.selection.to_dict()}, human)
     return 0
 
 
 def buckets(selection: Selection) -> dict[str, list[dict[str, object]]]:
     """The JSON contract of ``select --json``: every accepted applicant in exactly one of ``selected``,
     ``waitlisted``, ``not_selected``, ``not_eligible``, ``other_programme`` (``withdrawn`` ones, which only
-    promotions make, are under ``not_selected``), each entry with at least ``email``, ``regency``, ``reason``."""
+    promotions make, are under ``not_selected``), each entry with at least ``email``, ``regency``, ``reason``
+    and the ``file`` and ``row`` the applicant's registration came from. (The rows that are no applicant
+    are in the document's ``rejected`` and ``superseded`` lists.)"""
     def entry(p: Placement) -> dict[str, object]:
         return {"email": p.email, "regency": p.applicant.regency, "reason": p.reason, "cause": p.cause,
-                "rank": p.rank, "npsn": p.applicant.npsn, "choice": p.choice}
+                "rank": p.rank, "npsn": p.applicant.npsn, "choice": p.choice, "file": p.applicant.file,
+                "row": p.applicant.row}
     return {"selected": [entry(p) for p in selection.selected],
             "waitlisted": [entry(p) for p in selection.waitlist],
             "not_selected": [entry(p) for p in selection.not_selected + selection.withdrawn],

@@ -89,12 +89,14 @@ class ModelSchool:
 
 @dataclass(frozen=True)
 class ApplicantRules:
-    """The ``applicants:``, ``model_schools:`` and ``quotas:`` of an offering."""
+    """The ``applicants:``, ``model_schools:`` and ``quotas:`` of an offering, and the regencies it serves
+    (an applicant from another is not selected, also when the offering has a single course)."""
 
     choice: tuple[str, ...] = ()
     eligible: Eligibility = field(default_factory=Eligibility)
     model_schools: tuple[ModelSchool, ...] = ()
     quotas: Mapping[str, int] = field(default_factory=dict)
+    regencies: tuple[str, ...] = ()     # the regencies the offering serves (slugs); empty: not said
 
 
 def choice_rank(applicant: Applicant, names: Sequence[str]) -> int | None:
@@ -316,4 +318,4 @@ def parse_applicant_rules(document: Mapping[str, Any], *, add: Any, base_dir: Pa
              if document.get("model_schools") is not None else ())
     quotas = (_quotas(document["quotas"], add, _where(document, "quotas", where), offered)
               if document.get("quotas") is not None else {})
-    return ApplicantRules(choice, eligible, model, quotas)
+    return ApplicantRules(choice, eligible, model, quotas, tuple(offered))

@@ -65,15 +65,19 @@ class Table:
 
 
 _PLAUSIBLE = ["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850", "cp437"]
-"""Encodings a spreadsheet in Indonesia writes when it does not write UTF-8 (Windows "ANSI" is cp1252)."""
+"""Encodings a spreadsheet in Indonesia writes when it does not write UTF-8 (Windows "ANSI" is cp1252),
+most likely first: of guesses that read the bytes equally cleanly, the earlier wins (charset-normalizer
+alone calls a short cp1252 file with one "ü" cp850, and "Süsanto" becomes "S³santo")."""
+_PLAUSIBLE_RANK = {name: i for i, name in enumerate(_PLAUSIBLE)}
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a CSV file's bytes; returns ``(text, encoding name)``.
 
     Order: a BOM (UTF-8, UTF-16 LE/BE); UTF-16 without BOM (NUL bytes in every other position); strict
-    UTF-8; charset-normalizer's best guess among the encodings spreadsheets here write (cp1252, latin-1,
-    ISO 8859-15, Mac Roman, DOS code pages: unrestricted guessing is unreliable on short files); cp1252;
+    UTF-8; charset-normalizer's least chaotic guess among the encodings spreadsheets here write (cp1252,
+    latin-1, ISO 8859-15, Mac Roman, DOS code pages: unrestricted guessing is unreliable on short files;
+    ties go to the likelier, cp1252 first); cp1252;
     and latin-1 as the last resort (it decodes any byte).
     """
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
@@ -93,7 +97,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=_PLAUSIBLE).best()
+    matches = list(from_bytes(data, cp_isolation=_PLAUSIBLE))
+    best = min(matches, key=lambda m: (round(m.chaos, 3), _PLAUSIBLE_RANK.get(m.encoding, 99)), default=None)
     candidates = ([best.encoding] if best is not None else []) + ["cp1252", "latin_1"]
     for name in candidates:
         try:

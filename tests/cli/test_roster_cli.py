@@ -505,3 +505,34 @@ def test_select_model_schools_first_and_in_their_own_class(sandbox_env: SandboxS
 def participants_of(store_path: Path, offering_id: str) -> dict[str, Any]:
     with Store.open(str(store_path)) as store:
         return {p.email: p for p in store.participants(offering_id)}
+
+
+MESSY = [
+    "Timestamp;Alamat email;Nama Lengkap;Asal Sekolah;NPSN Sekolah;Kabupaten/Kota;Jenjang;Masa Kerja;"
+    "Pilihan Pelatihan;Apakah pernah mengikuti pelatihan ini?",
+    '01/06/2026 08:02;a1@guru.id;Ani Süsanto;SD N 1 Kota Agung;10801101;Kab. Tanggamus;SD;10 th;'
+    '"Literasi Kelautan, Koding untuk Guru";Belum',
+    '01/06/2026 08:03;a2@guru.id;Budi;SMP 2 Kota Agung;10801102;TANGGAMUS;SMP;> 10 tahun;'
+    '"Koding untuk Guru\nLiterasi Kelautan";',
+    "01/06/2026 08:06;a5@guru.id;Eka;SD Z;10801101;Kota Metro;SD;3;Literasi Kelautan;",
+    "01/06/2026 08:07;bad-email;Fajar;SD Z;10801101;Tanggamus;SD;3;Literasi Kelautan;",
+    ";;;;;;;;;",
+]
+
+
+def test_select_a_messy_export_accounts_for_every_row_and_serves_only_the_offerings_regencies(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    form = tmp_path / "form.csv"
+    form.write_bytes("\r\n".join(MESSY).encode("cp1252"))
+    offering = str(EXAMPLES / "offering-kelautan-pesisir.yaml")         # a single course for 8 regencies
+    code, doc = run_json(capsys, "select", offering, "--applicants", str(form), "--dry-run", "--no-moodle-history")
+    assert code == 0
+    counts = doc["counts"]
+    assert counts["rows"] == 4 == counts["accepted"] + counts["superseded"] + counts["rejected"]
+    assert doc["rejected"] == [{"file": str(form), "row": 5, "field": "email",
+                                "reason": "'bad-email' is not a valid e-mail address"}]
+    placed = {e["email"]: (b, e) for b in BUCKETS for e in doc[b]}
+    assert len(placed) == sum(len(doc[b]) for b in BUCKETS) == counts["accepted"] == 3
+    assert placed["a5@guru.id"][0] == "not_selected" and placed["a5@guru.id"][1]["cause"] == "regency_not_offered"
+    assert {placed[e][0] for e in ("a1@guru.id", "a2@guru.id")} == {"selected"}   # a multi-select choice
+    assert placed["a2@guru.id"][1]["file"] == str(form) and placed["a2@guru.id"][1]["row"] == 3

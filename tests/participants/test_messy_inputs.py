@@ -169,3 +169,13 @@ def test_a_choice_answer_on_several_lines_is_one_answer_per_line() -> None:
     rows = ((2, ("01/06/2026 08:00:00", "a@guru.id", "Ani", "Metro", "Koding untuk Guru\nLiterasi Kelautan")),)
     a, = import_table(Table("f.csv", header, rows)).accepted
     assert choice_rank(a, ["Literasi Kelautan"]) == 1 and choice_rank(a, ["Koding untuk Guru"]) == 1
+
+
+def test_a_short_windows_1252_export_with_one_umlaut_is_read_as_windows_1252(tmp_path: Path) -> None:
+    from moodle_sync.participants.reader import read_table
+
+    text = ("Timestamp;Alamat email;Nama Lengkap;Kabupaten/Kota\r\n"
+            "01/06/2026 08:02;a1@guru.id;Ani Süsanto;Kab. Tanggamus\r\n")
+    (tmp_path / "f.csv").write_bytes(text.encode("cp1252"))
+    table = read_table(tmp_path / "f.csv")
+    assert table.encoding == "cp1252" and table.rows[0][1][2] == "Ani Süsanto"
