@@ -14,8 +14,8 @@ from ..exceptions import InputError
 from ..files import private_dir
 from ..provision.spec import OfferingSpec, offering_summary
 from ..roster import build_roster, choice_names, course_chooser, model_school_classes, moodle_history
-from ..participants.eligibility import ApplicantRules
-from ..participants.selection import Placement, Selection
+from ..participants.eligibility import ApplicantRules, unmatched_rules
+from ..participants.selection import OTHER_PROGRAMME, Placement, Selection
 from ..store.records import ParticipantRecord
 from . import output_options
 from .app import App, pass_app, table
@@ -86,6 +86,8 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
                                                                      classes=roster.classes).items()})
     counts = {**imported.counts, **roster.selection.counts()}
     model = model_school_classes(roster, rules)
+    warnings = unmatched_rules([p.applicant for p in roster.selection.placements if p.status != OTHER_PROGRAMME],
+                               rules.eligible)
 
     def human() -> None:
         by_regency: dict[str, list[int]] = {}
@@ -101,6 +103,8 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
             app.out.print(f"Model school {escape(m['name'] or m['npsn'])}: {m['selected']} of {m['seats']} reserved "
                           f"seats, {m['class'] or 'no class'}" + (f" ({m['course']})" if m["course"] else "")
                           + (f", facilitator {escape(m['facilitator'])}" if m["facilitator"] else ""))
+        for w in warnings:
+            app.out.print(f"[yellow]warning:[/] {escape(w)}")
         if counts["not_eligible"] or counts["other_programme"]:
             app.out.print(f"Not eligible: {counts['not_eligible']}; chose another programme: "
                           f"{counts['other_programme']} (see --json or --explain EMAIL).")
@@ -114,7 +118,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
 
     app.emit({"offering": spec.offering_id, "counts": counts, "files": files, "dry_run": dry_run,
               **buckets(roster.selection), "rejected": [r.to_dict() for r in imported.rejected],
-              "superseded": [s.to_dict() for s in imported.superseded],
+              "superseded": [s.to_dict() for s in imported.superseded], "warnings": warnings,
               "model_schools": model, "selection": roster.selection.to_dict()}, human)
     return 0
 

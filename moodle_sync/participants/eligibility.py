@@ -32,7 +32,7 @@ from .model import SCHOOL_LEVELS, Applicant
 from .normalise import InvalidValue, normalise_npsn, normalise_school_level
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "subject_key", "choice_rank", "ineligible",
+__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "subject_key", "choice_rank", "unmatched_rules", "ineligible",
            "parse_applicant_rules"]
 
 RULE_LEVEL, RULE_SUBJECT, RULE_REGENCY, RULE_SCHOOL, RULE_YEARS = (
@@ -103,12 +103,14 @@ def choice_rank(applicant: Applicant, names: Sequence[str]) -> int | None:
     """1 when the applicant's first choice is one of ``names``, 2 for the second choice, ``None`` when
     neither is. An applicant with no choice at all (no choice column) is a first-choice applicant. A
     multi-select answer ("Koding, Literasi Kelautan", also split on ``;`` and line breaks) names each
-    programme ticked: it means this offering when the whole answer or one of its parts does."""
+    programme ticked: it means this offering when the whole answer or one of its parts does, also
+    without a bracketed note ("Koding untuk Guru (Angkatan 2)")."""
     if not applicant.choices:
         return 1
     wanted = {match_key(n) for n in names}
     for rank, answer in enumerate(applicant.choices, start=1):
         parts = [answer, *re.split(r"[;,\n]", answer)]
+        parts += [re.sub(r"\([^)]*\)", " ", part) for part in parts]      # "Koding (5 Okt - 18 Des)"
         if any(match_key(part) in wanted for part in parts):
             return rank
     return None
@@ -137,6 +139,23 @@ def ineligible(applicant: Applicant, rules: Eligibility) -> tuple[str, str] | No
     if rules.max_years is not None and (years is None or years > rules.max_years):
         return RULE_YEARS, f"years of service {'not given' if years is None else years} > {rules.max_years}"
     return None
+
+
+def unmatched_rules(applicants: Sequence[Applicant], rules: Eligibility) -> list[str]:
+    """Warnings for the subjects and schools of ``rules`` that no applicant's answer matches (a rule
+    spelled unlike the form, or a list nobody is on), each naming the rule and what the form says."""
+    warnings: list[str] = []
+    answers = sorted({a.subject for a in applicants if a.subject})
+    keys = [f" {subject_key(x)} " for x in answers]
+    for rule in rules.subjects:
+        if not any(f" {subject_key(rule)} " in k for k in keys):
+            seen = ", ".join(repr(x) for x in answers[:12]) + (", ..." if len(answers) > 12 else "")
+            warnings.append(f"applicants.eligible.subjects: no applicant's answer matches {rule!r} "
+                            f"(answers: {seen or 'none'})")
+    if rules.schools and not any(a.npsn in rules.schools for a in applicants):
+        warnings.append(f"applicants.eligible.schools: no applicant's NPSN is on the list of "
+                        f"{len(rules.schools)} schools")
+    return warnings
 
 
 # --- reading the offering's block ----------------------------------------------------------------------

@@ -535,4 +535,77 @@ def test_select_a_messy_export_accounts_for_every_row_and_serves_only_the_offeri
     assert len(placed) == sum(len(doc[b]) for b in BUCKETS) == counts["accepted"] == 3
     assert placed["a5@guru.id"][0] == "not_selected" and placed["a5@guru.id"][1]["cause"] == "regency_not_offered"
     assert {placed[e][0] for e in ("a1@guru.id", "a2@guru.id")} == {"selected"}   # a multi-select choice
+    assert doc["warnings"] == []
     assert placed["a2@guru.id"][1]["file"] == str(form) and placed["a2@guru.id"][1]["row"] == 3
+
+
+# model schools: the school's facilitator leads the school's class ----------------------------------
+
+RINA, AGUS = "rina.fasilitator@bgtk-lampung.example.org", "agus.fasilitator@bgtk-lampung.example.org"
+
+
+def model_offering(folder: Path, **changes: Any) -> Path:
+    """The model-school example with a facilitators CSV giving Agus (a model school's facilitator) another
+    class of the same course too."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    document = yaml.safe_load((EXAMPLES / "offering-koding-model.yaml").read_text("utf-8"))
+    document.update(facilitators="fasilitator.csv", **changes)
+    (folder / "fasilitator.csv").write_text(f"email,name,course,class\n{AGUS},Agus Salim,pringsewu,B\n", "utf-8")
+    path = folder / "offering.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def facilitator_of(moodle: Moodle, course_idnumber: str, email: str) -> tuple[list[str], set[str]]:
+    """The roles and the group names of ``email`` in a course."""
+    course = moodle.courses_by_field("idnumber", course_idnumber)[0]
+    names = {g.id: g.name for g in moodle.groups(course.id)}
+    user = next(u for u in moodle.enrolled_users(course.id) if u.email == email)
+    return list(user.roles), {names[g] for g in user.groups}
+
+
+def test_enrol_makes_each_model_schools_facilitator_lead_its_class_and_a_rerun_changes_nothing(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        moodle: Moodle) -> None:
+    # Two classes per course from the start: the selection's classes all exist when enrol runs.
+    path = str(model_offering(tmp_path / "offering", classes_per_course=2))
+    assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
+    code, doc = run_json(capsys, "select", path, "--applicants", COMBINED, "--no-moodle-history")
+    assert code == 0
+    where = {m["npsn"]: (m["course"], m["class"]) for m in doc["model_schools"]}
+    assert where == {"10807001": ("metro", "Kelas Metro A"), "10807002": ("pringsewu", "Kelas Pringsewu A")}
+    code, plan = run_json(capsys, "plan", path)
+    pending = {(a["kind"], a["key"]) for a in plan["actions"] if a["op"] == "create"}
+    assert {("user", RINA), ("enrolment", f"metro / {RINA}"),
+            ("member", f"metro / {RINA} in Kelas Metro A"),
+            ("member", f"pringsewu / {AGUS} in Kelas Pringsewu A")} <= pending            # plan shows them
+    assert run_json(capsys, "enrol", path)[1]["failed"] == []
+    assert facilitator_of(moodle, "koding-2026-model-metro", RINA) == (["editingteacher"], {"Kelas Metro A"})
+    assert facilitator_of(moodle, "koding-2026-model-pringsewu", AGUS) == (
+        ["editingteacher"], {"Kelas Pringsewu A", "Kelas Pringsewu B"})                   # the CSV's class kept
+    user = moodle.users_by_field("email", [RINA])[0]
+    assert (user.firstname, user.lastname) == ("Rina", "Fasilitator")
+    assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0     # the summary names the new facilitator
+    assert run_json(capsys, "plan", path)[0] == 0
+    code, doc = run_json(capsys, "enrol", path)
+    assert code == 0 and doc["groups_created"] == 0
+
+
+def test_select_warns_of_an_eligibility_rule_no_applicant_matches(sandbox_env: SandboxServer, store_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  tmp_path: Path) -> None:
+    for name in ("offering-kelautan-pesisir.yaml", "sekolah-pesisir.csv"):
+        (tmp_path / name).write_bytes((EXAMPLES / name).read_bytes())
+    offering = tmp_path / "offering-kelautan-pesisir.yaml"
+    text = offering.read_text(encoding="utf-8")
+    offering.write_text(text.replace("    schools: sekolah-pesisir.csv", "    schools: sekolah-pesisir.csv\n"
+                                     "    subjects: [Guru Olahraga]"), encoding="utf-8")
+    code, doc = run_json(capsys, "select", str(offering), "--applicants", COMBINED, "--dry-run",
+                         "--no-moodle-history")
+    assert code == 0 and len(doc["warnings"]) == 1
+    assert doc["warnings"][0].startswith("applicants.eligible.subjects: no applicant's answer matches 'Guru Olahraga'")
+    assert not doc["selected"] and all(e["cause"] in ("schools", "subjects") for e in doc["not_eligible"])
+    code, out, _ = run(capsys, "select", str(offering), "--applicants", COMBINED, "--dry-run", "--no-moodle-history")
+    assert code == 0 and "warning: applicants.eligible.subjects" in out

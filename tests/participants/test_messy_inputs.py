@@ -179,3 +179,25 @@ def test_a_short_windows_1252_export_with_one_umlaut_is_read_as_windows_1252(tmp
     (tmp_path / "f.csv").write_bytes(text.encode("cp1252"))
     table = read_table(tmp_path / "f.csv")
     assert table.encoding == "cp1252" and table.rows[0][1][2] == "Ani Süsanto"
+
+
+def test_propose_shares_all_the_seats_when_the_survey_counts_fewer_respondents() -> None:
+    s = survey(*[("", "Metro", "SD", "12", "Koding")] * 6, *[("", "Pringsewu", "SD", "3", "Coding")] * 3)
+    p = propose_seats(s.respondents, names=["Koding untuk Guru"], regencies=["metro", "pringsewu"], seats=30)
+    assert p.quotas == {"metro": 20, "pringsewu": 10} and p.demand == {"metro": 6, "pringsewu": 3}
+    assert [r["demand"] for r in p.to_dict()["regencies"]] == [6, 3]
+
+
+def test_a_choice_answer_with_a_bracketed_note_means_the_programme() -> None:
+    a = replace(applicant("a@x.id"), choices=("Koding untuk Guru (Angkatan 2, 5 Okt - 18 Des 2026)",))
+    assert choice_rank(a, ["Koding untuk Guru"]) == 1
+
+
+def test_a_subject_rule_nobody_matches_is_a_warning_naming_the_rule_and_the_answers() -> None:
+    from moodle_sync.participants.eligibility import unmatched_rules
+
+    people = [replace(applicant("a@x.id"), subject="Guru Kelas"), replace(applicant("b@x.id"), subject="BK")]
+    rules = Eligibility(subjects=("Guru BK", "Guru Olahraga"), schools=("10801101",))
+    assert unmatched_rules(people, rules) == [
+        "applicants.eligible.subjects: no applicant's answer matches 'Guru Olahraga' (answers: 'BK', 'Guru Kelas')",
+        "applicants.eligible.schools: no applicant's NPSN is on the list of 1 schools"]

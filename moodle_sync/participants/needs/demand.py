@@ -103,7 +103,7 @@ class Proposal:
     def to_dict(self) -> dict[str, Any]:
         return {"topics": list(self.topics), "levels": list(self.levels), "seats": self.allocation.seats,
                 "minimum_applied": self.allocation.minimum_applied,
-                "regencies": [{"regency": s.key, "demand": s.applicants, "floor": s.floor,
+                "regencies": [{"regency": s.key, "demand": self.demand.get(s.key, 0), "floor": s.floor,
                                "share": float(s.share), "seats": s.seats,
                                "by_level": self.by_level.get(s.key, {})} for s in self.allocation.shares]}
 
@@ -112,7 +112,9 @@ def propose_seats(respondents: Sequence[Respondent], *, names: Sequence[str], re
                   seats: int, minimum: int = 0, levels: Sequence[str] = ()) -> Proposal:
     """Share ``seats`` between ``regencies`` (slugs) in proportion to the respondents there who want a
     topic meaning ``names`` (and teach at one of ``levels``, when given), at least ``minimum`` each where
-    anyone wants it. A regency without demand gets no seat. Raises ``ValueError`` for negative numbers."""
+    anyone wants it; all ``seats`` are shared when anyone wants the topic, also when the survey counts
+    fewer respondents than seats. A regency without demand gets no seat. Raises ``ValueError`` for negative
+    numbers."""
     topics = tuple(sorted({t for r in respondents for t in r.topics if topic_matches(t, names)}))
     demand: Counter[str] = Counter()
     by_level: dict[str, Counter[str]] = {}
@@ -120,5 +122,9 @@ def propose_seats(respondents: Sequence[Respondent], *, names: Sequence[str], re
         if r.regency in regencies and (not levels or r.level in levels) and set(r.topics) & set(topics):
             demand[r.regency] += 1
             by_level.setdefault(r.regency, Counter())[r.level] += 1
-    allocation = allocate_seats(dict(demand), seats if seats else sum(demand.values()), minimum=minimum)
+    total = sum(demand.values())
+    # The survey is a sample: where it counts fewer respondents than there are seats, the seats are still
+    # all shared in proportion (the counts scaled up), not capped at the respondents.
+    weights = {k: d * seats for k, d in demand.items()} if total and seats > total else dict(demand)
+    allocation = allocate_seats(weights, seats if seats else total, minimum=minimum)
     return Proposal(topics, tuple(levels), dict(demand), {k: dict(v) for k, v in by_level.items()}, allocation)
