@@ -4,7 +4,8 @@
 Accepted: the official name with or without "Kabupaten"/"Kab."/"Kota"/"Kotamadya"/"Kodya" (any casing,
 spacing, punctuation, a trailing "Lampung"/"Provinsi Lampung"), the names glued together
 ("LampungTengah"), the usual abbreviations (Lambar, Lamsel, Lamtim, Lamteng, Lampura, Tuba, Tubaba,
-Pesibar, Balam, B. Lampung, BDL...), the seat towns of the regencies (Kalianda, Kotabumi, Liwa, Krui...),
+Pesibar, Balam, B. Lampung, BDL, Lampung Sel., T. Bawang...), a note in brackets ("Lampung Timur (Lamtim)"),
+the BPS code ("1871", "18.71"), the seat towns of the regencies (Kalianda, Kotabumi, Liwa, Krui...),
 English "... Regency"/"... City", and small typos (one unambiguous close match). Everything else,
 including places outside Lampung and the bare province name, is rejected with a reason.
 """
@@ -39,7 +40,9 @@ _ALIASES: dict[str, str] = {
     "balam": "bandar-lampung", "blampung": "bandar-lampung", "bdl": "bandar-lampung",
     "bandarlampung": "bandar-lampung", "bandarlpg": "bandar-lampung", "blpg": "bandar-lampung",
     "tanjungkarang": "bandar-lampung", "telukbetung": "bandar-lampung",
-    "kotametro": "metro",
+    "kotametro": "metro", "lampungsel": "lampung-selatan", "lampungtim": "lampung-timur",
+    "lampungteng": "lampung-tengah", "lampungbar": "lampung-barat", "lampungut": "lampung-utara",
+    "tbawang": "tulang-bawang", "tbawangbarat": "tulang-bawang-barat", "tbb": "tulang-bawang-barat",
     # seat towns (ibu kota kabupaten)
     "liwa": "lampung-barat", "kotaagung": "tanggamus", "kalianda": "lampung-selatan",
     "sukadana": "lampung-timur", "gunungsugih": "lampung-tengah", "kotabumi": "lampung-utara",
@@ -54,6 +57,7 @@ _SUFFIXES = ("provinsi lampung", "prov lampung", "propinsi lampung", "lampung pr
 _CANONICAL: dict[str, str] = {r.short.lower().replace(" ", ""): r.slug for r in LAMPUNG}
 _KNOWN: dict[str, str] = {**_CANONICAL, **_ALIASES}
 _FUZZY_POOL = {k: v for k, v in _KNOWN.items() if len(k) >= 5}
+_BY_CODE = {r.code: r.slug for r in LAMPUNG}
 
 
 def _key(text: str) -> str:
@@ -84,7 +88,11 @@ def normalise_regency(text: str) -> str:
     key = _key(text)
     if not key:
         raise InvalidRegency("the regency/city is empty")
-    variants = _strip_words(key)
+    code = re.sub(r"[\s.]", "", text)
+    if code in _BY_CODE:                                   # the BPS code: "1871", "18.71"
+        return _BY_CODE[code]
+    bare = _key(re.sub(r"\([^)]*\)", " ", text))           # "Lampung Timur (Lamtim)"
+    variants = _strip_words(key) + (_strip_words(bare) if bare and bare != key else [])
     for v in variants:
         compact = v.replace(" ", "")
         if compact in _KNOWN:

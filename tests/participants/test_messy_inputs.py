@@ -201,3 +201,12 @@ def test_a_subject_rule_nobody_matches_is_a_warning_naming_the_rule_and_the_answ
     assert unmatched_rules(people, rules) == [
         "applicants.eligible.subjects: no applicant's answer matches 'Guru Olahraga' (answers: 'BK', 'Guru Kelas')",
         "applicants.eligible.schools: no applicant's NPSN is on the list of 1 schools"]
+
+
+@pytest.mark.parametrize("text,slug", [("Lampung Sel.", "lampung-selatan"), ("Lampung Timur (Lamtim)", "lampung-timur"),
+                                       ("T. Bawang", "tulang-bawang"), ("1871", "bandar-lampung"),
+                                       ("18.71", "bandar-lampung"), ("Tulang Bawang Barat (TBB)", "tulang-bawang-barat")])
+def test_more_regency_spellings(text: str, slug: str) -> None:
+    from moodle_sync.participants.regency_names import normalise_regency
+
+    assert normalise_regency(text) == slug
