@@ -47,7 +47,7 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
 
     Saves selected / waitlist / not selected in the store and writes the announcement lists (XLSX + CSV).
     """
-    from ..participants.explain import explain
+    from ..participants.explain import explain, explain_import
     from ..participants.announce import write_announcement_csv, write_announcement_xlsx
     from ..participants.importer import import_registrations
 
@@ -68,7 +68,12 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
                           rules=rules, choice=choice_names(spec, rules, template_title))
     spec = roster.offering   # with as many classes as the selection needs, named by the template
     if explain_email:
-        text = explain(roster.selection, explain_email)
+        try:
+            text = explain(roster.selection, explain_email)
+        except InputError:
+            text = explain_import(imported, explain_email)
+            if text is None:
+                raise
         app.emit({"email": explain_email, "explanation": text}, lambda: app.out.print(text))
         return 0
     enrolled = store.participants(spec.offering_id, status="enrolled")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .allocation import Share
+from .model import ImportResult
 from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_MODEL_SCHOOL, CAUSE_NOT_OFFERED, CAUSE_PROMOTED,
                         CAUSE_TRAINED, NOT_ELIGIBLE, NOT_SELECTED, OTHER_PROGRAMME, SECOND_CHOICE, SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN,
                         Placement, Selection, TierAllocation, ordinal)
 
-__all__ = ["explain"]
+__all__ = ["explain", "explain_import"]
 
 _TIER_TEXT = {TIER_NEVER_TRAINED: "never-trained", TIER_TRAINED: "already-trained"}
 
@@ -113,3 +114,20 @@ def explain(selection: Selection, email: str) -> str:
         lines.append(f"Result: not selected; the waitlist holds only {selection.waitlist_size} people and "
                      f"this applicant came after them.")
     return "\n".join(lines)
+
+
+def explain_import(imported: ImportResult, email: str) -> str | None:
+    """Why ``email`` is no applicant: the rows of the registration export that carry it and were
+    rejected (file, row, field, reason), or superseded by a later submission; ``None`` when no row does.
+    (A person whose later submission was accepted is an applicant: ask :func:`explain`.)"""
+    key = email.strip().lower()
+    lines: list[str] = []
+    for s in imported.superseded:
+        if s.applicant.email == key:
+            lines.append(f"{s.applicant.file} row {s.applicant.row}: superseded by the later submission in "
+                         f"{s.by_file} row {s.by_row} (same {s.matched_on}).")
+    for r in imported.rejected:
+        if any(key == str(v).strip().lower() for v in r.values.values()):
+            lines.append(f"{r.file} row {r.row}: rejected, {r.field or 'row'}: {r.reason}. It takes part in "
+                         f"no selection until the row is corrected.")
+    return "\n".join([f"{email} is not among the applicants:", *lines]) if lines else None

@@ -609,3 +609,17 @@ def test_select_warns_of_an_eligibility_rule_no_applicant_matches(sandbox_env: S
     assert not doc["selected"] and all(e["cause"] in ("schools", "subjects") for e in doc["not_eligible"])
     code, out, _ = run(capsys, "select", str(offering), "--applicants", COMBINED, "--dry-run", "--no-moodle-history")
     assert code == 0 and "warning: applicants.eligible.subjects" in out
+
+
+def test_explain_a_person_whose_row_was_rejected_names_file_row_and_field(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    form = tmp_path / "form.csv"
+    rows = MESSY[:2] + ["01/06/2026 08:07;guru@gmail.con;Fajar;SD Z;10801101;Tanggamus;SD;3;Literasi Kelautan;"]
+    form.write_bytes("\r\n".join(rows).encode("cp1252"))
+    offering = str(EXAMPLES / "offering-kelautan-pesisir.yaml")
+    code, out, _ = run(capsys, "select", offering, "--applicants", str(form), "--explain", "guru@gmail.con",
+                       "--no-moodle-history")
+    assert code == 0 and f"{form} row 3: rejected, email:" in out and "typo of gmail.com" in out
+    code, out, err = run(capsys, "select", offering, "--applicants", str(form), "--explain", "nobody@x.id",
+                         "--no-moodle-history")
+    assert code == 1 and "not among the applicants" in err
