@@ -1,7 +1,7 @@
 """Which column of a form export holds which field.
 
 Headers are free text in Indonesian or English; :func:`detect_columns` recognises the common ones
-("Timestamp"/"Stempel waktu", "Alamat email", "Nama Lengkap (beserta gelar)", "NUPTK", "NPSN Sekolah",
+("Timestamp"/"Stempel waktu", Microsoft Forms' "Completion time", KoboToolbox's "_submission_time", "Alamat email", "Nama Lengkap (beserta gelar)", "NUPTK", "NPSN Sekolah",
 "Asal Sekolah", "Kabupaten/Kota", "Jenjang", "Nomor HP/WhatsApp", "Apakah Bapak/Ibu pernah mengikuti
 pelatihan ...?"). A mapping file (YAML, ``field: header text``) names the rest or overrides a guess; a
 field mapped to ``null`` is ignored even if a header looks like it. Headers are compared ignoring case and
@@ -20,7 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 import yaml
 
@@ -54,7 +54,10 @@ _EMAIL = _has("email", "e mail", "surel", "surat elektronik", "gmail")
 # Rules in order; the first that matches a header decides its field (None: a column we ignore).
 _RULES: tuple[tuple[str | None, Callable[[str], bool]], ...] = (
     ("submitted_at", _has("timestamp", "stempel waktu", "cap waktu", "waktu pendaftaran", "tanggal daftar",
-                          "submitted at", "submission time")),
+                          "submitted at", "submission time", "_submission_time", "completion time",
+                          "waktu penyelesaian", "waktu selesai")),
+    (None, _has("start time", "waktu mulai", "last modified time", "waktu terakhir diubah", "_id", "_uuid",
+                "_index", "_status", "_submitted_by", "_validation_status")),
     ("email", _EMAIL),
     ("choice2", _has("pilihan kedua", "pilihan pelatihan 2", "pilihan pelatihan kedua", "pilihan 2",
                      "second choice", "program pilihan kedua")),
@@ -144,9 +147,11 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
 
 
 def resolve_columns(header: Sequence[str], *, file: str, mapping: Mapping[str, str | None] | None = None,
-                    mapping_file: str | None = None) -> ColumnMap:
+                    mapping_file: str | None = None, unanswered: Collection[int] = ()) -> ColumnMap:
     """Decide the column of every field: the mapping first, then the auto-detection.
 
+    Of two columns that look like one field, the one not in ``unanswered`` (columns no row answers, or
+    only with "anonymous", as Microsoft Forms fills its own Email and Name columns) is taken.
     Raises :class:`InputError` naming the file (and listing the headers found) when a mapped header is not
     in the file, when two columns look like the same field and the mapping does not say which, or when a
     required field (submitted_at, email, fullname, regency) has no column.
@@ -172,6 +177,8 @@ def resolve_columns(header: Sequence[str], *, file: str, mapping: Mapping[str, s
         if field in explicit:
             continue
         columns = [c for c in columns if c not in taken]
+        if len(columns) > 1 and len([c for c in columns if c not in unanswered]) == 1:
+            columns = [c for c in columns if c not in unanswered]
         if len(columns) > 1:
             ambiguous.append(f"{field}: " + " / ".join(repr(header[c]) for c in columns))
         elif columns:

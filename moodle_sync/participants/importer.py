@@ -144,6 +144,14 @@ def _by_header(table: Table, cells: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
+def _unanswered(table: Table) -> set[int]:
+    """Columns that no row answers, or only with "anonymous" (Microsoft Forms' Email and Name columns of a
+    form that does not sign people in)."""
+    blank = {"", "anonymous", "anonim"}
+    return {i for i in range(len(table.header))
+            if all((cells[i] if i < len(cells) else "").strip().lower() in blank for _, cells in table.rows)}
+
+
 def _resolves(header: tuple[str, ...], file: str, mapping: Mapping[str, str | None] | None,
               mapping_file: str | None) -> bool:
     """Whether ``header`` names every required field (the mapping's headers included)."""
@@ -170,7 +178,8 @@ def import_table(tables: Table | Sequence[Table], *,
     columns: dict[str, dict[str, str]] = {}
     for table in tables:
         table = find_header(table, lambda h, f=table.file: _resolves(h, f, mapping, mapping_file))
-        cmap = resolve_columns(table.header, file=table.file, mapping=mapping, mapping_file=mapping_file)
+        cmap = resolve_columns(table.header, file=table.file, mapping=mapping, mapping_file=mapping_file,
+                               unanswered=_unanswered(table))
         columns[table.file] = dict(cmap.header)
         ts = cmap.index["submitted_at"]
         dayfirst = detect_dayfirst(cells[ts] for _, cells in table.rows if ts < len(cells))

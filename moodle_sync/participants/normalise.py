@@ -195,7 +195,7 @@ _TIME = (r"(?:[ T,]+(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?(?:[.,]\
          r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
          r"(?:\s*(?:(?P<gmt>GMT|UTC)\s*(?:(?P<sign>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?)?"
          r"|(?P<zone>WIB|WITA|WIT)))?$")
-_DMY = re.compile(r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4})" + _TIME, re.IGNORECASE)
+_DMY = re.compile(r"^(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})" + _TIME, re.IGNORECASE)
 _YMD = re.compile(r"^(?P<y>\d{4})[/.\-](?P<b>\d{1,2})[/.\-](?P<a>\d{1,2})" + _TIME, re.IGNORECASE)
 _ZONES = {"wib": 7, "wita": 8, "wit": 9}
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -209,7 +209,8 @@ def _from_match(m: re.Match[str], text: str, *, day: int, month: int) -> datetim
             raise InvalidValue(f"{text!r} is not a valid time")
         hour = hour % 12 + (12 if ampm == "pm" else 0)
     try:
-        result = datetime(int(m.group("y")), month, day, hour, minute, second)
+        year = int(m.group("y"))
+        result = datetime(year + 2000 if year < 100 else year, month, day, hour, minute, second)
     except ValueError as exc:
         raise InvalidValue(f"{text!r} is not a valid date and time ({exc})") from exc
     if m.group("zone") or m.group("gmt"):
@@ -239,7 +240,7 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
     """A naive datetime (form time zone) from the formats Google Forms and spreadsheets produce.
 
     Accepts ``27/11/2026 14:03:12`` (also ``.`` as time separator, ``-`` or ``.`` in the date, seconds
-    optional, AM/PM), ``2026/11/27 2:03:12 PM GMT+7`` (Google Forms' own CSV download), ISO 8601, a date
+    optional, AM/PM, a two-digit year as Excel writes it: ``6/1/26 8:03`` is 2026), ``2026/11/27 2:03:12 PM GMT+7`` (Google Forms' own CSV download), ISO 8601, a date
     alone (midnight) and Excel serial dates (``46353.585``). A time zone (``GMT+7``, ``UTC``, ``WIB``,
     ``WITA``, ``WIT``, ``+07:00``, ``Z``) is converted to WIB. ``dayfirst`` decides ``a/b/yyyy`` only
     when both ``a`` and ``b`` are at most 12.

@@ -210,3 +210,15 @@ def test_more_regency_spellings(text: str, slug: str) -> None:
     from moodle_sync.participants.regency_names import normalise_regency
 
     assert normalise_regency(text) == slug
+
+
+def test_a_microsoft_forms_export_with_anonymous_email_and_name_columns() -> None:
+    header = ("ID", "Start time", "Completion time", "Email", "Name", "Alamat email", "Nama Lengkap",
+              "Kabupaten/Kota")
+    rows = ((2, ("1", "6/1/26 8:00:00", "6/1/26 8:03:10", "anonymous", "", "a@guru.id", "Ani", "Metro")),
+            (3, ("2", "6/1/26 8:05:00", "6/1/26 8:09:00", "anonymous", "", "b@guru.id", "Budi", "Lamsel")))
+    result = import_table(Table("ms.xlsx", header, rows))
+    assert result.columns["ms.xlsx"]["submitted_at"] == "Completion time"
+    columns = result.columns["ms.xlsx"]
+    assert columns["email"] == "Alamat email" and columns["fullname"] == "Nama Lengkap"
+    assert [a.email for a in result.accepted] == ["a@guru.id", "b@guru.id"] and not result.rejected
