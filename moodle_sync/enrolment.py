@@ -473,9 +473,20 @@ class _Run:
         return next((g for g in gs if g.idnumber and g.idnumber == spec.idnumber), None) or \
             next((g for g in gs if g.name == spec.name), None)
 
+    def newly_led(self, p: ParticipantRecord, spec: GroupSpec) -> bool:
+        """Whether ``p`` is not yet a member of their class (``spec``, which Moodle has), a class the offering
+        gives a facilitator: that facilitator may not lead it yet (a model school's is named by the roster)."""
+        key = p.course_key or ""
+        if not any(spec.idnumber in f.groups for f in self.offering.course(key).facilitators):
+            return False
+        user, group = self.users.get(p.email), self.group(key, spec)
+        e = self.enrolled.get(key, {}).get(user.id) if user is not None else None
+        return e is None or group is None or group.id not in e.groups
+
     def classes(self, people: Sequence[ParticipantRecord], write_log: WriteLog | None, auth: str) -> None:
-        """Provision the classes the participants need that Moodle lacks; a class name the offering does
-        not have fails its participants (the roster is from another selection: select again)."""
+        """Provision the classes the participants need that Moodle lacks, and the class part of a course
+        where a facilitator's class gets new members (:meth:`newly_led`); a class name the offering does not
+        have fails its participants (the roster is from another selection: select again)."""
         lacking: set[str] = set()
         for p in people:
             if not p.class_name or p.email in self.failed:
@@ -485,7 +496,7 @@ class _Run:
                 names = ", ".join(g.name for g in self.offering.course(p.course_key or "").groups) or "none"
                 self.failed[p.email] = (f"class {p.class_name!r} is not a class of course {p.course_key} "
                                         f"(classes: {names}): run select again")
-            elif self.group(p.course_key or "", spec) is None:
+            elif self.group(p.course_key or "", spec) is None or self.newly_led(p, spec):
                 lacking.add(p.course_key or "")
         if not lacking:
             return

@@ -245,8 +245,8 @@ def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
 
 
 def model_school_classes(roster: RosterResult, rules: ApplicantRules) -> list[dict[str, Any]]:
-    """Per model school: its reserved seats, how many took them, the course and class they share (name
-    that class for the school's facilitator in the facilitators CSV) and the facilitator the offering names."""
+    """Per model school: its reserved seats, how many took them, the course and class they share (the class
+    the school's facilitator leads, see :func:`model_school_facilitators`) and that facilitator."""
     where = {a.email: (course, g.name) for course, groups in roster.classes.items() for g in groups
              for a in g.members}
     out: list[dict[str, Any]] = []

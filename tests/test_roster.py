@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from moodle_sync.exceptions import MoodleSyncError
+from moodle_sync.offerings import Offering, load_facilitators, load_offering
 from moodle_sync.participants.classes import assign_classes, class_code
 from moodle_sync.provision.spec import CourseSpec, GroupSpec, OfferingSpec
-from moodle_sync.roster import build_roster, class_names, course_chooser, moodle_history
+from moodle_sync.roster import (build_roster, class_names, course_chooser, desired_offering, moodle_history,
+                                school_classes)
+from moodle_sync.templates import load_template
 from moodle_sync.store.records import MappedObject, OfferingRecord
 from moodle_sync.ws.moodle import Course, User
 from tests.participants.factories import applicant, crowd
@@ -213,3 +217,61 @@ def test_a_failed_read_is_raised_not_taken_as_untrained() -> None:
     moodle = FakeMoodle({"a@x.id": 100}, {}, broken=100)
     with pytest.raises(MoodleSyncError, match="cannot read"):   # never taken for "never trained"
         moodle_history(moodle, FakeStore({"now": [], "old": [10]}), "now", [applicant("a@x.id")])
+
+
+# model schools: the school's facilitator leads the class the roster keeps its teachers in --------------
+
+def test_a_schools_class_is_one_only_its_teachers_are_in_the_largest_if_several() -> None:
+    rows = [("metro", "Kelas Metro A", "111", 6),                               # the model school's own
+            ("metro", "Kelas Metro B", "111", 2), ("metro", "Kelas Metro B", "222", 9),   # mixed: not its
+            ("pringsewu", "Kelas Pringsewu A", "222", 1), ("pringsewu", "Kelas Pringsewu B", "222", 4),
+            ("pringsewu", "Kelas Pringsewu C", None, 3), ("metro", "Kelas Metro C", "333", 5)]
+    assert school_classes(rows, ["111", "222", "444"]) == {
+        "111": ("metro", "Kelas Metro A"), "222": ("pringsewu", "Kelas Pringsewu B")}   # 333 not asked for
+
+
+def model_offering(folder: Path, facilitators: str) -> Offering:
+    """The model-school example offering with a facilitators CSV (rows after the header)."""
+
+    offering = load_offering(Path(__file__).parents[1] / "examples" / "offering-koding-model.yaml")
+    csv = folder / "fasilitator.csv"
+    csv.write_text("email,name,course,class\n" + facilitators, "utf-8")
+    return replace(offering, facilitators=load_facilitators(csv, offering))
+
+
+AGUS = "agus.fasilitator@bgtk-lampung.example.org"
+RINA = "rina.fasilitator@bgtk-lampung.example.org"
+
+
+def led(spec: OfferingSpec, key: str) -> dict[str, tuple[str, ...]]:
+    """E-mail -> names of the classes each facilitator of course ``key`` leads."""
+    names = {g.idnumber: g.name for g in spec.course(key).groups}
+    return {f.email: tuple(names[g] for g in f.groups) for f in spec.course(key).facilitators}
+
+
+def test_the_model_schools_facilitator_leads_its_class_and_keeps_a_class_the_csv_gives(tmp_path: Path) -> None:
+    offering = model_offering(tmp_path, f"{AGUS},Agus Salim,pringsewu,Kelas Pringsewu B\nx@guru.id,Xena,metro,\n")
+    template = load_template(offering.template)
+    classes = {"10807001": ("metro", "Kelas Metro A"), "10807002": ("pringsewu", "Kelas Pringsewu A")}
+    spec = desired_offering(offering, template, {"metro": 2, "pringsewu": 2}, classes)
+    assert led(spec, "metro") == {"x@guru.id": (), RINA: ("Kelas Metro A",)}
+    assert led(spec, "pringsewu") == {AGUS: ("Kelas Pringsewu B", "Kelas Pringsewu A")}
+    agus = spec.course("pringsewu").facilitators[0]
+    rina = spec.course("metro").facilitators[1]
+    assert (agus.firstname, agus.lastname, rina.firstname, rina.lastname) == ("Agus", "Salim", "Rina", "Fasilitator")
+    assert "Rina Fasilitator" in spec.course("metro").summary        # named where the CSV's are
+    assert led(spec, "lampung-tengah") == {}
+    without = desired_offering(offering, template, {"metro": 2, "pringsewu": 2})
+    assert led(without, "metro") == {"x@guru.id": ()}                # no roster yet: no class to lead
+
+
+def test_a_model_school_class_the_template_no_longer_has_or_the_csv_gives_already_adds_nothing(
+        tmp_path: Path) -> None:
+    offering = model_offering(tmp_path, f"{RINA},Rina Wati,metro,Kelas Metro A\n")
+    template = load_template(offering.template)
+    classes = {"10807001": ("metro", "kelas  metro a"), "10807002": ("pringsewu", "Kelas Lama")}
+    spec = desired_offering(offering, template, {}, classes)
+    assert led(spec, "metro") == {RINA: ("Kelas Metro A",)}
+    assert (spec.course("metro").facilitators[0].firstname, spec.course("metro").facilitators[0].lastname) == (
+        "Rina", "Wati")
+    assert led(spec, "pringsewu") == {}

@@ -31,9 +31,10 @@ templates_option = click.option("--templates", "templates", multiple=True, metav
 
 def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
     """Load the offering file and render it through its template into the desired state, with as many
-    classes per course as the store's roster (or ``classes``, a new selection's) needs."""
+    classes per course as the store's roster (or ``classes``, a new selection's) needs, and each model
+    school's facilitator leading the class the roster keeps that school's teachers in."""
     from ..offerings import load_offering
-    from ..roster import desired_offering
+    from ..roster import desired_offering, school_classes
     from ..templates import load_template, template_dirs
 
     offering = load_offering(path)
@@ -41,9 +42,12 @@ def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[st
     from .roster import roster_class_counts
 
     counts = roster_class_counts(app, offering.id)
+    schools = [m.npsn for m in offering.applicants.model_schools if m.facilitator]
+    led = school_classes(app.store().class_schools(offering.id), schools) if counts and schools else {}
     for key, n in (classes or {}).items():
         counts[key] = max(counts.get(key, 0), n)
-    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where), counts)
+    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where),
+                            counts, led)
 
 
 def adoption(app: App, path: Path, templates: tuple[str, ...]) -> tuple[Plan, dict[str, Any]] | None:

@@ -66,6 +66,18 @@ class ParticipantStore(StoreBase):
         with self._read() as conn:
             return {key: int(n) for key, n in conn.execute(query).all()}
 
+    def class_schools(self, offering_id: str) -> list[tuple[str, str, str | None, int]]:
+        """``(course_key, class_name, npsn, count)``: how many of the offering's participants (whatever their
+        status) of each school are in each class; ``npsn`` is None for those without one. ``[]`` before
+        any selection."""
+        c = t.participants.c
+        query = (select(c.course_key, c.class_name, c.npsn, func.count())
+                 .where(c.offering_id == offering_id, c.course_key.is_not(None), c.class_name.is_not(None))
+                 .group_by(c.course_key, c.class_name, c.npsn))
+        with self._read() as conn:
+            return sorted(((key, name, npsn, int(n)) for key, name, npsn, n in conn.execute(query).all()),
+                          key=lambda r: (r[0], r[1], r[2] or ""))
+
     def update_participant(self, offering_id: str, email: str, **fields: Any) -> ParticipantRecord:
         """Change some fields of one participant (and stamp ``updated_at``); returns the record.
 
