@@ -222,3 +222,11 @@ def test_a_microsoft_forms_export_with_anonymous_email_and_name_columns() -> Non
     columns = result.columns["ms.xlsx"]
     assert columns["email"] == "Alamat email" and columns["fullname"] == "Nama Lengkap"
     assert [a.email for a in result.accepted] == ["a@guru.id", "b@guru.id"] and not result.rejected
+
+
+def test_survey_topic_headers_as_forms_ask_and_kobo_option_columns() -> None:
+    header = ("Kabupaten/Kota", "Jenjang", "Masa Kerja", "Pelatihan apa yang Bapak/Ibu butuhkan?",
+              "Pelatihan apa yang Bapak/Ibu butuhkan?/Koding", "Pelatihan apa yang Bapak/Ibu butuhkan?/STEM")
+    s = survey_from_tables([Table("kobo.csv", header, ((2, ("Metro", "SD", "3", "Koding;STEM", "1", "1")),))])
+    assert s.columns["kobo.csv"]["topics"] == "Pelatihan apa yang Bapak/Ibu butuhkan?"
+    assert s.respondents[0].topics == ("Koding", "STEM")

@@ -31,7 +31,8 @@ SURVEY_FIELDS = ("regency", "school_level", "years_of_service", "topics", "train
 _REQUIRED = ("regency", "school_level", "years_of_service", "topics")
 _TOPICS = _has("pelatihan yang dibutuhkan", "kebutuhan pelatihan", "topik", "topik pelatihan", "topics",
                "training topics", "materi pelatihan", "pelatihan yang diinginkan", "pelatihan yang diperlukan",
-               "training needs")
+               "training needs", "dibutuhkan", "butuhkan", "diperlukan", "diminati", "diinginkan",
+               "kebutuhan", "minat pelatihan")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ def _columns(table: Table) -> dict[str, int]:
     found = {f: cols for f, cols in detect_columns(table.header).items() if f in SURVEY_FIELDS}
     taken = {c for cols in found.values() for c in cols}
     topics = [i for i, h in enumerate(table.header) if i not in taken and _TOPICS(_norm(h))]
+    # KoboToolbox adds a column per option of a multi-select ("Topik pelatihan/Koding"): the question's own
+    # column holds the answer
+    topics = [i for i in topics if not any(table.header[i].startswith(table.header[j] + "/") for j in topics)]
     if topics:
         found["topics"] = topics
     headers = "; ".join(f"{i + 1}: {h!r}" for i, h in enumerate(table.header))
