@@ -66,6 +66,8 @@ def _applicant(table: Table, columns: ColumnMap, row: int, cells: tuple[str, ...
     npsn = _check("npsn", normalise_npsn, v("npsn"))
     level = _check("school_level", normalise_school_level, v("school_level"))
     warnings: list[str] = []
+    if npsn and npsn.startswith("0") and re.sub(r"\D", "", v("npsn") or "") == npsn[1:]:
+        warnings.append(f"npsn: {v('npsn')!r} has 7 digits, read as {npsn} (a leading zero a spreadsheet dropped)")
     try:
         phone = normalise_phone(v("phone"))
     except InvalidValue as exc:

@@ -230,3 +230,10 @@ def test_survey_topic_headers_as_forms_ask_and_kobo_option_columns() -> None:
     s = survey_from_tables([Table("kobo.csv", header, ((2, ("Metro", "SD", "3", "Koding;STEM", "1", "1")),))])
     assert s.columns["kobo.csv"]["topics"] == "Pelatihan apa yang Bapak/Ibu butuhkan?"
     assert s.respondents[0].topics == ("Koding", "STEM")
+
+
+def test_an_npsn_given_back_its_zero_is_a_warning_on_the_applicant() -> None:
+    header = ("Timestamp", "Alamat email", "Nama Lengkap", "Kabupaten/Kota", "NPSN Sekolah")
+    rows = ((2, ("01/06/2026 08:00:00", "a@guru.id", "Ani", "Metro", "1234567")),)
+    a, = import_table(Table("f.csv", header, rows)).accepted
+    assert a.npsn == "01234567" and any("read as 01234567" in w for w in a.warnings)
