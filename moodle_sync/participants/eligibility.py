@@ -9,9 +9,9 @@ The offering file says it (all optional)::
         levels: [SD, SMP]                      # school levels (SD, SMP, SMA, SMK, SLB, PAUD)
         subjects: [Guru BK, Bahasa Inggris]    # subject taught or role: one must appear in the answer
         regencies: [pesisir-barat, tanggamus]  # slugs or names
-        schools: sekolah-pesisir.csv           # NPSN list, or a CSV with an "npsn" column (relative path)
+        schools: sekolah-pesisir.csv           # NPSN list, or a CSV/XLSX with an NPSN column (relative path)
         years_of_service: {min: 10}            # whole years; min and/or max
-    model_schools:                             # or a CSV with npsn, seats[, name, facilitator]
+    model_schools:                             # or a CSV/XLSX: NPSN, seats/kursi[, name/nama, facilitator]
       - {npsn: 10801234, seats: 6, name: SD Negeri 1 Kota Agung, facilitator: rina@guru.id}
     quotas: {bandar-lampung: 30, tanggamus: 20}   # seats per regency (see ``moodle-sync needs --propose``)
 
