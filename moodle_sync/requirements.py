@@ -328,6 +328,8 @@ FUNCTION_GATES: dict[str, tuple[Gate, ...]] = {
              "fails for a facilitator who shares no course with the token user and does not accept "
              "messages from anyone (usercantbemessaged)"),
     ),
+    # The token user reads the messages it sent itself: no capability (readallmessages only for others').
+    "core_message_get_messages": (),
     "core_reportbuilder_retrieve_report": (
         Gate("moodle/reportbuilder:view", "system", "reportbuilder/classes/external/reports/retrieve.php:execute "
              "-> reportbuilder/classes/permission.php:can_view_report",

@@ -15,6 +15,7 @@ from ..reports.aggregate import day_of
 from ..reports.followup import (STATUSES, Facilitator, FollowupPack, build_followup, facilitator_message,
                                 message_digest, pack_document)
 from ..reports.followup_files import write_packs
+from ..store.messages import MessageRecord
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
@@ -31,6 +32,26 @@ def _recipients(pack: FollowupPack) -> list[tuple[Facilitator, str, int]]:
     return out
 
 
+def _settle_lost(moodle: Any, store: Any, record: MessageRecord) -> str:
+    """Settle a message whose answer was lost by reading what the token user sent its recipient: ``ok``
+    (with Moodle's id) when a message with the same text is there, ``failed`` when none is (it never
+    arrived: it may be sent now). ``unknown`` (left as it is, not to be sent) while another run may still
+    be sending it (no loss recorded yet), when Moodle cannot be read, or when another run settled it first."""
+    if record.detail is None:
+        return "unknown"
+    try:
+        me = moodle.site_info().userid
+        sent = moodle.messages_sent(me, record.moodle_user_id or 0)
+    except MoodleSyncError:
+        return "unknown"
+    found = next((m for m in sent if message_digest(m.text) == record.digest), None)
+    outcome = "ok" if found is not None else "failed"
+    if not store.settle_message(record.id, outcome, msgid=found.id if found else None, expect="unknown",
+                                detail="answer lost; " + ("found in Moodle" if found else "not in Moodle")):
+        return "unknown"
+    return outcome
+
+
 def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[str, Any]]]:
     """Send every facilitator's message once today; returns what was sent, skipped, failed or is unknown."""
     result: dict[str, list[dict[str, Any]]] = {"sent": [], "skipped": [], "failed": [], "unknown": []}
@@ -39,15 +60,22 @@ def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[st
         return result
     moodle, store, day = app.moodle(), app.store(), day_of(pack.generated_at)
     ids = {u.email.lower(): u.id for u in moodle.users_by_field("email", [f.email for f, _, _ in recipients])}
-    done = {m.recipient for m in store.messages(pack.offering_id, day) if m.outcome != "failed"}
+    today = {m.recipient: m for m in store.messages(pack.offering_id, day)}
     for facilitator, text, people in recipients:
         entry = {"email": facilitator.email, "name": facilitator.name, "participants": people}
         userid = ids.get(facilitator.email)
         if userid is None:
             result["failed"].append({**entry, "error": "no Moodle user with this e-mail"})
             continue
+        record = today.get(facilitator.email)
         if dry_run:
-            result["skipped" if facilitator.email in done else "sent"].append({**entry, "text": text})
+            result["sent" if record is None or record.outcome == "failed" else "skipped"].append({**entry, "text": text})
+            continue
+        settled = _settle_lost(moodle, store, record) if record is not None and record.outcome == "unknown" else None
+        if settled in ("ok", "unknown"):
+            result["skipped"].append({**entry, "why": f"sent on {day}: its answer was lost, Moodle has it"
+                                      if settled == "ok" else f"maybe sent on {day} (its answer was lost or is "
+                                      "awaited; Moodle's messages could not settle it)"})
             continue
         reserved = store.reserve_message(pack.offering_id, day, facilitator.email, userid, message_digest(text))
         if reserved is None:

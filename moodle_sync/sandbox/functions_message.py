@@ -6,6 +6,10 @@ Per message, in Moodle's order: the recipient must exist (not deleted), the text
 or a course both are enrolled in — the default "course members" privacy preference). A refused message
 answers ``msgid`` -1 with an ``errormessage``; a sent one its id, time, conversation, sender and text.
 Messaging is on (``$CFG->messaging``, as the site info's advanced features say).
+
+``core_message_get_messages`` lists them back as message/externallib.php get_messages does: only to the
+sender, the recipient or a user with ``moodle/site:readallmessages``; ``smallmessage`` is the text as
+sent. The sandbox keeps no read times: every message is unread (``read`` 1 lists none, 0 and 2 all).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from . import records as r
 from .calls import Call, ws
 from .capabilities import has_capability
+from .errors import missing_record, moodle_error
 
 MESSAGE_MAX_LENGTH = 4096
 
@@ -79,3 +84,35 @@ def send_instant_messages(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]
                     "conversationid": _conversation(call, call.userid, row.useridto), "useridfrom": call.userid,
                     "text": _shown(row.text, row.textformat)})
     return out
+
+
+def _listed(call: Call, m: r.Message) -> dict[str, Any]:
+    """One message as get_messages answers it (a private message, never a notification)."""
+    users = call.state.users
+    sender, recipient = users.get(m.useridfrom), users.get(m.useridto)
+    return {"id": m.id, "useridfrom": m.useridfrom, "useridto": m.useridto,
+            "subject": f"New message from {sender.fullname if sender else ''}", "text": _shown(m.text, m.textformat),
+            "fullmessage": m.text, "fullmessageformat": m.textformat,
+            "fullmessagehtml": m.text if m.textformat == 1 else "", "smallmessage": m.text, "notification": 0,
+            "contexturl": "", "contexturlname": "", "timecreated": m.time, "timeread": None,
+            "usertofullname": recipient.fullname if recipient else "",
+            "userfromfullname": sender.fullname if sender else "", "customdata": "{\"courseid\":1}"}
+
+
+@ws("core_message_get_messages")
+def get_messages(call: Call, p: dict[str, Any]) -> dict[str, Any]:
+    to, sender, read = p["useridto"], p["useridfrom"], p["read"]
+    if p["type"] not in ("notifications", "conversations", "both"):
+        raise moodle_error("invalidparameter", "Invalid parameter value detected")
+    for userid in (u for u in (to, sender) if u):
+        if userid > 0 and call.state.users.get(userid) is None:
+            raise missing_record("user")
+    if to != call.userid and sender != call.userid and not has_capability(
+            call.state, call.userid, "moodle/site:readallmessages"):
+        raise moodle_error("accessdenied", "Access denied")
+    found = [] if p["type"] == "notifications" or read == 1 else [
+        m for m in call.state.messages if (not to or m.useridto == to) and (not sender or m.useridfrom == sender)]
+    found.sort(key=lambda m: (m.time, m.id), reverse=bool(p["newestfirst"]))
+    start = p["limitfrom"]
+    found = found[start:start + p["limitnum"]] if p["limitnum"] else found[start:]
+    return {"messages": [_listed(call, m) for m in found], "warnings": []}

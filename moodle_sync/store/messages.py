@@ -72,8 +72,9 @@ class MessageStore(StoreBase):
                 if row is None:
                     conn.execute(insert(t.sent_messages).values(offering_id=offering_id, day=day,
                                                                 recipient=recipient, **values))
-                else:
-                    conn.execute(update(t.sent_messages).where(c.id == row.id).values(**values))
+                elif conn.execute(update(t.sent_messages).where(c.id == row.id, c.outcome == "failed")
+                                  .values(**values)).rowcount != 1:
+                    return None     # another run re-reserved it meanwhile (PostgreSQL: both saw it failed)
                 row = conn.execute(select(t.sent_messages).where(
                     c.offering_id == offering_id, c.day == day, c.recipient == recipient)).one()
         except IntegrityError:   # another run reserved it meanwhile (PostgreSQL: both saw no row)
@@ -81,10 +82,15 @@ class MessageStore(StoreBase):
         return _message(row)
 
     def settle_message(self, message_id: int, outcome: str, *, msgid: int | None = None,
-                       detail: str | None = None) -> None:
-        """Record how a reserved message ended: ``ok`` (with Moodle's ``msgid``), ``failed`` or ``unknown``."""
+                       detail: str | None = None, expect: str | None = None) -> bool:
+        """Record how a reserved message ended: ``ok`` (with Moodle's ``msgid``), ``failed`` or ``unknown``;
+        with ``expect``, only while its outcome is still that (another run may have settled it). Returns
+        whether the record was changed."""
         if outcome not in MESSAGE_OUTCOMES:
             raise ValueError(f"message outcome {outcome!r} is not one of {', '.join(MESSAGE_OUTCOMES)}")
+        c = t.sent_messages.c
+        query = update(t.sent_messages).where(c.id == message_id)
+        if expect is not None:
+            query = query.where(c.outcome == expect)
         with self._write() as conn:
-            conn.execute(update(t.sent_messages).where(t.sent_messages.c.id == message_id)
-                         .values(outcome=outcome, msgid=msgid, detail=detail, at=self._now()))
+            return conn.execute(query.values(outcome=outcome, msgid=msgid, detail=detail, at=self._now())).rowcount == 1

@@ -74,6 +74,7 @@ _DECLARED = [
     WSFunction("gradereport_user_get_grade_items", R, ("completion",)),
     # follow-up packs: one message per facilitator (answers per message: msgid, or -1 and errormessage)
     WSFunction("core_message_send_instant_messages", W, ("followup",), "messages"),
+    WSFunction("core_message_get_messages", R, ("followup",)),   # settles a message whose answer was lost
     WSFunction("core_reportbuilder_retrieve_report", R, ()),  # optional bulk path
     # doctor: which capabilities the token user holds (see moodle_sync.requirements)
     WSFunction("core_enrol_get_enrolled_users_with_capability", R, ("diagnosis",)),

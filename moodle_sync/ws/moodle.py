@@ -228,6 +228,18 @@ class SentMessage:
         return self.msgid is not None
 
 
+@dataclass(frozen=True)
+class StoredMessage:
+    """A private message as ``core_message_get_messages`` lists it: id, time, and ``smallmessage`` (the text
+    exactly as it was sent)."""
+
+    id: int
+    useridfrom: int
+    useridto: int
+    text: str
+    timecreated: int
+
+
 @dataclass
 class ReportPage:
     headers: list[str]
@@ -575,6 +587,18 @@ class Moodle:
 
         return self._typed("core_message_send_instant_messages", {"messages": [message]}, parse)
 
+    def messages_sent(self, fromuserid: int, touserid: int, limit: int = 50) -> list[StoredMessage]:
+        """The newest ``limit`` private messages ``fromuserid`` (the token user) sent ``touserid``, read or
+        not, newest first: how a message whose answer was lost is found (or not) afterwards."""
+        def parse(d: Any) -> list[StoredMessage]:
+            return [StoredMessage(int(m["id"]), int(m["useridfrom"]), int(m["useridto"]),
+                                  str(m.get("smallmessage") or m.get("fullmessage") or ""), int(m["timecreated"]))
+                    for m in d.get("messages") or []]
+
+        return self._typed("core_message_get_messages", {
+            "useridto": touserid, "useridfrom": fromuserid, "type": "conversations", "read": 2,
+            "newestfirst": 1, "limitfrom": 0, "limitnum": limit}, parse)
+
     def report_page(self, reportid: int, page: int, perpage: int) -> ReportPage:
         """One page of a custom report (report builder), values formatted for display."""
         def parse(d: Any) -> ReportPage:
@@ -590,5 +614,5 @@ class Moodle:
 __all__ = [
     "Moodle", "SiteInfo", "Category", "Course", "Module", "Section", "Group", "Grouping", "User",
     "EnrolledUser", "CourseCompletion", "ActivityCompletion", "GradeItem", "UserGrades", "ReportPage",
-    "SentMessage", "decode_twice", "parse_answer",
+    "SentMessage", "StoredMessage", "decode_twice", "parse_answer",
 ]

@@ -52,11 +52,67 @@ def test_a_lost_answer_is_recorded_unknown_and_never_resent(sandbox_env: Sandbox
     assert code == 0 and second["sent"] == []
     assert {s["email"] for s in second["skipped"]} == {s["email"] for s in first["sent"] + first["unknown"]}
     assert len(sandbox_env.control.messages()) == len(first["sent"]) + 1    # the lost one landed, once
-    with Store.open(str(store_path)) as store:
-        assert sorted(m.outcome for m in store.messages(offering_id)) == sorted(
-            ["ok"] * len(first["sent"]) + ["unknown"])
+    with Store.open(str(store_path)) as store:     # settled by reading Moodle: it is there, with its id
+        records = store.messages(offering_id)
+    assert [m.outcome for m in records] == ["ok"] * len(records)
+    lost = next(m for m in records if m.recipient == first["unknown"][0]["email"])
+    landed = [m["id"] for m in sandbox_env.control.messages() if m["useridto"] == lost.moodle_user_id]
+    assert [lost.msgid] == landed and "found in Moodle" in (lost.detail or "")
     code, out, _ = run(capsys, "followup", offering, "--send", "moodle", "--dry-run")
     assert code == 0 and "not sent again today" in out
+
+
+def test_a_lost_message_moodle_never_stored_is_sent_on_the_rerun(sandbox_env: SandboxServer, store_path: Path,
+                                                                  tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    offering, offering_id = _scenario(sandbox_env, tmp_path, capsys, "fn")
+    sandbox_env.control.inject_fault("core_message_send_instant_messages", "apply_then_drop")
+    code, first = run_json(capsys, "followup", offering, "--send", "moodle")
+    assert code == 1 and len(first["unknown"]) == 1, first
+    moodle = sandbox_env.moodle
+    with moodle.lock:                           # as if the request had died before Moodle stored it
+        to = next(u.id for u in moodle.state.users if u.email.lower() == first["unknown"][0]["email"])
+        moodle.state.delete("messages", next(m for m in moodle.state.messages if m.useridto == to))
+    before = len(sandbox_env.control.messages())
+
+    code, second = run_json(capsys, "followup", offering, "--send", "moodle")
+    assert code == 0 and [s["email"] for s in second["sent"]] == [first["unknown"][0]["email"]], (second["skipped"], second["failed"])
+    assert len(sandbox_env.control.messages()) == before + 1
+    code, third = run_json(capsys, "followup", offering, "--send", "moodle")
+    assert code == 0 and third["sent"] == [] and len(sandbox_env.control.messages()) == before + 1
+    with Store.open(str(store_path)) as store:
+        assert {m.outcome for m in store.messages(offering_id)} == {"ok"}
+
+
+def test_the_sandbox_lists_sent_messages_as_moodle_does(sandbox_env: SandboxServer) -> None:
+    from moodle_sync.ws import connect
+
+    moodle = connect(sandbox_env.url, sandbox_env.token)
+    try:
+        me = moodle.site_info().userid
+        to = moodle.create_users([{"username": "fasil1", "firstname": "Rina", "lastname": "K", "password": "Xy!12345678",
+                                   "email": "rina@x.id"}]).done[0][1]["id"]
+        answer = moodle.send_message(to, "Yth. Rina,\n\nA & B", "c1")
+        raw = moodle.call("core_message_get_messages", {"useridto": to, "useridfrom": me, "type": "conversations",
+                                                         "read": 2, "newestfirst": 1, "limitfrom": 0, "limitnum": 5})
+        listed = moodle.messages_sent(me, to)
+    finally:
+        moodle.client.close()
+    assert set(raw) == {"messages", "warnings"} and set(raw["messages"][0]) == set(LAB_GET_MESSAGES["messages"][0])
+    assert [(m.id, m.text) for m in listed] == [(answer.msgid, "Yth. Rina,\n\nA & B")]
+
+
+# core_message_get_messages as the real 4.5.6 lab answered it (the token user's message to a facilitator).
+LAB_GET_MESSAGES: dict[str, Any] = {"messages": [{
+    "id": 2, "useridfrom": 3, "useridto": 6, "subject": "New message from moodle_sync Lab",
+    "text": "<p>Yth. Agus Setiawan, S.Kom.,<br>\n<br>\nBerikut peserta ...</p>",
+    "fullmessage": "Yth. Agus Setiawan, S.Kom.,\n\nBerikut peserta ...", "fullmessageformat": 0, "fullmessagehtml": "",
+    "smallmessage": "Yth. Agus Setiawan, S.Kom.,\n\nBerikut peserta ...", "notification": 0, "contexturl": "",
+    "contexturlname": "", "timecreated": 1796021541, "timeread": None, "usertofullname": "Agus Setiawan, S.Kom.",
+    "userfromfullname": "moodle_sync Lab",
+    "customdata": "{\"notificationiconurl\":\"http:\\/\\/127.0.0.1:9080\\/theme\\/image.php\\/boost\\/core\\/1796017210"
+                  "\\/u\\/f1\",\"actionbuttons\":{\"send\":\"Send\"},\"placeholders\":{\"send\":\"Write a message...\"},"
+                  "\"courseid\":1}"}], "warnings": []}
 
 
 def test_certificate_numbers_are_stable_and_continue_across_offerings(

@@ -88,6 +88,7 @@ def test_every_function_answers_in_the_real_shape(sandbox: SandboxServer, client
     call("core_group_delete_group_members", {"members": [{"groupid": groups[0]["id"], "userid": learner}]})
     call("core_message_send_instant_messages", {"messages": [
         {"touserid": facilitator, "text": "Halo", "clientmsgid": "a1"}, {"touserid": 99999, "text": "Halo"}]})
+    call("core_message_get_messages", {"useridto": facilitator, "useridfrom": 0, "type": "conversations", "read": 2})
     call("enrol_manual_unenrol_users", {"enrolments": [{"userid": facilitator, "courseid": cid}]})
     call("core_user_delete_users", {"userids": [facilitator]})
     call("core_course_delete_courses", {"courseids": [cid, 99999]})
