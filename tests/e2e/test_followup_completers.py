@@ -4,7 +4,8 @@ site's database says passed (course completed, post-test >= 70% of its maximum; 
 last criterion's, never after the database's course completion), numbers stable on a rerun ->
 ``followup --send moodle`` lists below-pass people whose post-test the database has under the mark, each
 facilitator gets one message that the site holds (the sandbox's
-messages; on the lab ``mdl_messages`` to that user), and a rerun the same day sends nothing.
+messages; on the lab ``mdl_messages`` to that user), and a rerun the same day sends nothing — a message
+whose answer was lost is settled from the site's own list (Moodle's id), not sent again.
 
 The lab runs when ``MOODLE_LAB_DB_URL`` (and the lab's ``MOODLE_URL``/``MOODLE_TOKEN``) are set.
 """
@@ -129,5 +130,15 @@ def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_pa
                  else _lab_messages([s["msgid"] for s in pack["sent"]]))
     assert {s["msgid"]: s["email"] for s in pack["sent"]}.items() <= delivered.items()
 
+    # A message whose answer was lost (recorded unknown) is settled by reading the site, not sent again.
+    from moodle_sync.store import Store
+
+    lost = pack["sent"][0]
+    with Store.open(str(tmp_path / "store.sqlite")) as store:
+        record = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
+        store.settle_message(record.id, "unknown", detail="answer lost (test)")
     code, again = run_json(capsys, "followup", offering, "--send", "moodle")
     assert code == 0 and again["sent"] == [] and len(again["skipped"]) == len(pack["sent"])
+    with Store.open(str(tmp_path / "store.sqlite")) as store:
+        settled = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
+    assert (settled.outcome, settled.msgid) == ("ok", lost["msgid"])
