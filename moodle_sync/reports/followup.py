@@ -5,7 +5,8 @@ A participant (withdrawn ones left out) is listed with the first status that app
 - ``not_started``: has not accessed the course nor completed anything;
 - ``stalled``: started, not complete, no course access for ``stalled_days`` days (as the report's
   follow-up list, :func:`~moodle_sync.reports.aggregate.follow_up`, which this reuses);
-- ``no_pretest``: started, but has no pre-test grade (when the course has a pre-test), while neither the
+- ``no_pretest``: started, but has no pre-test grade (when the course has a pre-test: the template's
+  evidence, or for an adopted course a pre-test item Moodle lists), while neither the
   post-test is taken nor the course complete (a pre-test taken after them measures nothing);
 - ``no_posttest``: no post-test grade although the course has ended, or every other tracked activity
   is done (when the course has a post-test);
@@ -126,8 +127,9 @@ def status_of(s: CompletionSnapshot, course: CourseSpec | None, rule: PassRule, 
     report's follow-up list (not_started / stalled) if any. None: nothing to follow up."""
     if waiting:
         return waiting
-    has_pre = course is None or course.evidence.pretest_idnumber is not None
-    has_post = course is None or course.evidence.posttest_idnumber is not None
+    # A course the offering did not provision (adopted) has the tests Moodle listed for it: their items' maxima.
+    has_pre = s.pretest_max is not None if course is None else course.evidence.pretest_idnumber is not None
+    has_post = s.posttest_max is not None if course is None else course.evidence.posttest_idnumber is not None
     if has_pre and s.started and s.pretest_grade is None and s.posttest_grade is None and not s.completed:
         return "no_pretest"     # once the post-test is taken (or the course done) a pre-test measures nothing
     ended = course is not None and 0 < course.end_date <= now

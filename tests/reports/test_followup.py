@@ -134,3 +134,14 @@ def test_facilitators_whose_emails_make_the_same_file_name_get_a_file_each(tmp_p
     assert sorted(p.name for p in written) == ["a-b-x.id-2.html", "a-b-x.id-2.xlsx", "a-b-x.id.html", "a-b-x.id.xlsx"]
     pages = [(tmp_path / "out" / f"{stem}.html").read_text("utf-8") for stem in ("a-b-x.id", "a-b-x.id-2")]
     assert "Untuk: Plus" in pages[0] and "Untuk: Dash" in pages[1]
+
+
+def test_an_adopted_course_without_test_items_chases_no_test() -> None:
+    started = dict(class_name=None, last_access=NOW, activities_done=2)
+    snapshots = [snap(20, "m", "old", **started),                                      # no pre/post items at all
+                 snap(21, "n", "old2", pretest_max=10.0, **started),                   # a pre-test item, no grade
+                 snap(22, "q", "old2", pretest_max=10.0, pretest_grade=5.0, posttest_max=10.0, completed=True,
+                      **started)]                                                       # a post-test item, no grade
+    pack = build_followup(SPEC, snapshots, PEOPLE, rule=PassRule(70.0), now=NOW)
+    assert [(p.email, p.status) for c in pack.classes for p in c.people] == [("n@x.id", "no_pretest"),
+                                                                              ("q@x.id", "no_posttest")]
