@@ -579,6 +579,27 @@ def pass_rule(variables: Mapping[str, Any], file: str = "<offering>") -> PassRul
     return PassRule(None if mark is None else float(mark), complete)
 
 
+def training_hours(variables: Mapping[str, Any], file: str = "<offering>") -> int | float | None:
+    """The certificate's training hours (JP) from rendered variables (``jp``): a positive number, also
+    when written as text (``"40"``, ``"32,5"``); None when not set. :class:`OfferingError` naming
+    ``variables.jp`` when it is set but not a positive number (never silently left off a certificate)."""
+    value = variables.get("jp")
+    if value is None:
+        return None
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise OfferingError([Problem(file, None, "variables.jp", f"must be the training hours (JP), a positive "
+                                     f"number such as 40, not {value!r}")])
+    return int(number) if number.is_integer() else number
+
+
 def certificate_pattern(variables: Mapping[str, Any], file: str = "<offering>") -> CertificatePattern:
     """The certificate number pattern from rendered variables (``nomor_sertifikat``, default
     :data:`DEFAULT_CERTIFICATE_PATTERN`); :class:`OfferingError` when it is not a usable pattern."""

@@ -44,12 +44,14 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
 
     Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store.
     """
-    from ..offerings import certificate_pattern, load_offering, pass_rule
+    from ..offerings import certificate_pattern, load_offering, pass_rule, training_hours
 
     offering = load_offering(offering_file)
     spec = render(app, offering_file, templates)
     where = offering.file or str(offering_file)
     rule, pattern = pass_rule(spec.variables, where), certificate_pattern(spec.variables, where)
+    if training_hours(spec.variables, where) is None:
+        click.echo(f"Warning: {where}: variables.jp is not set: the JP column stays empty", err=True)
     snapshots = app.store().current(spec.offering_id) if store_exists(app.settings.store_url) else []
     if not snapshots:
         click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..evidence.model import CompletionSnapshot
-from ..offerings import PassRule
+from ..offerings import PassRule, training_hours
 from ..store.records import ParticipantRecord, normalise_email
 from .aggregate import WIB, enrich, is_withdrawn, regency_name
 
@@ -38,15 +38,12 @@ class Completer:
     certificate_number: str | None = None
 
 
-def _jp(variables: Mapping[str, Any]) -> Any:
-    jp = variables.get("jp")
-    return jp if isinstance(jp, (int, float)) and not isinstance(jp, bool) else None
-
-
 def build_completers(snapshots: Iterable[CompletionSnapshot], participants: Iterable[ParticipantRecord], *,
                      rule: PassRule, variables: Mapping[str, Any]) -> list[Completer]:
     """Everyone who passed, ordered by completion time (unknown last), then name: the order numbers are
-    issued in."""
+    issued in. Raises :class:`~moodle_sync.templates.problems.OfferingError` for a ``variables.jp`` that
+    is not a number of hours."""
+    jp = training_hours(variables)
     people = list(participants)
     records = {normalise_email(p.email): p for p in people}
     best: dict[str, Completer] = {}
@@ -58,7 +55,7 @@ def build_completers(snapshots: Iterable[CompletionSnapshot], participants: Iter
         found = Completer(
             email=email, name=p.fullname if p and p.fullname else s.fullname, nuptk=p.nuptk if p else None,
             school=p.school if p else None, npsn=p.npsn if p else None, regency=regency_name(s.regency),
-            school_level=s.school_level, jp=_jp(variables), completed_at=s.time_completed if s.completed else None,
+            school_level=s.school_level, jp=jp, completed_at=s.time_completed if s.completed else None,
             posttest_pct=s.posttest_grade / s.posttest_max * 100.0 if s.posttest_grade is not None and s.posttest_max
             else None, course_key=s.course_key, class_name=s.class_name)
         if email not in best or _order(found) < _order(best[email]):

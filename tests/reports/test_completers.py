@@ -56,3 +56,12 @@ def test_rows_and_document_carry_the_number() -> None:
     doc = completers_document("o", listed)
     assert doc["completers"][1] == {**doc["completers"][1], "email": "a@x.id", "jp": 40,
                                     "certificate_number": "0001/BGTK-LPG/2026", "completed_at": T0 + 5 * DAY}
+
+
+def test_jp_written_as_text_is_kept_and_a_wrong_jp_is_named() -> None:
+    assert {c.jp for c in build_completers(_snaps(), PEOPLE, rule=PassRule(), variables={"jp": "40"})} == {40}
+    assert {c.jp for c in build_completers(_snaps(), PEOPLE, rule=PassRule(), variables={"jp": "32,5"})} == {32.5}
+    assert {c.jp for c in build_completers(_snaps(), PEOPLE, rule=PassRule(), variables={})} == {None}
+    for wrong in ("empat puluh", 0, -3, True):
+        with pytest.raises(OfferingError, match="variables.jp"):
+            build_completers(_snaps(), PEOPLE, rule=PassRule(), variables={"jp": wrong})
