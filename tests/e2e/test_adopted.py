@@ -161,6 +161,19 @@ def test_a_past_programme_is_adopted_pulled_and_reported_as_the_database_says(
     regencies = {row["group"]: row["enrolled"] for row in report["breakdowns"]["regency"]}
     assert regencies["Kota Metro"] == truth["KODING"].enrolled
 
+    # Certificates and follow-up work on a past programme too (pass mark and grades as the site has them).
+    monkeypatch.chdir(tmp_path)
+    code, listed = run_json(capsys, "completers", offering)
+    assert code == 0 and listed["completers"], listed
+    numbers = [c["certificate_number"] for c in listed["completers"]]
+    assert len(set(numbers)) == len(numbers) and all(n.endswith("/BGTK-LPG/2023") for n in numbers)
+    assert all(c["posttest_pct"] >= 70.0 and c["jp"] == 40 and c["completed_at"] for c in listed["completers"])
+    code, pack = run_json(capsys, "followup", offering, "--dry-run")
+    people = [p for c in pack["classes"] for p in c["participants"]]
+    assert code == 0 and people and pack["written"] == []
+    assert all(p["status"] != "below_pass" or p["email"] not in {c["email"] for c in listed["completers"]}
+               for p in people)
+
     code, again = run_json(capsys, "pull", offering_id)
     assert code == 0 and again["mode"] == "incremental" and again["reread"] == 0, again
     assert set(ids.values()) <= {c[0] for c in courses}
