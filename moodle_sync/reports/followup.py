@@ -106,13 +106,14 @@ class FollowupPack:
 
 
 def whatsapp_link(phone: str | None, text: str) -> str | None:
-    """``https://wa.me/62...?text=...`` for an Indonesian number (any form :func:`normalise_phone` takes),
-    or None when there is no usable number."""
+    """``https://wa.me/62...?text=...`` for an Indonesian mobile number (any form :func:`normalise_phone`
+    takes), or None when there is no usable one: none, unreadable, or a landline (``021-...``: WhatsApp
+    numbers are mobile ones, ``+62 8...``)."""
     try:
         number = normalise_phone(phone)
     except InvalidValue:
         return None
-    if not number:
+    if not number or not number.lstrip("+").startswith("628"):
         return None
     return f"https://wa.me/{number.lstrip('+')}?text={quote(text, safe='')}"
 

@@ -145,3 +145,9 @@ def test_an_adopted_course_without_test_items_chases_no_test() -> None:
     pack = build_followup(SPEC, snapshots, PEOPLE, rule=PassRule(70.0), now=NOW)
     assert [(p.email, p.status) for c in pack.classes for p in c.people] == [("n@x.id", "no_pretest"),
                                                                               ("q@x.id", "no_posttest")]
+
+
+def test_whatsapp_links_for_mobile_numbers_in_every_form_and_none_for_landlines_or_nothing() -> None:
+    mobile = ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "812-3456-7890", "(0812) 3456 7890"]
+    assert {whatsapp_link(p, "x") for p in mobile} == {"https://wa.me/6281234567890?text=x"}
+    assert [whatsapp_link(p, "x") for p in ("021-5551234", "(0721) 123456", "", "  ", None, "08123")] == [None] * 6
