@@ -8,12 +8,20 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..reports.completers import HEADER, build_completers, completers_document, lapsed, rows, with_numbers
+from ..reports.completers import HEADER, Completer, build_completers, completers_document, lapsed, rows, with_numbers
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
 from .report import store_exists
+
+
+def _write(listed: list[Completer], target: Path, fmt: str, dialect: str) -> Path:
+    """The certificate system's file (XLSX, or CSV in ``dialect``), 0600 and formula-safe."""
+    if fmt == "xlsx":
+        return write_xlsx(target, [Sheet("Lulus", HEADER, rows(listed))])
+    delimiter, decimal = CSV_DIALECTS[dialect]
+    return write_csv(target, HEADER, rows(listed), delimiter=delimiter, decimal=decimal)
 
 
 @click.command("completers")
@@ -76,12 +84,8 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
         click.echo(f"Warning: {g.email} holds certificate {g.certificate_number} but no longer passes "
                    f"{spec.offering_id} (grade or completion changed in Moodle); not listed, number not reused",
                    err=True)
-    written: Path | None = None
-    if not dry_run:
-        target = output or Path(f"{spec.offering_id}-completers.{fmt}")
-        delimiter, decimal = CSV_DIALECTS[dialect or ("excel-id" if csv_delimiter == ";" else "standard")]
-        written = (write_xlsx(target, [Sheet("Lulus", HEADER, rows(listed))]) if fmt == "xlsx"
-                   else write_csv(target, HEADER, rows(listed), delimiter=delimiter, decimal=decimal))
+    written = None if dry_run else _write(listed, output or Path(f"{spec.offering_id}-completers.{fmt}"), fmt,
+                                          dialect or ("excel-id" if csv_delimiter == ";" else "standard"))
 
     def human() -> None:
         shown = [[escape(str(v)) if v is not None else "—" for v in (r[0], r[1], r[2], r[6], r[8], r[9])]
