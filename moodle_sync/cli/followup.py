@@ -116,7 +116,8 @@ def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str,
         if dry_run:
             app.out.print(escape(e["text"]), highlight=False)
     for e in sending["skipped"]:
-        app.out.print(f"[dim]not sent again today:[/] {escape(e['name'])} <{e['email']}>")
+        why = f" ({escape(e['why'])})" if e.get("why") else ""
+        app.out.print(f"[dim]not sent again today:[/] {escape(e['name'])} <{e['email']}>{why}")
     for e in sending["failed"]:
         app.out.print(f"[red]not sent:[/] {escape(e['name'])} <{e['email']}>: {escape(e['error'] or '')}")
     for e in sending["unknown"]:
