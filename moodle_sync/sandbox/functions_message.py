@@ -20,7 +20,7 @@ from typing import Any
 from . import records as r
 from .calls import Call, ws
 from .capabilities import has_capability
-from .errors import missing_record, moodle_error
+from .errors import invalid_parameter, missing_record, moodle_error
 
 MESSAGE_MAX_LENGTH = 4096
 
@@ -103,7 +103,8 @@ def _listed(call: Call, m: r.Message) -> dict[str, Any]:
 def get_messages(call: Call, p: dict[str, Any]) -> dict[str, Any]:
     to, sender, read = p["useridto"], p["useridfrom"], p["read"]
     if p["type"] not in ("notifications", "conversations", "both"):
-        raise moodle_error("invalidparameter", "Invalid parameter value detected")
+        raise invalid_parameter(f"Invalid value for type parameter (value: {p['type']}),allowed values are: "
+                                "notifications,conversations,both")
     for userid in (u for u in (to, sender) if u):
         if userid > 0 and call.state.users.get(userid) is None:
             raise missing_record("user")
