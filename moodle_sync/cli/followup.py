@@ -15,6 +15,7 @@ from ..reports.aggregate import day_of
 from ..reports.followup import (STATUSES, Facilitator, FollowupPack, build_followup, facilitator_message,
                                 message_digest, pack_document)
 from ..reports.followup_files import write_packs
+from ..reports.source import course_ends, course_names
 from ..store.messages import MessageRecord
 from . import output_options
 from .app import App, pass_app, table
@@ -156,8 +157,10 @@ def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_
                    f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
         return 1
     store = app.store()
+    saved = store.get_offering(spec.offering_id)
     pack = build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
-                          stalled_days=stalled_days)
+                          stalled_days=stalled_days, course_names=course_names(saved.data) if saved else None,
+                          course_ends=course_ends(saved.data) if saved else None)
     written = [] if dry_run else write_packs(pack, output_dir or Path(f"{spec.offering_id}-followup"))
     sending = _send(app, pack, dry_run) if send == "moodle" else None
     document: dict[str, Any] = {**pack_document(pack), "written": [str(p) for p in written], "dry_run": dry_run}

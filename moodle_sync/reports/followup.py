@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from ..evidence.model import CompletionSnapshot
@@ -123,9 +123,10 @@ def _pct(grade: float | None, maximum: float | None) -> float | None:
 
 
 def status_of(s: CompletionSnapshot, course: CourseSpec | None, rule: PassRule, waiting: str | None,
-              now: int) -> str | None:
+              now: int, end: int = 0) -> str | None:
     """The follow-up status of one (enriched, not withdrawn) snapshot; ``waiting`` is its status on the
-    report's follow-up list (not_started / stalled) if any. None: nothing to follow up."""
+    report's follow-up list (not_started / stalled) if any; ``end`` the course's end (0: none). None:
+    nothing to follow up."""
     if waiting:
         return waiting
     # A course the offering did not provision (adopted) has the tests Moodle listed for it: their items' maxima.
@@ -133,7 +134,7 @@ def status_of(s: CompletionSnapshot, course: CourseSpec | None, rule: PassRule, 
     has_post = s.posttest_max is not None if course is None else course.evidence.posttest_idnumber is not None
     if has_pre and s.started and s.pretest_grade is None and s.posttest_grade is None and not s.completed:
         return "no_pretest"     # once the post-test is taken (or the course done) a pre-test measures nothing
-    ended = course is not None and 0 < course.end_date <= now
+    ended = 0 < end <= now
     rest_done = s.activities_total > 0 and s.activities_done >= s.activities_total - 1
     if has_post and s.posttest_grade is None and (ended or rest_done or s.completed):
         return "no_posttest"
@@ -162,8 +163,12 @@ def _facilitators(course: CourseSpec | None, class_name: str | None) -> tuple[Fa
 
 def build_followup(spec: OfferingSpec, snapshots: Iterable[CompletionSnapshot],
                    participants: Iterable[ParticipantRecord], *, rule: PassRule, now: int,
-                   stalled_days: int = 14) -> FollowupPack:
-    """The follow-up pack of an offering: every class with someone to contact, in course and class order."""
+                   stalled_days: int = 14, course_names: Mapping[str, str] | None = None,
+                   course_ends: Mapping[str, int] | None = None) -> FollowupPack:
+    """The follow-up pack of an offering: every class with someone to contact, in course and class order.
+    ``course_names`` and ``course_ends`` (by course key, as the store keeps them) name and end the courses
+    the offering's files do not describe (adopted ones)."""
+    names, ends = course_names or {}, course_ends or {}
     people = list(participants)
     records = {normalise_email(p.email): p for p in people}
     rows = [s for s in enrich(snapshots, people) if not is_withdrawn(s)]
@@ -173,13 +178,14 @@ def build_followup(spec: OfferingSpec, snapshots: Iterable[CompletionSnapshot],
     found: dict[tuple[str, str | None], list[FollowupPerson]] = {}
     for s in rows:
         course = courses.get(s.course_key)
-        status = status_of(s, course, rule, waiting.get((s.course_key, normalise_email(s.email))), now)
+        status = status_of(s, course, rule, waiting.get((s.course_key, normalise_email(s.email))), now,
+                           course.end_date if course else ends.get(s.course_key, 0))
         if status is None:
             continue
         p = records.get(normalise_email(s.email))
         name = (p.fullname if p and p.fullname else s.fullname)
         text = greeting(name, spec.title) + " " + WHATSAPP_TEXT[status].format(
-            course=course.fullname if course else s.course_key,
+            course=course.fullname if course else names.get(s.course_key, s.course_key),
             mark=f"{rule.posttest_min:g}" if rule.posttest_min is not None else "")
         phone = p.phone if p else None
         found.setdefault((s.course_key, s.class_name), []).append(FollowupPerson(
@@ -192,7 +198,7 @@ def build_followup(spec: OfferingSpec, snapshots: Iterable[CompletionSnapshot],
                                                                            kv[0][1] is None, kv[0][1] or "")):
         listed.sort(key=lambda f: (STATUSES.index(f.status), f.fullname.casefold(), f.email))
         course = courses.get(key)
-        classes.append(ClassPack(key, course.fullname if course else key, class_name,
+        classes.append(ClassPack(key, course.fullname if course else names.get(key, key), class_name,
                                  _facilitators(course, class_name), tuple(listed)))
     return FollowupPack(spec.offering_id, spec.title, now, stalled_days, tuple(classes))
 

@@ -151,3 +151,13 @@ def test_whatsapp_links_for_mobile_numbers_in_every_form_and_none_for_landlines_
     mobile = ["0812-3456-7890", "+62 812 3456 7890", "6281234567890", "812-3456-7890", "(0812) 3456 7890"]
     assert {whatsapp_link(p, "x") for p in mobile} == {"https://wa.me/6281234567890?text=x"}
     assert [whatsapp_link(p, "x") for p in ("021-5551234", "(0721) 123456", "", "  ", None, "08123")] == [None] * 6
+
+
+def test_an_adopted_course_is_named_and_ended_as_the_store_keeps_it() -> None:
+    late = snap(30, "r", "old", class_name=None, last_access=NOW, activities_done=2, pretest_max=10.0,
+                pretest_grade=4.0, posttest_max=10.0)                               # course over, no post-test
+    pack = build_followup(SPEC, [late], PEOPLE, rule=PassRule(70.0), now=NOW,
+                          course_names={"old": "Koding 2023 Angkatan 2"}, course_ends={"old": NOW - DAY})
+    [cls] = pack.classes
+    assert cls.label == "tanpa kelas — Koding 2023 Angkatan 2" and [p.status for p in cls.people] == ["no_posttest"]
+    assert build_followup(SPEC, [late], PEOPLE, rule=PassRule(70.0), now=NOW).classes == ()   # not known ended
