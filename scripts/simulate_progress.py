@@ -62,10 +62,15 @@ def plan_progress(courses: Iterable[tuple[int, list[int]]], *, seed: int, now: i
 
 
 def read_courses(moodle: Any, offering_id: str) -> list[tuple[int, list[int]]]:
-    """The offering's courses (by idnumber) and their students, as the web services show them."""
+    """The offering's courses (by idnumber) and their students (by e-mail), as the web services show them."""
     courses = [c for c in moodle.courses_by_field("", "") if c.idnumber.startswith(offering_id + "-")]
-    return [(c.id, sorted(u.id for u in moodle.enrolled_users(c.id) if "student" in u.roles))
-            for c in sorted(courses, key=lambda c: c.idnumber)]
+    def students(courseid: int) -> list[int]:
+        # by e-mail, not id: ids depend on the order users happened to be created in (side by side, or in
+        # an earlier run), and the same person must get the same progress on every site
+        people = [u for u in moodle.enrolled_users(courseid) if "student" in u.roles]
+        return [u.id for u in sorted(people, key=lambda u: (u.email.lower(), u.id))]
+
+    return [(c.id, students(c.id)) for c in sorted(courses, key=lambda c: c.idnumber)]
 
 
 def play_in_sandbox(url: str, events: list[dict[str, Any]]) -> None:

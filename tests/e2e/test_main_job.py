@@ -142,7 +142,7 @@ def test_main_job_equals_the_sites_database(target: Target, tmp_path: Path, caps
     assert all(t.grade_mean_pct is not None for t in truth.values() if t.started)
 
     # A facilitator regrades one post-test: the next incremental pull sees it.
-    course_key, userid, courseid = _someone_with_a_posttest(report, target, offering_id)
+    course_key, userid, courseid, regraded = _someone_with_a_posttest(report, target, offering_id)
     target.regrade(courseid, userid, "posttest", 10.0)
     code, pulled = run_json(capsys, "pull", offering_id)
     assert code == 0
@@ -162,7 +162,8 @@ def test_main_job_equals_the_sites_database(target: Target, tmp_path: Path, caps
     assert sum(t.withdrawn for t in final.values()) == 1
     assert sum(t.enrolled for t in final.values()) == 300
     _assert_equal_to_truth(report, final)
-    RESULTS[target.name] = {"first": _per_course_rounded(truth), "final": _per_course_rounded(final)}
+    RESULTS[target.name] = {"first": _per_course_rounded(truth), "final": _per_course_rounded(final),
+                            "regraded": regraded, "withdrawn": email}
 
 
 def _per_course_rounded(truth: dict[str, CourseTruth]) -> dict[str, tuple[Any, ...]]:
@@ -170,9 +171,9 @@ def _per_course_rounded(truth: dict[str, CourseTruth]) -> dict[str, tuple[Any, .
             for k, t in truth.items()}
 
 
-def _someone_with_a_posttest(report: dict[str, Any], target: Target, offering_id: str) -> tuple[str, int, int]:
-    """(course key, user id, course id) of a participant whose post-test is below 10 in the first course
-    that has one."""
+def _someone_with_a_posttest(report: dict[str, Any], target: Target, offering_id: str) -> tuple[str, int, int, str]:
+    """(course key, user id, course id, full name) of the first participant in Moodle's grade report order
+    (last name, first name) whose post-test is below 10, in the first course that has one."""
     from moodle_sync.ws import connect
 
     moodle = connect(target.url, target.token)
@@ -182,7 +183,8 @@ def _someone_with_a_posttest(report: dict[str, Any], target: Target, offering_id
         for item in moodle.call("gradereport_user_get_grade_items", {"courseid": course.id, "userid": 0})["usergrades"]:
             post = next((g for g in item["gradeitems"] if g.get("idnumber") == "posttest"), None)
             if post and post.get("graderaw") is not None and post["graderaw"] < 10:
-                return course.idnumber.removeprefix(offering_id + "-"), int(item["userid"]), course.id
+                return (course.idnumber.removeprefix(offering_id + "-"), int(item["userid"]), course.id,
+                        str(item["userfullname"]))
     pytest.fail("nobody has a post-test below 10")
 
 
