@@ -13,7 +13,7 @@ from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
-from .report import store_exists
+from .report import current_snapshots, no_evidence
 
 
 def _write(listed: list[Completer], target: Path, fmt: str, dialect: str) -> Path:
@@ -60,11 +60,9 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     rule, pattern = pass_rule(spec.variables, where), certificate_pattern(spec.variables, where)
     if training_hours(spec.variables, where) is None:
         click.echo(f"Warning: {where}: variables.jp is not set: the JP column stays empty", err=True)
-    snapshots = app.store().current(spec.offering_id) if store_exists(app.settings.store_url) else []
+    snapshots = current_snapshots(app, spec.offering_id)
     if not snapshots:
-        click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
-                   f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
-        return 1
+        return no_evidence(spec.offering_id)
     store = app.store()
     passed = build_completers(snapshots, store.participants(spec.offering_id), rule=rule, variables=spec.variables)
     year = offering.start.year

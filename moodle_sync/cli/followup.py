@@ -20,7 +20,7 @@ from ..store.messages import MessageRecord
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
-from .report import store_exists
+from .report import current_snapshots, no_evidence
 
 
 def _recipients(pack: FollowupPack) -> list[tuple[Facilitator, str, int]]:
@@ -151,11 +151,9 @@ def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_
     offering = load_offering(offering_file)
     spec = render(app, offering_file, templates)
     rule = pass_rule(spec.variables, offering.file or str(offering_file))
-    snapshots = app.store().current(spec.offering_id) if store_exists(app.settings.store_url) else []
+    snapshots = current_snapshots(app, spec.offering_id)
     if not snapshots:
-        click.echo(f"Error: the store has no completion evidence of offering {spec.offering_id!r} "
-                   f"(run 'moodle-sync pull {spec.offering_id}' first)", err=True)
-        return 1
+        return no_evidence(spec.offering_id)
     store = app.store()
     saved = store.get_offering(spec.offering_id)
     pack = build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +17,18 @@ from . import output_options
 from .app import App, pass_app
 
 EXTENSIONS = {"csv": ".csv", "xlsx": ".xlsx", "html": ".html", "json": ".json"}
+
+
+def no_evidence(offering_id: str) -> int:
+    """Say that the store has no evidence of ``offering_id`` yet and how to get it; the exit code (1)."""
+    click.echo(f"Error: the store has no completion evidence of offering {offering_id!r} "
+               f"(run 'moodle-sync pull {offering_id}' first)", err=True)
+    return 1
+
+
+def current_snapshots(app: App, offering_id: str) -> list[Any]:
+    """The offering's current snapshots in the store (none when there is no store: never creates one)."""
+    return app.store().current(offering_id) if store_exists(app.settings.store_url) else []
 
 
 def store_exists(url: str) -> bool:
@@ -70,9 +83,7 @@ def report(app: App, offering: str | None, fmt: str, output: Path | None, lang: 
         with Store.open(url) as store:
             built = load_report(store, offering, now=int(time.time()), stalled_days=stalled_days)
     if built is None:
-        click.echo(f"Error: the store has no completion evidence of offering {offering!r} "
-                   f"(run 'moodle-sync pull {offering}' first)", err=True)
-        return 1
+        return no_evidence(offering)
     if app.json and fmt == "table":
         fmt = "json"
     if fmt == "table":
