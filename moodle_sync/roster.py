@@ -181,13 +181,13 @@ def class_names(offering: OfferingSpec, classes: Mapping[str, Sequence[ClassGrou
             for a in g.members}
 
 
-def choice_names(offering: OfferingSpec, rules: ApplicantRules, template_title: str | None = None
-                 ) -> tuple[str, ...]:
+def choice_names(offering: OfferingSpec, rules: ApplicantRules, template_title: str | None = None,
+                 aliases: Sequence[str] = ()) -> tuple[str, ...]:
     """The choice answers that mean this offering: the offering's ``applicants.choice``, else its title,
-    its template's title and name."""
+    its template's title and name, and the template's ``aliases``."""
     if rules.choice:
         return tuple(rules.choice)
-    return tuple(t for t in (offering.title, template_title, offering.template) if t)
+    return tuple(t for t in (offering.title, template_title, offering.template, *aliases) if t)
 
 
 def _classes(selection: Selection, class_size: int, choose: Callable[[str | None], str | None]

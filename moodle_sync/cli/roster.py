@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import click
 from rich.markup import escape
@@ -20,6 +20,9 @@ from ..store.records import ParticipantRecord
 from . import output_options
 from .app import App, pass_app, table
 from .provision import offering_argument, render, templates_option
+
+if TYPE_CHECKING:
+    from ..templates.model import Template
 
 
 @click.command("select")
@@ -62,10 +65,10 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
     if moodle_history_on and app.settings.url:
         for email, evidence in moodle_history(app.moodle(), store, spec.offering_id, applicants).items():
             history.setdefault(email, evidence)
-    rules, template_title = _applicant_rules(app, offering_file, templates)
+    rules, template = _applicant_rules(app, offering_file, templates)
     roster = build_roster(spec, applicants, previously_trained=history, waitlist_size=waitlist_size,
                           render=lambda counts: render(app, offering_file, templates, counts),
-                          rules=rules, choice=choice_names(spec, rules, template_title))
+                          rules=rules, choice=choice_names(spec, rules, template.title, template.aliases))
     spec = roster.offering   # with as many classes as the selection needs, named by the template
     if explain_email:
         try:
@@ -145,14 +148,15 @@ def buckets(selection: Selection) -> dict[str, list[dict[str, object]]]:
             "other_programme": [entry(p) for p in selection.other_programme]}
 
 
-def _applicant_rules(app: App, offering_file: Path, templates: tuple[str, ...]) -> tuple[ApplicantRules, str]:
-    """The offering's applicant rules (choice, eligible, model schools, quotas) and its template's title."""
+def _applicant_rules(app: App, offering_file: Path, templates: tuple[str, ...]) -> tuple[ApplicantRules, Template]:
+    """The offering's applicant rules (choice, eligible, model schools, quotas) and its template (whose
+    title and aliases are the default choice answers)."""
     from ..offerings import load_offering
     from ..templates import load_template, template_dirs
 
     offering = load_offering(offering_file)
     dirs = template_dirs(templates, app.settings.templates_dir)
-    return offering.applicants, load_template(offering.template, dirs, where=offering.template_where).title
+    return offering.applicants, load_template(offering.template, dirs, where=offering.template_where)
 
 
 def _records_from_file(spec: OfferingSpec, path: Path, rerender: Callable[[Mapping[str, int]], OfferingSpec]

@@ -5,6 +5,7 @@ The schema of ``template.yaml`` (all keys optional in an ``abstract`` template):
     extends: base                     # another template by name; its keys are deep-merged under ours
     abstract: true                    # not renderable by itself (not inherited)
     title: Koding untuk Guru          # required
+    aliases: [Koding, Coding]         # other names of the programme: default choice answers with the title
     description: ...
     fullname / shortname / idnumber:  # required; Jinja over offering, course, regency, variables
     summary: summary.html.j2          # a *.j2 file of this template or a parent; HTML is autoescaped
@@ -31,7 +32,7 @@ import re
 from typing import Callable, Mapping, Sequence
 
 from ..provision.spec import EvidenceSpec
-from ._checks import Checker, check_variables, join
+from ._checks import Checker, check_variables, describe, join
 from ._discovery import find_templates, template_source
 from ._jinja import Renderer
 from ._yaml import LocatedDict, deep_merge, display_path, load_located_yaml
@@ -40,7 +41,7 @@ from .model import (GroupTemplate, MasterTemplate, Pattern, SectionTemplate, Tem
 from .problems import Problem, ProblemsError, TemplateError
 
 TOP_KEYS = frozenset({
-    "extends", "abstract", "title", "description", "fullname", "shortname", "idnumber", "summary", "format",
+    "extends", "abstract", "title", "aliases", "description", "fullname", "shortname", "idnumber", "summary", "format",
     "visible", "lang", "enable_completion", "facilitator_role", "sections", "master", "groups", "grouping",
     "evidence", "variables"})
 REQUIRED = ("title", "fullname", "shortname", "idnumber", "sections", "master")
@@ -169,7 +170,7 @@ def build_template(source: TemplateSource, data: LocatedDict, files: Mapping[str
     defaults = Template("", source, "")
     title = c.text(data, "title", "") or ""
     template = Template(
-        name=source.name, source=source, title=title,
+        name=source.name, source=source, title=title, aliases=_aliases(c, data),
         description=(c.typed(data, "description", "", str) or "").strip(), abstract=abstract,
         parents=parents,
         fullname=pattern(data, "fullname", ""), shortname=pattern(data, "shortname", ""),
@@ -190,6 +191,25 @@ def build_template(source: TemplateSource, data: LocatedDict, files: Mapping[str
     if c.problems:
         raise TemplateError(c.problems)
     return template
+
+
+def _aliases(c: Checker, data: LocatedDict) -> tuple[str, ...]:
+    """The template's ``aliases``: non-empty strings, each once (a problem names the item's line otherwise)."""
+    items = c.sequence(data, "aliases", "")
+    if items is None:
+        return ()
+    out: list[str] = []
+    for index, item in enumerate(items):
+        field = join("aliases", index)
+        if not isinstance(item, str):
+            c.add(items.where(index), field, f"must be a string, not {describe(item)}")
+        elif not item.strip():
+            c.add(items.where(index), field, "must not be empty")
+        elif item.strip() in out:
+            c.add(items.where(index), field, f"{item.strip()!r} is listed twice")
+        else:
+            out.append(item.strip())
+    return tuple(out)
 
 
 def _bool(c: Checker, data: LocatedDict, key: str, default: bool) -> bool:

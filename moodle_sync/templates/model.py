@@ -88,6 +88,7 @@ class Template:
     source: TemplateSource
     title: str
     description: str = ""
+    aliases: tuple[str, ...] = ()                  # other names people give the programme (choice answers)
     abstract: bool = False
     parents: tuple[str, ...] = ()                  # the extends chain, nearest first
     fullname: Pattern | None = None
@@ -119,7 +120,8 @@ class Template:
             return {"name": g.name.source, "idnumber": g.idnumber.source, "description": pat(g.description)}
 
         return {
-            "name": self.name, "title": self.title, "description": self.description,
+            "name": self.name, "title": self.title, "aliases": list(self.aliases),
+            "description": self.description,
             "abstract": self.abstract, "extends": list(self.parents), "path": str(self.source.path),
             "origin": self.source.origin, "fullname": pat(self.fullname), "shortname": pat(self.shortname),
             "idnumber": pat(self.idnumber), "summary": pat(self.summary), "format": self.format,

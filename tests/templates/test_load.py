@@ -192,3 +192,25 @@ def test_unknown_template_name(root: Path) -> None:
 def test_load_by_path(root: Path) -> None:
     write_template(root, "contoh", MINIMAL)
     assert load_template(str(root / "contoh"), sources={}).title == "Contoh"
+
+
+def test_aliases_are_loaded_and_inherited_through_extends(root: Path) -> None:
+    write_template(root, "induk", MINIMAL.replace("title: Contoh", "title: Induk\naliases: [Koding, ' Coding ']"))
+    write_template(root, "anak", "extends: induk\ntitle: Anak\n")
+    write_template(root, "cucu", "extends: induk\ntitle: Cucu\naliases: [Pemrograman]\n")
+    assert load(root, "induk").aliases == ("Koding", "Coding")
+    assert load(root, "anak").aliases == ("Koding", "Coding")          # inherited
+    assert load(root, "cucu").aliases == ("Pemrograman",)              # a list is replaced whole
+    assert load(root, "cucu").describe()["aliases"] == ["Pemrograman"]
+    write_template(root, "polos", MINIMAL)
+    assert load(root, "polos").aliases == ()
+
+
+def test_bad_aliases_name_file_line_and_item(root: Path) -> None:
+    path = write_template(root, "contoh", MINIMAL + "aliases:\n  - Koding\n  - 3\n  - ''\n  - Koding\n")
+    assert problems_of(root, "contoh") == [
+        f"{path}:17: aliases[1]: must be a string, not the number 3",
+        f"{path}:18: aliases[2]: must not be empty",
+        f"{path}:19: aliases[3]: 'Koding' is listed twice"]
+    path = write_template(root, "satu", MINIMAL + "aliases: Koding\n")
+    assert problems_of(root, "satu") == [f"{path}:15: aliases: must be a list, not a string"]
