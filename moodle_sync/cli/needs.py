@@ -19,6 +19,7 @@ from rich.markup import escape
 from ..exceptions import InputError
 from . import EXIT_OK, EXIT_PROBLEM, output_options
 from .app import App, pass_app, table
+from .provision import templates_option
 
 FORMATS = ("table", "csv", "xlsx", "html", "json")
 
@@ -34,21 +35,27 @@ FORMATS = ("table", "csv", "xlsx", "html", "json")
 @click.option("--propose", "offering_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="OFFERING", help="Propose OFFERING's seats per regency and write them as its quotas.")
 @click.option("--topic", "topics", multiple=True, metavar="TEXT",
-              help="Survey topic(s) meaning the offering (default: its applicants.choice, title and template).")
+              help="Survey topic(s) meaning the offering (default: its applicants.choice, else its title and "
+                   "its template's name, title and aliases).")
 @click.option("--dry-run", is_flag=True, help="With --propose: show the seats; leave the offering as it is.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="YAML mapping of survey fields (regency, school_level, years_of_service, topics, "
+                   "trained_before) to the export's headers.")
+@templates_option
 @output_options
 @pass_app
 def needs_cmd(app: App, files: tuple[Path, ...], fmt: str, output: Path | None, lang: str,
-              offering_file: Path | None, topics: tuple[str, ...], dry_run: bool) -> int:
+              offering_file: Path | None, topics: tuple[str, ...], dry_run: bool, mapping: Path | None,
+              templates: tuple[str, ...]) -> int:
     """Read a needs survey: demand per regency, level, years of service and topic; propose seats."""
     from ..participants.needs import read_survey
     from ..participants.needs.output import (needs_document, write_needs_csv, write_needs_html,
                                              write_needs_xlsx)
 
-    survey = read_survey(list(files))
+    survey = read_survey(list(files), mapping=mapping)
     code = EXIT_OK if survey.accounted_for else EXIT_PROBLEM
     if offering_file is not None:
-        _propose(app, survey, offering_file, topics, dry_run)
+        _propose(app, survey, offering_file, topics or _offering_names(app, offering_file, templates), dry_run)
         return code
     if fmt in ("csv", "xlsx", "html"):
         target = output or files[0].with_name(f"{files[0].stem}-needs.{fmt}")
@@ -83,15 +90,30 @@ def _human(app: App, doc: dict) -> None:
     app.out.print(f"{len(doc['cells'])} demand cells (regency x level x years x topic): --json, or --format csv.")
 
 
-def _propose(app: App, survey: object, offering_file: Path, topics: tuple[str, ...], dry_run: bool) -> None:
-    """Propose the offering's seats per regency and (unless ``dry_run``) write them as its quotas."""
+def _offering_names(app: App, offering_file: Path, templates: tuple[str, ...]) -> tuple[str, ...]:
+    """The names meaning the offering in a survey: its ``applicants.choice``, else its title, its template's
+    name, title and ``aliases`` (as ``select`` matches a choice column). Raises :class:`InputError` or a
+    template error when the offering or its template cannot be loaded."""
+    from ..offerings import load_offering
+    from ..templates import load_template, template_dirs
+
+    offering = load_offering(offering_file)
+    if offering.applicants.choice:
+        return tuple(offering.applicants.choice)
+    template = load_template(offering.template, template_dirs(templates, app.settings.templates_dir),
+                             where=offering.template_where)
+    return (offering.title, offering.template.replace("-", " "), template.title, *template.aliases)
+
+
+def _propose(app: App, survey: object, offering_file: Path, names: tuple[str, ...], dry_run: bool) -> None:
+    """Propose the offering's seats per regency from the demand for the topics ``names`` mean, and (unless
+    ``dry_run``) write them as its quotas."""
     from ..offerings import load_offering
     from ..participants.needs import propose_seats
     from ..participants.needs.output import write_quotas
 
     offering = load_offering(offering_file)
     rules = offering.applicants
-    names = topics or rules.choice or (offering.title, offering.template.replace("-", " "))
     reserved = sum(m.seats for m in rules.model_schools)
     proposal = propose_seats(survey.respondents, names=names, regencies=[r.slug for r in offering.regencies],  # type: ignore[attr-defined]
                              seats=max(0, offering.seats - reserved), minimum=offering.min_per_regency,

@@ -114,8 +114,9 @@ def detect_columns(header: Sequence[str]) -> dict[str, list[int]]:
     return found
 
 
-def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
-    """Read a mapping file: YAML ``field: header text`` (``null`` to ignore a field).
+def load_mapping(path: str | os.PathLike[str], fields: Sequence[str] = FIELDS) -> dict[str, str | None]:
+    """Read a mapping file: YAML ``field: header text`` (``null`` to ignore a field); ``fields`` are the
+    fields it may name (a registration's by default; a needs survey passes its own).
 
     Raises :class:`InputError` naming the file when it cannot be read, is not a mapping, or names an
     unknown field.
@@ -136,8 +137,8 @@ def load_mapping(path: str | os.PathLike[str]) -> dict[str, str | None]:
     mapping: dict[str, str | None] = {}
     for key, value in data.items():
         field = _FIELD_ALIASES.get(str(key), str(key))
-        if field not in FIELDS:
-            raise InputError(f"unknown field {key!r}; fields are: {', '.join(FIELDS)}", file=file,
+        if field not in fields:
+            raise InputError(f"unknown field {key!r}; fields are: {', '.join(fields)}", file=file,
                              field=str(key))
         if value is not None and not isinstance(value, (str, int)):
             raise InputError("the header must be text (or null to ignore the field)", file=file,

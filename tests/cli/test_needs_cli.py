@@ -74,3 +74,73 @@ def test_propose_without_a_matching_topic_says_use_topic(capsys: pytest.CaptureF
     assert code == 1 and "--topic" in err
     code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering), "--dry-run")
     assert code == 0 and doc["proposal"]["topics"] == ["Koding"] and sum(doc["quotas"].values()) == 300
+
+
+# the template's aliases: default choice answers and survey topics ------------------------------------
+
+def koding_offering(folder: Path) -> Path:
+    """A copy of the Koding example (its template declares aliases such as Coding and Pemrograman)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / "facilitators.csv", folder / "facilitators.csv")
+    return Path(shutil.copy(EXAMPLES / "offering-koding.yaml", folder / "offering.yaml"))
+
+
+def test_select_takes_a_template_alias_as_a_choice_answer(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                          sandbox_env: object, store_path: Path) -> None:
+    form = tmp_path / "form.csv"
+    form.write_text("Timestamp,Alamat email,Nama Lengkap,Kabupaten/Kota,Jenjang,Pilihan Pelatihan\n"
+                    "01/06/2026 08:00,a@guru.id,Ani Lestari,Kota Metro,SD,Coding\n"
+                    "01/06/2026 08:01,b@guru.id,Budi Santoso,Kota Metro,SD,pemrograman!\n"
+                    "01/06/2026 08:02,c@guru.id,Citra Dewi,Kota Metro,SD,Literasi Kelautan\n", encoding="utf-8")
+    code, doc = run_json(capsys, "select", str(koding_offering(tmp_path / "o")), "--applicants", str(form),
+                         "--dry-run", "--no-moodle-history")
+    assert code == 0
+    assert {e["email"] for e in doc["selected"]} == {"a@guru.id", "b@guru.id"}
+    assert [e["email"] for e in doc["other_programme"]] == ["c@guru.id"]
+
+
+SMALL_SURVEY = ("Wilayah,Tingkat,Lama Mengajar,Minat\n"
+                "Kota Metro,SD,12,Pemrograman; STEM\n"
+                "Kota Metro,SMP,3,Pemrograman\n"
+                "Pringsewu,SD,> 10 tahun,STEM\n"
+                "Pringsewu,SD,7,\n")
+SURVEY_MAPPING = "regency: Wilayah\nschool_level: Tingkat\nyears_of_service: Lama Mengajar\ntopics: Minat\n"
+
+
+def test_propose_finds_the_offering_by_its_template_alias(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    survey = tmp_path / "survei.csv"
+    survey.write_text(SMALL_SURVEY, encoding="utf-8")
+    (tmp_path / "map.yaml").write_text(SURVEY_MAPPING, encoding="utf-8")
+    code, doc = run_json(capsys, "needs", str(survey), "--mapping", str(tmp_path / "map.yaml"),
+                         "--propose", str(koding_offering(tmp_path / "o")), "--dry-run")
+    assert code == 0
+    demand = {r["regency"]: r["demand"] for r in doc["proposal"]["regencies"]}
+    assert doc["proposal"]["topics"] == ["Pemrograman"] and demand["metro"] == 2 and not demand.get("pringsewu")
+
+
+# --mapping: the survey's headers named as registrations name theirs ----------------------------------
+
+def test_needs_mapping_names_the_survey_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    survey = tmp_path / "survei.csv"
+    survey.write_text(SMALL_SURVEY, encoding="utf-8")
+    code, out, err = run(capsys, "needs", str(survey), "--json")
+    assert code == 1 and "required survey column(s)" in err
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(SURVEY_MAPPING, encoding="utf-8")
+    code, doc = run_json(capsys, "needs", str(survey), "--mapping", str(mapping))
+    assert code == 0 and doc["rows"] == 4 and doc["respondents"] == 3
+    assert [(r["row"], r["field"]) for r in doc["rejected"]] == [(5, "topics")]
+    assert {(c["regency"], c["topic"]): c["count"] for c in doc["cells"] if c["level"] == "SD"} == {
+        ("metro", "Pemrograman"): 1, ("metro", "STEM"): 1, ("pringsewu", "STEM"): 1}
+
+
+def test_needs_mapping_errors_name_the_file_and_field(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    survey = tmp_path / "survei.csv"
+    survey.write_text(SMALL_SURVEY, encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(SURVEY_MAPPING.replace("Minat", "Topik yang Diminati"), encoding="utf-8")
+    code, out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
+    assert code == 1 and str(survey) in err and "'Topik yang Diminati' for topics" in err
+    mapping.write_text(SURVEY_MAPPING + "email: Surel\n", encoding="utf-8")
+    code, out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
+    assert code == 1 and str(mapping) in err and "unknown field 'email'" in err

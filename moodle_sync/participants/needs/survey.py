@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ...exceptions import InputError
-from ..columns import _has, _norm, detect_columns
+from ..columns import _has, _norm, detect_columns, load_mapping
 from ..model import Rejected
 from ..normalise import (InvalidValue, normalise_school_level, parse_yes_no, parse_years_of_service,
                          years_band)
@@ -66,18 +66,24 @@ class Survey:
         return self.rows == len(self.respondents) + len(self.rejected)
 
 
-def _columns(table: Table) -> dict[str, int]:
-    """Field -> column of a survey table; raises :class:`InputError` naming the file when a required
-    column is missing or two columns look like the same field."""
-    found = {f: cols for f, cols in detect_columns(table.header).items() if f in SURVEY_FIELDS}
-    taken = {c for cols in found.values() for c in cols}
+def _columns(table: Table, mapping: Mapping[str, str | None] | None = None,
+             mapping_file: str | None = None) -> dict[str, int]:
+    """Field -> column of a survey table: the mapping's headers first (``None``: the field is not read),
+    then the recognised ones. Raises :class:`InputError` naming the file when a mapped header is not in
+    it, a required column is missing or two columns look like the same field."""
+    headers = "; ".join(f"{i + 1}: {h!r}" for i, h in enumerate(table.header))
+    mapped = _mapped(table, mapping or {}, mapping_file, headers)
+    found = {f: [c for c in cols if c not in mapped.values()]
+             for f, cols in detect_columns(table.header).items() if f in SURVEY_FIELDS and f not in (mapping or {})}
+    taken = {c for cols in found.values() for c in cols} | set(mapped.values())
     topics = [i for i, h in enumerate(table.header) if i not in taken and _TOPICS(_norm(h))]
     # KoboToolbox adds a column per option of a multi-select ("Topik pelatihan/Koding"): the question's own
     # column holds the answer
     topics = [i for i in topics if not any(table.header[i].startswith(table.header[j] + "/") for j in topics)]
-    if topics:
+    if topics and "topics" not in (mapping or {}):
         found["topics"] = topics
-    headers = "; ".join(f"{i + 1}: {h!r}" for i, h in enumerate(table.header))
+    found = {f: cols for f, cols in found.items() if cols}
+    found.update({f: [i] for f, i in mapped.items()})
     twice = [f for f, cols in found.items() if len(cols) > 1]
     if twice:
         raise InputError(f"several columns look like {', '.join(twice)}. Headers found: {headers}",
@@ -89,10 +95,28 @@ def _columns(table: Table) -> dict[str, int]:
     return {f: cols[0] for f, cols in found.items()}
 
 
-def _usable(header: tuple[str, ...]) -> bool:
-    """Whether ``header`` names every required survey field, each once."""
+def _mapped(table: Table, mapping: Mapping[str, str | None], mapping_file: str | None,
+            headers: str) -> dict[str, int]:
+    """Field -> column of the fields the mapping names a header for; raises :class:`InputError` (file,
+    field) when the table has no such header."""
+    normalised = [_norm(h) for h in table.header]
+    out: dict[str, int] = {}
+    for field, text in mapping.items():
+        if text is None:
+            continue
+        matches = [i for i, h in enumerate(normalised) if h == _norm(text)]
+        if not matches:
+            raise InputError(f"the mapping{f' ({mapping_file})' if mapping_file else ''} names the header "
+                             f"{text!r} for {field}, but the file has no such column. Headers found: "
+                             f"{headers}", file=table.file, field=field)
+        out[field] = matches[0]
+    return out
+
+
+def _usable(header: tuple[str, ...], mapping: Mapping[str, str | None] | None = None) -> bool:
+    """Whether ``header`` names every required survey field, each once (with the mapping's headers)."""
     try:
-        _columns(Table("", header, ()))
+        _columns(Table("", header, ()), mapping)
     except InputError:
         return False
     return True
@@ -138,17 +162,19 @@ def _respondent(file: str, row: int, cells: Sequence[str], index: dict[str, int]
                       parse_yes_no(v("trained_before")))
 
 
-def survey_from_tables(tables: Sequence[Table]) -> Survey:
-    """Read tables already in memory (pure). Raises :class:`InputError` when a table lacks a required
-    column."""
+def survey_from_tables(tables: Sequence[Table], mapping: Mapping[str, str | None] | None = None,
+                       mapping_file: str | None = None) -> Survey:
+    """Read tables already in memory (pure); ``mapping`` is ``{field: header}`` as a mapping file gives
+    it (see :func:`read_survey`). Raises :class:`InputError` when a table lacks a required column or a
+    mapped header."""
     respondents: list[Respondent] = []
     rejected: list[Rejected] = []
     columns: dict[str, dict[str, str]] = {}
     spelling: dict[str, str] = {}
     rows = 0
     for table in tables:
-        table = find_header(table, _usable)
-        index = _columns(table)
+        table = find_header(table, lambda h: _usable(h, mapping))
+        index = _columns(table, mapping, mapping_file)
         columns[table.file] = {f: table.header[i] for f, i in index.items()}
         for row, cells in table.rows:
             rows += 1
@@ -162,8 +188,13 @@ def survey_from_tables(tables: Sequence[Table]) -> Survey:
                   tuple(sorted(rejected, key=lambda r: (r.file, r.row))), columns)
 
 
-def read_survey(paths: str | os.PathLike[str] | Sequence[Any]) -> Survey:
-    """Read one or more survey exports (CSV/XLSX). Raises :class:`InputError` naming the file when one
-    cannot be read or lacks a required column."""
+def read_survey(paths: str | os.PathLike[str] | Sequence[Any],
+                mapping: str | os.PathLike[str] | None = None) -> Survey:
+    """Read one or more survey exports (CSV/XLSX). ``mapping`` is a YAML file ``field: header text``
+    (the fields of :data:`SURVEY_FIELDS`; ``null`` leaves a field unread), as registrations take it.
+    Raises :class:`InputError` naming the file when one (or the mapping) cannot be read, or a file lacks
+    a required column or a mapped header."""
     files = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    return survey_from_tables([read_table(p) for p in files])
+    fields = load_mapping(mapping, SURVEY_FIELDS) if mapping is not None else None
+    return survey_from_tables([read_table(p) for p in files], fields,
+                              str(mapping) if mapping is not None else None)
