@@ -232,7 +232,8 @@ def build_roster(offering: OfferingSpec, applicants: Sequence[Applicant], *,
                                     min_per_regency=offering.min_per_regency,
                                     previously_trained=previously_trained, waitlist_size=waitlist_size,
                                     choice=choice, eligible=rules.eligible, model_schools=rules.model_schools,
-                                    quotas=rules.quotas or None)
+                                    quotas=rules.quotas or None,
+                                    level_quotas=rules.level_quotas or None)
     choose = course_chooser(offering)
     classes = _classes(selection, offering.class_size, choose)
     needed = class_counts(classes)

@@ -5,7 +5,8 @@ level x years-of-service band x topic, with the shares a centre quotes; ``--form
 a file, ``--json`` prints the document (``rows``, ``respondents``, ``rejected``, ``cells``, ...).
 ``needs FILE --propose OFFERING`` shares the offering's seats between its regencies by the demand for its
 topic (with its minimum per regency) and writes them into the offering's ``quotas:``, which ``select``
-uses. Exit 0 when every row is accounted for, 1 otherwise or when the file cannot be used.
+uses; where the offering targets two or more levels, each regency's seats split per level
+(``metro: {SD: 12, SMP: 8}``). Exit 0 when every row is accounted for, 1 otherwise or when the file cannot be used.
 """
 
 from __future__ import annotations
@@ -125,24 +126,31 @@ def _propose(app: App, survey: object, offering_file: Path, names: tuple[str, ..
     written = None
     if not dry_run:
         old = offering_file.read_text(encoding="utf-8")
-        write_quotas(offering_file, quotas, f"proposed by 'moodle-sync needs' on {date.today().isoformat()}")
+        write_quotas(offering_file, quotas, f"proposed by 'moodle-sync needs' on {date.today().isoformat()}",
+                     proposal.level_quotas)
         try:
             load_offering(offering_file)
         except InputError:
             offering_file.write_text(old, encoding="utf-8")
             raise
         written = str(offering_file)
-    doc = {"offering": offering.id, "proposal": proposal.to_dict(), "quotas": quotas, "written": written,
-           "dry_run": dry_run}
+    doc = {"offering": offering.id, "proposal": proposal.to_dict(), "quotas": quotas,
+           "level_quotas": proposal.level_quotas, "written": written, "dry_run": dry_run}
 
     def human() -> None:
         app.out.print(table(f"Seats for {offering.id} from the demand for {', '.join(proposal.topics)}"
                             + (f" ({', '.join(proposal.levels)} teachers)" if proposal.levels else ""),
                             ["regency", "demand", "seats"],
-                            [[k, proposal.demand.get(k, 0), n] for k, n in quotas.items()]))
+                            [[k, proposal.demand.get(k, 0), _seats_text(n, proposal.level_quotas.get(k))]
+                             for k, n in quotas.items()]))
         app.out.print(f"Wrote quotas into {written}" if written else "Dry run: the offering is unchanged.")
 
     app.emit(doc, human)
+
+
+def _seats_text(seats: int, levels: dict[str, int] | None) -> str:
+    """``20`` or ``20 (SD 12, SMP 8)``."""
+    return f"{seats} ({', '.join(f'{k} {n}' for k, n in levels.items())})" if levels else str(seats)
 
 
 COMMANDS = [needs_cmd]

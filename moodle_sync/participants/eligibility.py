@@ -14,6 +14,7 @@ The offering file says it (all optional)::
     model_schools:                             # or a CSV/XLSX: NPSN, seats/kursi[, name/nama, facilitator]
       - {npsn: 10801234, seats: 6, name: SD Negeri 1 Kota Agung, facilitator: rina@guru.id}
     quotas: {bandar-lampung: 30, tanggamus: 20}   # seats per regency (see ``moodle-sync needs --propose``)
+    #   or per level: {bandar-lampung: {SD: 12, SMP: 8}}: the regency's quota is the sum
 
 Matching ignores case, spacing and punctuation; subjects and roles are also matched by their usual
 abbreviations and other names (:func:`subject_key`). The rules here are pure; :func:`parse_applicant_rules`
@@ -97,6 +98,7 @@ class ApplicantRules:
     model_schools: tuple[ModelSchool, ...] = ()
     quotas: Mapping[str, int] = field(default_factory=dict)
     regencies: tuple[str, ...] = ()     # the regencies the offering serves (slugs); empty: not said
+    level_quotas: Mapping[str, Mapping[str, int]] = field(default_factory=dict)   # regency -> level -> seats
 
 
 def choice_rank(applicant: Applicant, names: Sequence[str]) -> int | None:
@@ -293,11 +295,43 @@ def _model_schools(value: Any, base: Path, add: Any, where: tuple[str, int | Non
     return tuple(found)
 
 
-def _quotas(value: Any, add: Any, where: tuple[str, int | None], offered: Sequence[str]) -> dict[str, int]:
+def _seats(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _level_quotas(value: Any, add: Any, where: tuple[str, int | None], field: str) -> dict[str, int] | None:
+    """``{SD: 12, SMP: 8}`` (levels as people write them) -> seats per level; ``None`` with a problem
+    (file:line, ``quotas.<regency>.<level>``) when a level or a number is wrong."""
+    levels: dict[str, int] = {}
+    ok = True
+    for key, seats in value.items():
+        at = _where(value, key, where)
+        try:
+            level = normalise_school_level(str(key))
+        except InvalidValue:
+            level = None
+        if level is None:
+            add(at, f"{field}.{key}", f"{key!r} is not one of {', '.join(SCHOOL_LEVELS)}")
+        elif level in levels:
+            add(at, f"{field}.{key}", f"{level} is given twice")
+        elif not _seats(seats):
+            add(at, f"{field}.{key}", "must be a whole number of seats, at least 0")
+        else:
+            levels[level] = seats
+            continue
+        ok = False
+    return levels if ok else None
+
+
+def _quotas(value: Any, add: Any, where: tuple[str, int | None], offered: Sequence[str]
+            ) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """``quotas:`` -> (seats per regency, seats per level of the regencies split by level). A regency is
+    ``seats`` or ``{level: seats, ...}`` (its quota then being the sum)."""
     if not isinstance(value, dict):
         add(where, "quotas", "must be a mapping of regency: seats")
-        return {}
+        return {}, {}
     quotas: dict[str, int] = {}
+    by_level: dict[str, dict[str, int]] = {}
     for key, seats in value.items():
         at = _where(value, key, where)
         try:
@@ -307,11 +341,15 @@ def _quotas(value: Any, add: Any, where: tuple[str, int | None], offered: Sequen
             continue
         if slug not in offered:
             add(at, f"quotas.{key}", f"{slug} is not a regency of this offering")
-        elif not isinstance(seats, int) or isinstance(seats, bool) or seats < 0:
-            add(at, f"quotas.{key}", "must be a whole number of seats, at least 0")
+        elif isinstance(seats, dict):
+            levels = _level_quotas(seats, add, at, f"quotas.{key}")
+            if levels is not None:
+                quotas[slug], by_level[slug] = sum(levels.values()), levels
+        elif not _seats(seats):
+            add(at, f"quotas.{key}", "must be a whole number of seats (or a mapping of level: seats), at least 0")
         else:
             quotas[slug] = seats
-    return quotas
+    return quotas, by_level
 
 
 def parse_applicant_rules(document: Mapping[str, Any], *, add: Any, base_dir: Path,
@@ -335,6 +373,6 @@ def parse_applicant_rules(document: Mapping[str, Any], *, add: Any, base_dir: Pa
                 if block.get("eligible") is not None else Eligibility())
     model = (_model_schools(document["model_schools"], base_dir, add, _where(document, "model_schools", where))
              if document.get("model_schools") is not None else ())
-    quotas = (_quotas(document["quotas"], add, _where(document, "quotas", where), offered)
-              if document.get("quotas") is not None else {})
-    return ApplicantRules(choice, eligible, model, quotas, tuple(offered))
+    quotas, level_quotas = (_quotas(document["quotas"], add, _where(document, "quotas", where), offered)
+                            if document.get("quotas") is not None else ({}, {}))
+    return ApplicantRules(choice, eligible, model, quotas, tuple(offered), level_quotas)

@@ -22,7 +22,10 @@ that school's eligible applicants before the general pool (never trained first, 
 earlier registration); with per-regency ``quotas`` each regency's seats are its quota instead of a
 proportional share (quotas adding up to more than the seats are first scaled down to them, in
 proportion), and seats a regency cannot fill (too few applicants) then go to those waiting
-elsewhere, shared proportionally, tier by tier.
+elsewhere, shared proportionally, tier by tier. A regency's quota may be split by school level
+(``level_quotas``): inside each tier, each level takes up to its seats first (registration order), the
+regency's seats a level cannot fill go to its other levels, and what the regency still cannot fill rounds
+as above.
 
 Everyone else in an offered regency is on the waitlist, ranked by tier, registration time, row (the order
 in which the pool is drawn when a regency has nobody left; see :func:`promote_from_waitlist`). Applicants
@@ -288,12 +291,41 @@ def _model_school_seats(pending: Sequence[_Pending], schools: Sequence[ModelScho
     return taken
 
 
+def _take(members: Sequence[_Pending], allocation: Allocation, chosen: set[str],
+          levels: Mapping[str, Mapping[str, int]], level_given: dict[tuple[str, str | None], int]
+          ) -> dict[str, int]:
+    """Who of a tier's ``members`` (in registration order) takes their regency's seats in ``allocation``:
+    in a regency split by ``levels`` (regency -> level -> seats), each level first up to its seats not yet
+    given (``level_given``), then the regency's seats left to its other members in registration order.
+    Adds to ``chosen`` and ``level_given``; returns the seats taken per regency."""
+    taken: dict[str, int] = {}
+
+    def take(a: Applicant) -> None:
+        taken[a.regency] = taken.get(a.regency, 0) + 1
+        chosen.add(a.email)
+        level_given[(a.regency, a.school_level)] = level_given.get((a.regency, a.school_level), 0) + 1
+
+    for a, *_ in members:
+        split = levels.get(a.regency)
+        if (split is not None and taken.get(a.regency, 0) < allocation.seats_of(a.regency)
+                and level_given.get((a.regency, a.school_level), 0) < split.get(a.school_level or "", 0)):
+            take(a)
+    for a, *_ in members:
+        if a.email not in chosen and taken.get(a.regency, 0) < allocation.seats_of(a.regency):
+            take(a)
+    return taken
+
+
 def _fill_tiers(pending: Sequence[_Pending], chosen: set[str], given: dict[str, int],
                 tiers: list[TierAllocation], remaining: int, *, quotas: Mapping[str, int] | None,
-                minimum: int, record_empty: bool = True) -> int:
+                minimum: int, record_empty: bool = True,
+                levels: Mapping[str, Mapping[str, int]] | None = None,
+                level_given: dict[tuple[str, str | None], int] | None = None) -> int:
     """Fill seats tier by tier (first choice before second, never trained before trained), each tier's
-    seats shared by ``quotas`` or proportionally with ``minimum``; adds to ``chosen``, ``given`` and
-    ``tiers`` (an empty tier only when ``record_empty``). Returns the seats left."""
+    seats shared by ``quotas`` or proportionally with ``minimum``, and inside a regency by its ``levels``
+    (see :func:`_take`); adds to ``chosen``, ``given``, ``level_given`` and ``tiers`` (an empty tier only
+    when ``record_empty``). Returns the seats left."""
+    level_given = {} if level_given is None else level_given
     ranks = (1, 2) if any(p[4] == 2 for p in pending) else (1,)
     for rank in ranks:
         for tier, is_trained in ((TIER_NEVER_TRAINED, False), (TIER_TRAINED, True)):
@@ -306,11 +338,7 @@ def _fill_tiers(pending: Sequence[_Pending], chosen: set[str], given: dict[str, 
             allocation = (_quota_allocation(demand, quotas, given, remaining) if quotas is not None else
                           allocate_seats(demand, remaining, minimum=minimum, already=given))
             tiers.append(TierAllocation((SECOND_CHOICE if rank == 2 else "") + tier, remaining, allocation))
-            taken: dict[str, int] = {}
-            for a, *_ in members:  # already in registration order
-                if taken.get(a.regency, 0) < allocation.seats_of(a.regency):
-                    taken[a.regency] = taken.get(a.regency, 0) + 1
-                    chosen.add(a.email)
+            taken = _take(members, allocation, chosen, levels or {}, level_given)   # members in registration order
             for k, n in taken.items():
                 given[k] = given.get(k, 0) + n
             remaining -= sum(taken.values())
@@ -322,14 +350,18 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
                         previously_trained: Mapping[str, str] | None = None, exclude_trained: bool = False,
                         waitlist_size: int | None = None, choice: Sequence[str] = (),
                         eligible: Eligibility | None = None, model_schools: Sequence[ModelSchool] = (),
-                        quotas: Mapping[str, int] | None = None) -> Selection:
+                        quotas: Mapping[str, int] | None = None,
+                        level_quotas: Mapping[str, Mapping[str, int]] | None = None) -> Selection:
     """Select up to ``seats`` participants by the rules in the module docstring.
 
     ``regencies``: the regencies the offering serves (slugs or names; ``None`` = all 15).
     ``previously_trained``: e-mail or NUPTK -> evidence text. ``exclude_trained``: trained applicants get
     no seat and no waitlist place. ``waitlist_size``: how many go on the waitlist (``None`` = everyone).
     ``choice``: the choice answers meaning this offering (empty: everyone is an applicant); ``eligible``:
-    the target audience; ``model_schools``: reserved seats; ``quotas``: seats per regency (slug).
+    the target audience; ``model_schools``: reserved seats; ``quotas``: seats per regency (slug);
+    ``level_quotas``: regency -> school level -> seats, how a regency's quota is shared between levels
+    (each level up to its seats first, inside each tier; seats a level cannot fill go to the regency's
+    other levels; only with ``quotas`` as given, not when they are scaled down to the seats).
     Raises :class:`InputError` for negative numbers, an unknown regency, or two applicants with one e-mail.
     """
     if seats < 0 or min_per_regency < 0 or (waitlist_size is not None and waitlist_size < 0):
@@ -359,11 +391,18 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
     for a, *_ in pending:
         if a.email in model:
             given[a.regency] = given.get(a.regency, 0) + 1
+    level_given: dict[tuple[str, str | None], int] = {}
+    for a, *_ in pending:
+        if a.email in model:
+            level_given[(a.regency, a.school_level)] = level_given.get((a.regency, a.school_level), 0) + 1
     chosen: set[str] = set(model)
     tiers: list[TierAllocation] = []
-    quotas = _fitting_quotas(quotas, seats)
+    fitting = _fitting_quotas(quotas, seats)
+    levels = level_quotas if fitting is quotas else None   # scaled-down quotas: the level split no longer adds up
+    quotas = fitting
     remaining = seats - len(model)
-    remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=quotas, minimum=min_per_regency)
+    remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=quotas, minimum=min_per_regency,
+                            levels=levels, level_given=level_given)
     if quotas is not None and remaining:   # seats a regency cannot fill from its quota go to those waiting
         remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=None, minimum=0,
                                 record_empty=False)

@@ -144,3 +144,24 @@ def test_needs_mapping_errors_name_the_file_and_field(capsys: pytest.CaptureFixt
     mapping.write_text(SURVEY_MAPPING + "email: Surel\n", encoding="utf-8")
     code, out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
     assert code == 1 and str(mapping) in err and "unknown field 'email'" in err
+
+
+# --propose per level: the offering targets SD and SMP ----------------------------------------------
+
+def test_propose_writes_seats_per_level_and_select_honours_them_the_same_on_a_rerun(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, sandbox_env: object, store_path: Path) -> None:
+    offering = Path(shutil.copy(EXAMPLES / "offering-koding-model.yaml", tmp_path / "offering.yaml"))
+    code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering))
+    assert code == 0 and doc["written"] == str(offering)
+    rules = load_offering(offering).applicants
+    assert set(rules.level_quotas) == {"metro", "pringsewu", "lampung-tengah"}
+    assert {k: dict(v) for k, v in rules.level_quotas.items()} == doc["level_quotas"]
+    assert all(set(v) == {"SD", "SMP"} and sum(v.values()) == rules.quotas[k] for k, v in rules.level_quotas.items())
+    assert sum(rules.quotas.values()) == 36 - 12                       # the seats less the model schools'
+    runs = []
+    for _ in range(2):
+        code, sel = run_json(capsys, "select", str(offering), "--applicants",
+                             str(EXAMPLES / "registrations-combined.csv"), "--dry-run", "--no-moodle-history")
+        assert code == 0
+        runs.append([(e["email"], e["rank"]) for e in sel["selected"]])
+    assert runs[0] == runs[1] and len(runs[0]) == 36

@@ -177,3 +177,64 @@ def test_a_freed_seat_goes_to_a_first_choice_applicant_before_a_second_choice_on
     assert [p.email for p in sel.waitlist] == ["first.trained@x.id", "second@x.id"]
     _, promoted = promote_from_waitlist(sel, "sel@x.id")
     assert promoted is not None and promoted.email == "first.trained@x.id"
+
+
+# quotas per level: {regency: {SD: n, SMP: m}} ------------------------------------------------------
+
+def leveled(email: str, regency: str, level: str, minute: int, trained: bool | None = None):
+    return replace(applicant(email, regency, minute=minute, trained=trained), school_level=level)
+
+
+def test_level_quotas_give_each_level_its_seats_first_inside_the_regency() -> None:
+    # metro: 6 SD registered first, then 3 SMP; 4 SD + 2 SMP seats. Without the split SD would take all 6.
+    people = ([leveled(f"sd{i}@x.id", "metro", "SD", i) for i in range(6)]
+              + [leveled(f"smp{i}@x.id", "metro", "SMP", 10 + i) for i in range(3)])
+    plain = select_participants(people, seats=6, quotas={"metro": 6})
+    assert Counter(p.applicant.school_level for p in plain.selected) == {"SD": 6}
+    sel = select_participants(people, seats=6, quotas={"metro": 6}, level_quotas={"metro": {"SD": 4, "SMP": 2}})
+    assert [p.email for p in sel.selected] == ["sd0@x.id", "sd1@x.id", "sd2@x.id", "sd3@x.id",
+                                               "smp0@x.id", "smp1@x.id"]
+    again = select_participants(list(reversed(people)), seats=6, quotas={"metro": 6},
+                                level_quotas={"metro": {"SD": 4, "SMP": 2}})
+    assert [p.email for p in again.selected] == [p.email for p in sel.selected]   # deterministic
+
+
+def test_seats_a_level_cannot_fill_go_to_the_regencys_other_levels_then_round() -> None:
+    people = ([leveled(f"sd{i}@x.id", "metro", "SD", i) for i in range(6)]
+              + [leveled("smp0@x.id", "metro", "SMP", 10)]
+              + [leveled(f"p{i}@x.id", "pesawaran", "SD", 20 + i) for i in range(4)])
+    sel = select_participants(people, seats=8, quotas={"metro": 5, "pesawaran": 3},
+                              level_quotas={"metro": {"SD": 2, "SMP": 3}})
+    metro = [p.email for p in sel.selected if p.applicant.regency == "metro"]
+    assert metro == ["sd0@x.id", "sd1@x.id", "sd2@x.id", "sd3@x.id", "smp0@x.id"]   # SMP's 2 unused -> SD
+    assert Counter(p.applicant.regency for p in sel.selected) == {"metro": 5, "pesawaran": 3}
+    short = select_participants(people[:2] + people[6:], seats=8, quotas={"metro": 5, "pesawaran": 3},
+                                level_quotas={"metro": {"SD": 2, "SMP": 3}})
+    assert Counter(p.applicant.regency for p in short.selected) == {"metro": 3, "pesawaran": 4}  # then round
+
+
+def test_level_quotas_keep_never_trained_first() -> None:
+    people = [leveled("sd-trained@x.id", "metro", "SD", 0, trained=True),
+              leveled("sd-new@x.id", "metro", "SD", 5), leveled("smp-new@x.id", "metro", "SMP", 6)]
+    sel = select_participants(people, seats=2, quotas={"metro": 2}, level_quotas={"metro": {"SD": 1, "SMP": 1}},
+                              previously_trained={"sd-trained@x.id": "store"})
+    assert [p.email for p in sel.selected] == ["sd-new@x.id", "smp-new@x.id"]
+
+
+def test_offering_reads_quotas_per_level_and_names_bad_ones_by_line(tmp_path: Path) -> None:
+    text = (EXAMPLES / "offering-koding-model.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "o.yaml"
+    path.write_text(text + "quotas:\n  metro: {SD: 8, smp: 4}\n  pringsewu: 6\n", encoding="utf-8")
+    rules = load_offering(path).applicants
+    assert rules.quotas == {"metro": 12, "pringsewu": 6}
+    assert rules.level_quotas == {"metro": {"SD": 8, "SMP": 4}}
+    lines = len(text.splitlines())
+    path.write_text(text + "quotas:\n  metro: {SD: 8, Kuliah: 4}\n  pringsewu:\n    SD: -1\n    SMP: 2\n"
+                    "  lampung-tengah: {SD: 2, MI: 2}\n", encoding="utf-8")
+    with pytest.raises(OfferingError) as raised:
+        load_offering(path)
+    message = str(raised.value)
+    assert f"{path}:{lines + 2}: quotas.metro.Kuliah: 'Kuliah' is not one of" in message
+    assert f"{path}:{lines + 4}: quotas.pringsewu.SD: must be a whole number of seats, at least 0" in message
+    assert f"{path}:{lines + 6}: quotas.lampung-tengah.MI: SD is given twice" in message   # MI is SD
+    assert "quotas.pringsewu.SMP" not in message

@@ -99,3 +99,20 @@ def test_examples_are_what_the_script_generates() -> None:
     assert (EXAMPLES / "needs-survey.csv").read_bytes() == script.needs_survey()
     assert (EXAMPLES / "registrations-combined.csv").read_bytes() == script.combined_form()
     assert (EXAMPLES / "sekolah-pesisir.csv").read_bytes() == script.coastal_schools()
+
+
+def test_propose_splits_a_regencys_seats_by_level_when_the_offering_targets_levels(tmp_path: Path) -> None:
+    rows = [("", "Metro", "SD", "12", "Koding", "")] * 30 + [("", "Metro", "SMP", "3", "Koding", "")] * 10 + \
+           [("", "Pringsewu", "SMP", "3", "Koding", "")] * 5 + [("", "Pringsewu", "SMA", "3", "Koding", "")] * 9
+    survey = survey_from_tables([table(*rows)])
+    p = propose_seats(survey.respondents, names=["Koding"], regencies=["metro", "pringsewu"], seats=45,
+                      levels=["SD", "SMP"])
+    assert p.quotas == {"metro": 40, "pringsewu": 5}
+    assert p.level_quotas == {"metro": {"SD": 30, "SMP": 10}, "pringsewu": {"SD": 0, "SMP": 5}}
+    assert all(sum(p.level_quotas[k].values()) == n for k, n in p.quotas.items())
+    one = propose_seats(survey.respondents, names=["Koding"], regencies=["metro"], seats=10, levels=["SD"])
+    assert one.level_quotas == {}                                   # one target level: no split
+    path = tmp_path / "o.yaml"
+    path.write_text("id: x\n", encoding="utf-8")
+    write_quotas(path, p.quotas, "proposed", p.level_quotas)
+    assert path.read_text(encoding="utf-8").endswith("  metro: {SD: 30, SMP: 10}\n  pringsewu: {SD: 0, SMP: 5}\n")

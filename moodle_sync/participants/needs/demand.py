@@ -100,12 +100,30 @@ class Proposal:
     def quotas(self) -> dict[str, int]:
         return {s.key: s.seats for s in self.allocation.shares}
 
+    @property
+    def level_quotas(self) -> dict[str, dict[str, int]]:
+        """Where the offering targets two or more levels: each regency's seats shared between them in
+        proportion to the respondents of each level (largest remainder; every target level named, 0
+        where nobody of it wants the topic). Empty otherwise."""
+        if len(self.levels) < 2:
+            return {}
+        out: dict[str, dict[str, int]] = {}
+        for regency, seats in self.quotas.items():
+            counts = self.by_level.get(regency, {})
+            if seats and sum(counts.values()):
+                # weights scaled by the seats: a sample's few respondents do not cap a level's seats
+                shares = allocate_seats({lvl: counts.get(lvl, 0) * seats for lvl in self.levels}, seats).shares
+                split = {sh.key: sh.seats for sh in shares}
+                out[regency] = {lvl: split.get(lvl, 0) for lvl in self.levels}
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {"topics": list(self.topics), "levels": list(self.levels), "seats": self.allocation.seats,
                 "minimum_applied": self.allocation.minimum_applied,
                 "regencies": [{"regency": s.key, "demand": self.demand.get(s.key, 0), "floor": s.floor,
                                "share": float(s.share), "seats": s.seats,
-                               "by_level": self.by_level.get(s.key, {})} for s in self.allocation.shares]}
+                               "by_level": self.by_level.get(s.key, {}),
+                               "seats_by_level": self.level_quotas.get(s.key)} for s in self.allocation.shares]}
 
 
 def propose_seats(respondents: Sequence[Respondent], *, names: Sequence[str], regencies: Sequence[str],

@@ -121,10 +121,12 @@ def write_needs_html(survey: Survey, path: str | os.PathLike[str], lang: str = "
 _TOP_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 
 
-def write_quotas(path: str | os.PathLike[str], quotas: Mapping[str, int], note: str) -> str:
-    """Put ``quotas:`` (regency slug: seats) into the offering file, replacing an existing top-level
-    ``quotas:`` block and leaving every other line as it is. Returns the new text; the caller checks it
-    (load the offering) and may restore the old. Raises ``OSError``."""
+def write_quotas(path: str | os.PathLike[str], quotas: Mapping[str, int], note: str,
+                 levels: Mapping[str, Mapping[str, int]] | None = None) -> str:
+    """Put ``quotas:`` (regency slug: seats, or ``{level: seats}`` for a regency in ``levels``) into the
+    offering file, replacing an existing top-level ``quotas:`` block and leaving every other line as it
+    is. Returns the new text; the caller checks it (load the offering) and may restore the old. Raises
+    ``OSError``."""
     p = Path(path)
     lines = p.read_text(encoding="utf-8").splitlines()
     out: list[str] = []
@@ -140,7 +142,10 @@ def write_quotas(path: str | os.PathLike[str], quotas: Mapping[str, int], note: 
     while out and not out[-1].strip():
         out.pop()
     out.append(f"quotas:                             # {note}")
-    out += [f"  {slug}: {seats}" for slug, seats in quotas.items()]
+    for slug, seats in quotas.items():
+        split = (levels or {}).get(slug)
+        out.append(f"  {slug}: {{{', '.join(f'{lvl}: {n}' for lvl, n in split.items())}}}" if split
+                   else f"  {slug}: {seats}")
     text = "\n".join(out) + "\n"
     p.write_text(text, encoding="utf-8")
     return text
