@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import run, run_json, small_offering
-from tests.e2e.test_main_job import EXAMPLES, LAB_DB_URL, Target, target  # noqa: F401 - the fixture
+from tests.e2e.conftest import EXAMPLES, LAB_DB_URL, Target
 from tests.e2e.truth import COURSE_SQL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -79,14 +79,11 @@ def _sandbox_messages(server: Any) -> dict[int, str]:
     return {m["id"]: users.get(m["useridto"]).email.lower() for m in server.control.messages()}
 
 
-def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_path: Path,  # noqa: F811
+def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     offering_id = f"e2f-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("MOODLE_URL", target.url)
-    monkeypatch.setenv("MOODLE_TOKEN", target.token)
-    monkeypatch.setenv("MOODLE_SYNC_STORE", str(tmp_path / "store.sqlite"))
-    monkeypatch.setenv("MOODLE_SYNC_MAX_INPUT_VARS", "5000")
+    target.use(monkeypatch, tmp_path / "store.sqlite")
     monkeypatch.chdir(tmp_path)
     offering = str(small_offering(tmp_path / "o", id=offering_id, category=f"E2E {offering_id} / Koding"))
     assert run(capsys, "apply", offering, "--yes")[0] == 0

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.cli.conftest import run, run_json, writes
-from tests.e2e.test_main_job import EXAMPLES, Target, target  # noqa: F401  (the fixture: sandbox, lab)
+from tests.e2e.conftest import EXAMPLES, Target
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 BUCKETS = ("selected", "waitlisted", "not_selected", "not_eligible", "other_programme")
@@ -31,13 +31,11 @@ def _offering(folder: Path, offering_id: str) -> Path:
     return path
 
 
-def test_select_combined_form_on_an_applied_offering(target: Target, tmp_path: Path,  # noqa: F811
+def test_select_combined_form_on_an_applied_offering(target: Target, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     offering_id = f"sel-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv("MOODLE_URL", target.url)
-    monkeypatch.setenv("MOODLE_TOKEN", target.token)
-    monkeypatch.setenv("MOODLE_SYNC_STORE", str(tmp_path / "store.sqlite"))
+    target.use(monkeypatch, tmp_path / "store.sqlite")
     offering = str(_offering(tmp_path, offering_id))
     code, out, err = run(capsys, "apply", offering, "--yes", "--quiet")
     assert code == 0, out + err
