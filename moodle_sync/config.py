@@ -15,9 +15,10 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .exceptions import ConfigError, mask_url, register_secret
 from .files import write_private_text

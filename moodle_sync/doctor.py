@@ -10,8 +10,9 @@ token's service, and for each feature the capabilities the token user's role lac
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .exceptions import AccessDeniedError, InvalidParameterError, InvalidTokenError, MoodleSyncError
@@ -266,5 +267,15 @@ def _skip_rest(report: DoctorReport, why: str) -> DoctorReport:
     return report
 
 
-__all__ = ["Check", "DoctorReport", "run_doctor", "site_address", "capability_checks", "held_capabilities",
-           "OK", "WARN", "FAIL", "SKIP"]
+__all__ = [
+    "FAIL",
+    "OK",
+    "SKIP",
+    "WARN",
+    "Check",
+    "DoctorReport",
+    "capability_checks",
+    "held_capabilities",
+    "run_doctor",
+    "site_address",
+]

@@ -27,8 +27,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .exceptions import MoodleSyncError, WebServiceError
 from .provision.apply import WriteLog, apply_plan

@@ -13,35 +13,36 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
-    "MoodleSyncError",
-    "ConfigError",
-    "InputError",
-    "RequestShapeError",
-    "WebServiceError",
-    "InvalidTokenError",
     "AccessDeniedError",
+    "ConfigError",
+    "ConnectionFailedError",
+    "InputError",
     "InvalidParameterError",
-    "RecordMissingError",
     "InvalidResponseError",
-    "ShortnameTakenError",
-    "PasswordPolicyError",
+    "InvalidTokenError",
+    "MoodleSyncError",
     "NoCompletionCriteriaError",
     "NotEnrolledError",
-    "TransportError",
-    "ConnectionFailedError",
-    "RequestTimeoutError",
-    "WriteOutcomeUnknownError",
-    "ServerError",
+    "PasswordPolicyError",
     "RateLimitedError",
-    "SiteUnreachableError",
+    "RecordMissingError",
+    "RequestShapeError",
+    "RequestTimeoutError",
     "RunHaltedError",
+    "ServerError",
+    "ShortnameTakenError",
+    "SiteUnreachableError",
+    "TransportError",
+    "WebServiceError",
+    "WriteOutcomeUnknownError",
     "ends_the_run",
     "from_moodle_error",
-    "redact",
     "mask_url",
+    "redact",
 ]
 
 _SECRETS: set[str] = set()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-__all__ = ["FILE_MODE", "DIR_MODE", "private_dir", "write_private", "write_private_text", "private_file"]
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "write_private", "write_private_text"]
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

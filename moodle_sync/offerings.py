@@ -36,9 +36,10 @@ import io
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .participants.eligibility import ApplicantRules, parse_applicant_rules
 from .regions import LAMPUNG, Regency
@@ -123,7 +124,7 @@ class Offering:
     file: str | None = None
     template_line: int | None = None   # where ``template:`` is written in ``file``
     applicants: ApplicantRules = field(default_factory=ApplicantRules)   # choice, eligible, model schools, quotas
-    adopt: "Adoption | None" = None    # existing courses this offering pulls instead of provisioning
+    adopt: Adoption | None = None    # existing courses this offering pulls instead of provisioning
 
     @property
     def template_where(self) -> tuple[str, int | None]:

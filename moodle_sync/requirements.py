@@ -14,8 +14,9 @@ allowed role assignments); ``doctor`` checks the token user's capabilities again
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from .ws.functions import FEATURES, required_for
 

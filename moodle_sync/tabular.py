@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .files import write_private
 
-__all__ = ["FORMULA_TRIGGERS", "CSV_DIALECTS", "neutralise", "unneutralise", "write_csv", "Sheet", "write_xlsx"]
+__all__ = ["CSV_DIALECTS", "FORMULA_TRIGGERS", "Sheet", "neutralise", "unneutralise", "write_csv", "write_xlsx"]
 
 CSV_DIALECTS = {"standard": (",", "."), "excel-id": (";", ",")}
 """CSV dialects by name: (delimiter, decimal mark). ``excel-id`` is what an Excel with Indonesian regional

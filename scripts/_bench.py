@@ -16,9 +16,10 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_OFFERING = ROOT / "examples" / "offering-koding.yaml"
@@ -27,9 +28,8 @@ CLASS_NAMES = ("Kelas A", "Kelas B", "Kelas C", "Kelas D", "Kelas E")
 if str(ROOT) not in sys.path:  # run as ``python scripts/bench_x.py`` from a checkout
     sys.path.insert(0, str(ROOT))
 
-from moodle_sync.sandbox.server import SandboxServer  # noqa: E402
-from moodle_sync.ws import connect  # noqa: E402
-
+from moodle_sync.sandbox.server import SandboxServer
+from moodle_sync.ws import connect
 
 # --- command line -------------------------------------------------------------------------------------
 
@@ -151,7 +151,7 @@ class Timer:
         self.seconds = 0.0
         self._start = 0.0
 
-    def __enter__(self) -> "Timer":
+    def __enter__(self) -> Timer:
         self._start = time.perf_counter()
         return self
 
@@ -180,7 +180,7 @@ class Measurement:
     def calls_per_unit(self) -> float | None:
         return self.calls / self.units if self.units else None
 
-    def scaled(self, units: int, label: str | None = None) -> "Measurement":
+    def scaled(self, units: int, label: str | None = None) -> Measurement:
         """This sample's per-unit cost scaled to ``units`` (calls and time proportional)."""
         factor = units / self.units
         return Measurement(label or self.label, round(self.calls * factor), self.seconds * factor,

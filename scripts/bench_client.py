@@ -13,7 +13,8 @@ Usage: python scripts/bench_client.py [--reads 60] [--latency-ms 20] [--concurre
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import _bench as b
 

@@ -20,7 +20,8 @@ Usage: python scripts/bench_enrol.py [--users 4511] [--sample 200] [--latency-ms
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import _bench as b
 

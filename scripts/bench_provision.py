@@ -16,7 +16,8 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import _bench as b
 

@@ -6,12 +6,21 @@ holders ordered by id and paged with ``limitfrom``/``limitnumber`` as Moodle doe
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
-from moodle_sync.doctor import (CAPABILITY_FUNCTION, FAIL, OK, SKIP, WARN, held_capabilities, run_doctor,
-                                site_address)
+from moodle_sync.doctor import (
+    CAPABILITY_FUNCTION,
+    FAIL,
+    OK,
+    SKIP,
+    WARN,
+    held_capabilities,
+    run_doctor,
+    site_address,
+)
 from moodle_sync.exceptions import AccessDeniedError, ConfigError, InvalidParameterError, InvalidTokenError
 from moodle_sync.requirements import CAPABILITY_NAMES, feature_requirements
 from moodle_sync.ws.functions import FEATURES, FUNCTIONS, required_for

@@ -3,9 +3,10 @@ lost answers reconciled; dry runs read only. And the user records we send."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

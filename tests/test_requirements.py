@@ -10,8 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.requirements import (ALL_FEATURES, CAPABILITY_NAMES, DEFAULT_FEATURES, EXTRA_FUNCTIONS, EXTRAS,
-                                      FUNCTION_GATES, PROTOCOL_GATES, feature_requirements, requirements)
+from moodle_sync.requirements import (
+    ALL_FEATURES,
+    CAPABILITY_NAMES,
+    DEFAULT_FEATURES,
+    EXTRA_FUNCTIONS,
+    EXTRAS,
+    FUNCTION_GATES,
+    PROTOCOL_GATES,
+    feature_requirements,
+    requirements,
+)
 from moodle_sync.ws.functions import FEATURES, FUNCTIONS, required_for
 
 README = Path(__file__).parents[1] / "README.md"
@@ -123,7 +132,7 @@ def _lang_file(capability: str) -> tuple[Path, str]:
 def test_each_capability_exists_in_moodle_with_that_title(capability: str) -> None:
     assert f"'{capability}'" in _access_definitions(), f"{capability} is defined in no db/access.php"
     lang, key = _lang_file(capability)
-    match = re.search(rf"^\$string\['{re.escape(key)}'\] = '(.*)';", lang.read_text("utf-8"), re.M)
+    match = re.search(rf"^\$string\['{re.escape(key)}'\] = '(.*)';", lang.read_text("utf-8"), re.MULTILINE)
     assert match and match.group(1) == CAPABILITY_NAMES[capability]
 
 

@@ -4,10 +4,11 @@ named them, the participant records, and earlier training found in Moodle."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,10 +17,16 @@ from moodle_sync.exceptions import MoodleSyncError
 from moodle_sync.offerings import Offering, load_facilitators, load_offering
 from moodle_sync.participants.classes import assign_classes, class_code
 from moodle_sync.provision.spec import CourseSpec, GroupSpec, OfferingSpec
-from moodle_sync.roster import (build_roster, class_names, course_chooser, desired_offering, moodle_history,
-                                school_classes)
-from moodle_sync.templates import load_template
+from moodle_sync.roster import (
+    build_roster,
+    class_names,
+    course_chooser,
+    desired_offering,
+    moodle_history,
+    school_classes,
+)
 from moodle_sync.store.records import MappedObject, OfferingRecord
+from moodle_sync.templates import load_template
 from moodle_sync.ws.moodle import Course, User
 from tests.participants.factories import applicant, crowd
 

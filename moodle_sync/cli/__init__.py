@@ -12,7 +12,8 @@ import json
 import logging
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -117,4 +118,4 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-__all__ = ["cli", "main", "output_options", "pass_app", "App"]
+__all__ = ["App", "cli", "main", "output_options", "pass_app"]

@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..reports.completers import HEADER, Completer, build_completers, completers_document, lapsed, rows, with_numbers
+from ..reports.completers import (
+    HEADER,
+    Completer,
+    build_completers,
+    completers_document,
+    lapsed,
+    rows,
+    with_numbers,
+)
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from . import output_options
 from .app import App, pass_app, table

@@ -12,8 +12,15 @@ from rich.markup import escape
 
 from ..exceptions import MoodleSyncError, WriteOutcomeUnknownError
 from ..reports.aggregate import day_of
-from ..reports.followup import (STATUSES, Facilitator, FollowupPack, build_followup, facilitator_message,
-                                message_digest, pack_document)
+from ..reports.followup import (
+    STATUSES,
+    Facilitator,
+    FollowupPack,
+    build_followup,
+    facilitator_message,
+    message_digest,
+    pack_document,
+)
 from ..reports.followup_files import write_packs
 from ..reports.source import course_ends, course_names
 from ..store.messages import MessageRecord

@@ -50,8 +50,12 @@ def needs_cmd(app: App, files: tuple[Path, ...], fmt: str, output: Path | None, 
               templates: tuple[str, ...]) -> int:
     """Read a needs survey: demand per regency, level, years of service and topic; propose seats."""
     from ..participants.needs import read_survey
-    from ..participants.needs.output import (needs_document, write_needs_csv, write_needs_html,
-                                             write_needs_xlsx)
+    from ..participants.needs.output import (
+        needs_document,
+        write_needs_csv,
+        write_needs_html,
+        write_needs_xlsx,
+    )
 
     survey = read_survey(list(files), mapping=mapping)
     code = EXIT_OK if survey.accounted_for else EXIT_PROBLEM

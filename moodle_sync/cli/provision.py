@@ -8,8 +8,9 @@ and its courses in the store (for pulls and reports) and writes nothing to Moodl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import click
 from rich.markup import escape

@@ -12,9 +12,9 @@ import click
 from rich.markup import escape
 
 from ..config import default_data_dir
+from ..evidence.pull import pull_offerings
 from ..files import private_file
 from ..store.locks import pull_lock
-from ..evidence.pull import pull_offerings
 from . import output_options
 from .app import App, pass_app
 

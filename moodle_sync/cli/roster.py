@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -12,10 +13,10 @@ from rich.markup import escape
 from ..enrolment import enrol_participants
 from ..exceptions import InputError
 from ..files import private_dir
-from ..provision.spec import OfferingSpec, offering_summary
-from ..roster import build_roster, choice_names, course_chooser, model_school_classes, moodle_history
 from ..participants.eligibility import ApplicantRules, unmatched_rules
 from ..participants.selection import OTHER_PROGRAMME, Placement, Selection
+from ..provision.spec import OfferingSpec, offering_summary
+from ..roster import build_roster, choice_names, course_chooser, model_school_classes, moodle_history
 from ..store.records import ParticipantRecord
 from . import output_options
 from .app import App, pass_app, table
@@ -50,8 +51,8 @@ def select_cmd(app: App, offering_file: Path, applicant_files: tuple[Path, ...],
 
     Saves selected / waitlist / not selected in the store and writes the announcement lists (XLSX + CSV).
     """
-    from ..participants.explain import explain, explain_import
     from ..participants.announce import write_announcement_csv, write_announcement_xlsx
+    from ..participants.explain import explain, explain_import
     from ..participants.importer import import_registrations
 
     if not dry_run and not explain_email:

@@ -7,8 +7,9 @@ the templates shipped with moodle-sync.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, Sequence
+from typing import Any
 
 import click
 from rich.table import Table

@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..exceptions import MoodleSyncError, NotEnrolledError
@@ -199,7 +200,7 @@ class Puller:
     def plan_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
                     marks: dict[int, CompletionSnapshot],
                     report_rows: dict[tuple[str, str], dict[str, Any]] | None = None,
-                    prefetched: list[Any] | None = None) -> "CoursePull":
+                    prefetched: list[Any] | None = None) -> CoursePull:
         """A course's snapshots from its whole-course reads, and who needs a completion read.
 
         ``prefetched``: the results of :meth:`course_reads`, when the caller read them already (for
@@ -280,7 +281,7 @@ class Puller:
         self.stats.reread += len(reread)
         return CoursePull(target, marks, base, reread, read)
 
-    def finish_course(self, course: "CoursePull", results: Sequence[Any]) -> list[CompletionSnapshot]:
+    def finish_course(self, course: CoursePull, results: Sequence[Any]) -> list[CompletionSnapshot]:
         """The course's snapshots once the completion reads of ``course.reread`` gave ``results``."""
         base = course.base
         for u, res in zip(course.reread, results):
@@ -314,7 +315,7 @@ class CoursePull:
     read: Callable[[EnrolledUser], dict[str, Any]]   # one enrolment's completion reads -> snapshot fields
 
 
-def run_reads(moodle: Moodle, courses: Sequence["CoursePull"], on_done: Callable[[], None] | None = None) -> list[Any]:
+def run_reads(moodle: Moodle, courses: Sequence[CoursePull], on_done: Callable[[], None] | None = None) -> list[Any]:
     """Every completion read of ``courses`` in one bounded concurrent run; per enrolment, in order, its
     snapshot fields or the error that stopped its read."""
     return moodle.map_reads(lambda item: item[0].read(item[1]), [(c, u) for c in courses for u in c.reread],

@@ -14,11 +14,11 @@ largest value that fits, and :attr:`Allocation.minimum_applied` says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Mapping
 
-__all__ = ["Share", "Allocation", "allocate_seats"]
+__all__ = ["Allocation", "Share", "allocate_seats"]
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,32 @@ published, so they carry no phone numbers, NUPTK or full e-mail addresses: the e
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..regions import by_slug
 from ..tabular import Sheet, write_csv, write_xlsx
 from .classes import ClassGroup
-from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_NOT_OFFERED, CAUSE_PROMOTED, CAUSE_TRAINED, Placement,
-                        Selection)
+from .selection import (
+    CAUSE_BEYOND_WAITLIST,
+    CAUSE_NOT_OFFERED,
+    CAUSE_PROMOTED,
+    CAUSE_TRAINED,
+    Placement,
+    Selection,
+)
 
-__all__ = ["mask_email", "announcement_sheets", "write_announcement_csv", "write_announcement_xlsx",
-           "SHEET_SELECTED", "SHEET_WAITLIST", "SHEET_NOT_SELECTED", "SHEET_NOT_ELIGIBLE"]
+__all__ = [
+    "SHEET_NOT_ELIGIBLE",
+    "SHEET_NOT_SELECTED",
+    "SHEET_SELECTED",
+    "SHEET_WAITLIST",
+    "announcement_sheets",
+    "mask_email",
+    "write_announcement_csv",
+    "write_announcement_xlsx",
+]
 
 SHEET_SELECTED, SHEET_WAITLIST, SHEET_NOT_SELECTED = "Peserta Terpilih", "Daftar Tunggu", "Tidak Terpilih"
 SHEET_NOT_ELIGIBLE = "Tidak Memenuhi Syarat"

@@ -11,8 +11,8 @@ are named in the order of their first member: "Kelas A", "Kelas B", ... "Kelas Z
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 from .model import Applicant
 from .selection import Placement

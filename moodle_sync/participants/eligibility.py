@@ -24,17 +24,27 @@ reads the block (files relative to the offering) and reports problems as file:li
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..exceptions import InputError
 from .model import SCHOOL_LEVELS, Applicant
 from .normalise import InvalidValue, normalise_npsn, normalise_school_level
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["Eligibility", "ModelSchool", "ApplicantRules", "match_key", "subject_key", "choice_rank", "unmatched_rules", "ineligible",
-           "parse_applicant_rules"]
+__all__ = [
+    "ApplicantRules",
+    "Eligibility",
+    "ModelSchool",
+    "choice_rank",
+    "ineligible",
+    "match_key",
+    "parse_applicant_rules",
+    "subject_key",
+    "unmatched_rules",
+]
 
 RULE_LEVEL, RULE_SUBJECT, RULE_REGENCY, RULE_SCHOOL, RULE_YEARS = (
     "levels", "subjects", "regencies", "schools", "years_of_service")

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from .allocation import Share
 from .model import ImportResult
-from .selection import (CAUSE_BEYOND_WAITLIST, CAUSE_MODEL_SCHOOL, CAUSE_NOT_OFFERED, CAUSE_PROMOTED,
-                        CAUSE_TRAINED, NOT_ELIGIBLE, NOT_SELECTED, OTHER_PROGRAMME, SECOND_CHOICE, SELECTED, TIER_NEVER_TRAINED, TIER_TRAINED, WAITLISTED, WITHDRAWN,
-                        Placement, Selection, TierAllocation, ordinal)
+from .selection import (
+    CAUSE_BEYOND_WAITLIST,
+    CAUSE_MODEL_SCHOOL,
+    CAUSE_NOT_OFFERED,
+    CAUSE_PROMOTED,
+    CAUSE_TRAINED,
+    NOT_ELIGIBLE,
+    NOT_SELECTED,
+    OTHER_PROGRAMME,
+    SECOND_CHOICE,
+    SELECTED,
+    TIER_NEVER_TRAINED,
+    TIER_TRAINED,
+    WAITLISTED,
+    WITHDRAWN,
+    Placement,
+    Selection,
+    TierAllocation,
+    ordinal,
+)
 
 __all__ = ["explain", "explain_import"]
 

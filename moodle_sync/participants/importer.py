@@ -15,22 +15,32 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
+from ..exceptions import InputError
 from ..tabular import write_csv
 from .columns import ColumnMap, load_mapping, resolve_columns
 from .model import Applicant, ImportResult, Rejected, Superseded
 from .names import parse_name
-from .normalise import (InvalidValue, detect_dayfirst, normalise_email, normalise_npsn, normalise_nuptk,
-                        normalise_phone, normalise_school_level, parse_timestamp, parse_yes_no,
-                        parse_years_of_service)
-from ..exceptions import InputError
+from .normalise import (
+    InvalidValue,
+    detect_dayfirst,
+    normalise_email,
+    normalise_npsn,
+    normalise_nuptk,
+    normalise_phone,
+    normalise_school_level,
+    parse_timestamp,
+    parse_years_of_service,
+    parse_yes_no,
+)
 from .reader import Table, find_header, read_table
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["import_registrations", "import_table", "write_rejects", "default_rejects_path"]
+__all__ = ["default_rejects_path", "import_registrations", "import_table", "write_rejects"]
 
 PathLike = str | os.PathLike[str]
 T = TypeVar("T")

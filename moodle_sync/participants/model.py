@@ -7,10 +7,11 @@ Row numbers are the ones a person sees in the spreadsheet (the header is row 1).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from ..regions import by_slug
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .normalise import InvalidValue
 
-__all__ = ["PersonName", "parse_name", "normalise_name", "split_name", "MOODLE_NAME_MAX"]
+__all__ = ["MOODLE_NAME_MAX", "PersonName", "normalise_name", "parse_name", "split_name"]
 
 MOODLE_NAME_MAX = 100
 """Moodle's firstname and lastname columns hold at most 100 characters each."""

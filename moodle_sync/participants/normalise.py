@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
 
-__all__ = ["InvalidValue", "normalise_email", "normalise_nuptk", "normalise_npsn", "normalise_school_level",
-           "parse_yes_no", "normalise_phone", "parse_timestamp", "detect_dayfirst", "FORM_TIMEZONE"]
+__all__ = [
+    "FORM_TIMEZONE",
+    "InvalidValue",
+    "detect_dayfirst",
+    "normalise_email",
+    "normalise_npsn",
+    "normalise_nuptk",
+    "normalise_phone",
+    "normalise_school_level",
+    "parse_timestamp",
+    "parse_yes_no",
+]
 
 FORM_TIMEZONE = timezone(timedelta(hours=7), "WIB")
 """Times with an explicit offset are converted to this zone (Lampung is on WIB, UTC+7) and stored naive."""

@@ -19,15 +19,16 @@ import codecs
 import csv
 import io
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..exceptions import InputError
 from ..tabular import unneutralise
 
-__all__ = ["Table", "UnreadableRow", "read_table", "find_header", "decode_bytes", "sniff_delimiter", "CELL_LIMIT"]
+__all__ = ["CELL_LIMIT", "Table", "UnreadableRow", "decode_bytes", "find_header", "read_table", "sniff_delimiter"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")

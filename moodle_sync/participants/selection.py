@@ -35,23 +35,35 @@ past ``waitlist_size`` are not selected, with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Collection, Mapping, Sequence
+from fractions import Fraction
+from typing import Any
 
 from ..exceptions import InputError
 from ..regions import BY_SLUG, LAMPUNG, by_slug
-from fractions import Fraction
-
 from .allocation import Allocation, Share, allocate_seats
 from .eligibility import Eligibility, ModelSchool, choice_rank, ineligible
 from .model import Applicant
 from .regency_names import InvalidRegency, normalise_regency
 
-__all__ = ["SELECTED", "WAITLISTED", "NOT_SELECTED", "WITHDRAWN", "NOT_ELIGIBLE", "OTHER_PROGRAMME",
-           "TIER_NEVER_TRAINED", "TIER_TRAINED",
-           "Placement", "Promotion", "TierAllocation", "Selection", "select_participants",
-           "promote_from_waitlist"]
+__all__ = [
+    "NOT_ELIGIBLE",
+    "NOT_SELECTED",
+    "OTHER_PROGRAMME",
+    "SELECTED",
+    "TIER_NEVER_TRAINED",
+    "TIER_TRAINED",
+    "WAITLISTED",
+    "WITHDRAWN",
+    "Placement",
+    "Promotion",
+    "Selection",
+    "TierAllocation",
+    "promote_from_waitlist",
+    "select_participants",
+]
 
 SELECTED, WAITLISTED, NOT_SELECTED, WITHDRAWN = "selected", "waitlisted", "not_selected", "withdrawn"
 NOT_ELIGIBLE, OTHER_PROGRAMME = "not_eligible", "other_programme"

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from ..exceptions import ConnectionFailedError, MoodleSyncError, WebServiceError, WriteOutcomeUnknownError
 from ..store.records import WriteRecord
@@ -584,4 +585,4 @@ def apply_plan(moodle: Moodle, offering: OfferingSpec, plan: Plan, *, store: Wri
     return _Applier(moodle, offering, plan, store, new_user_auth, progress or (lambda n: None), reimport).run()
 
 
-__all__ = ["apply_plan", "ApplyResult"]
+__all__ = ["ApplyResult", "apply_plan"]

@@ -156,7 +156,7 @@ class AdoptedState:
     problems: list[str] = field(default_factory=list)
 
 
-def observe_adopted(moodle: Moodle, adoption: "Adoption") -> AdoptedState:
+def observe_adopted(moodle: Moodle, adoption: Adoption) -> AdoptedState:
     """Read the courses ``adoption`` names: each idnumber (one call each, concurrently) and every course of
     its category (the categories, then one call). Each course once, in the order named (the category's by
     id); an idnumber or category Moodle lacks is a problem, named. Raises what the reads raise."""
@@ -189,6 +189,14 @@ def has_content(sections: list[Section]) -> bool:
     return any(m.modname != "forum" or s.number != 0 for s in sections for m in s.modules)
 
 
-__all__ = ["ObservedState", "CourseState", "AdoptedState", "observe", "observe_adopted", "find_category",
-           "category_idnumber", "has_content",
-           "adoptable"]
+__all__ = [
+    "AdoptedState",
+    "CourseState",
+    "ObservedState",
+    "adoptable",
+    "category_idnumber",
+    "find_category",
+    "has_content",
+    "observe",
+    "observe_adopted",
+]

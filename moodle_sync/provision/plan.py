@@ -9,8 +9,9 @@ for them: :func:`plan_adoption` lists each as adopted and unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..ws.moodle import Course
 from .observe import AdoptedState, CourseState, ObservedState, category_idnumber, find_category, has_content

@@ -23,9 +23,10 @@ their official names. Percentages are 0-100 and not rounded (renderers round the
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..evidence.model import CompletionSnapshot
 from ..regions import BY_NAME, BY_SLUG, LAMPUNG

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from .aggregate import GroupStats, ProgressPoint
 from .numbers import round_half_up, shown_gain
@@ -39,7 +40,7 @@ def to_svg(figure: Figure, prefix: str) -> str:
         figure.savefig(buffer, format="svg", metadata=_NO_METADATA, bbox_inches="tight")
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*|<!--.*?-->\s*", "", svg, flags=re.DOTALL)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
     svg = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{prefix}-\2"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)

@@ -9,8 +9,9 @@ is listed once (the earlier completion). Withdrawn participants who never comple
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from ..evidence.model import CompletionSnapshot
 from ..offerings import PassRule, training_hours

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 from ..evidence.model import CompletionSnapshot

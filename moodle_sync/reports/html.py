@@ -4,8 +4,9 @@ with page breaks before the detailed tables and the follow-up list."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 

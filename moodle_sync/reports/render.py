@@ -20,7 +20,15 @@ from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from .aggregate import ReachReport, Report
 from .html import render_html
 from .i18n import labels
-from .tables import ReportTable, all_tables, cell_text, follow_up_table, progress_table, reach_table, summary_table
+from .tables import (
+    ReportTable,
+    all_tables,
+    cell_text,
+    follow_up_table,
+    progress_table,
+    reach_table,
+    summary_table,
+)
 
 FORMATS = ("table", "csv", "xlsx", "html", "json")
 

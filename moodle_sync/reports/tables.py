@@ -7,8 +7,9 @@ cell is the rounded post-test mean minus the rounded pre-test mean, so a row add
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .aggregate import DIMENSIONS, FollowUpEntry, GroupStats, ReachReport, Report, day_of
 from .numbers import round_half_up, shown_gain

@@ -7,9 +7,10 @@ the errors Moodle raises for missing rows (``invalidrecord`` naming the table).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import records as r
@@ -59,13 +60,13 @@ class Call:
     now: int
     base_url: str
     token: str = ""
-    failures: list["RecordFailure"] = field(default_factory=list)
+    failures: list[RecordFailure] = field(default_factory=list)
     cache: dict[str, tuple[int, Any]] = field(default_factory=dict)
     after_commit: SandboxMoodleError | None = None
     tz: tzinfo = SITE_TZ  # the site's time zone
     outbox: list[r.Mail] = field(default_factory=list)  # mails to send once the call's transaction committed
 
-    def cached(self, name: str, build: Callable[["Call"], Any]) -> Any:
+    def cached(self, name: str, build: Callable[[Call], Any]) -> Any:
         """``build(call)``, reused until the state changes (for expensive read-only views)."""
         hit = self.cache.get(name)
         if hit is not None and hit[0] == self.state.version:

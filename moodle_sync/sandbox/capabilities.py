@@ -12,7 +12,8 @@ role is not listed, exactly as on a real site.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import records as r
 from .errors import required_capability

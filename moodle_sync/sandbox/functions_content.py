@@ -114,4 +114,3 @@ def import_course(call: Call, p: dict[str, Any]) -> None:
     if source.id == target.id:
         raise moodle_error("invalidcourseid", "You are trying to use an invalid course ID")
     import_content(call.state, source, target, delete_first=bool(p["deletecontent"]), now=call.now)
-    return None

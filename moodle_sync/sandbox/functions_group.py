@@ -64,7 +64,6 @@ def add_group_members(call: Call, p: dict[str, Any]) -> None:
             raise invalid_parameter("Only enrolled users may be members of groups")
         if state.group_members.first("group_user", (group.id, user.id)) is None:
             state.insert("group_members", r.GroupMember(id=0, groupid=group.id, userid=user.id, timeadded=call.now))
-    return None
 
 
 @ws("core_group_delete_group_members")
@@ -75,7 +74,6 @@ def delete_group_members(call: Call, p: dict[str, Any]) -> None:
         member = state.group_members.first("group_user", (group.id, user.id))
         if member is not None:
             state.delete("group_members", member)
-    return None
 
 
 def grouping_dict(g: r.Grouping) -> dict[str, Any]:
@@ -130,4 +128,3 @@ def assign_grouping(call: Call, p: dict[str, Any]) -> None:
             raise missing_record("groups")
         if state.grouping_groups.first("pair", (grouping.id, group.id)) is None:
             state.insert("grouping_groups", r.GroupingGroup(id=0, groupingid=grouping.id, groupid=group.id))
-    return None

@@ -197,7 +197,6 @@ def enrol_users(call: Call, p: dict[str, Any]) -> None:
             state.update("enrolments", existing, roles=roles, status=status,
                          timestart=item.get("timestart", existing.timestart) or 0,
                          timeend=item.get("timeend", existing.timeend) or 0)
-    return None
 
 
 @ws("enrol_manual_unenrol_users")
@@ -215,7 +214,6 @@ def unenrol_users(call: Call, p: dict[str, Any]) -> None:
         existing = enrolment(state, crs.id, u.id)
         if existing is not None:
             unenrol(state, existing)
-    return None
 
 
 def _enrolled_user(call: Call, u: r.User, e: r.Enrolment, fields: set[str] | None) -> dict[str, Any]:

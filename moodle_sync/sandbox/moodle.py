@@ -13,12 +13,25 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..ws.functions import FUNCTIONS
 from ..ws.signatures import load_signatures
+
+# Registers the implementations (each module adds its functions to HANDLERS on import).
+from . import (  # noqa: F401  # noqa: E402,F401
+    functions_capability,
+    functions_completion,
+    functions_content,
+    functions_course,
+    functions_group,
+    functions_message,
+    functions_site,
+    functions_user,
+)
 from . import records as r
 from .calls import ADMIN_ID, DEFAULT_TIMEZONE, HANDLERS, Call, site_timezone
 from .capabilities import add_ws_user, declared_capabilities, require_capabilities
@@ -34,11 +47,6 @@ from .errors import (
 from .params import validate_parameters
 from .seed import seed_state
 from .state import State
-
-# Registers the implementations (each module adds its functions to HANDLERS on import).
-from . import functions_capability, functions_completion, functions_content  # noqa: E402,F401
-from . import functions_course, functions_group, functions_site, functions_user  # noqa: E402,F401
-from . import functions_message  # noqa: E402,F401
 
 FULL_SERVICE = "moodle_sync"
 LIMITED_SERVICE = "moodle_sync_limited"

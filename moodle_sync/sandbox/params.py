@@ -12,7 +12,8 @@ lists, ``int``/``float``/``bool``/``str`` for values.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import unquote_plus
 
 from .errors import SandboxMoodleError, invalid_parameter
@@ -23,8 +24,8 @@ AUTH_PLUGINS = frozenset({"cas", "db", "email", "ldap", "lti", "manual", "mnet",
                           "shibboleth", "webservice"})
 
 _INT = re.compile(r"(0|-?[1-9][0-9]*)")
-_FLOAT = re.compile(r"[+-]?[0-9]*\.?[0-9]*(e[-+]?[0-9]+)?", re.I)
-_NUMERIC = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9]+)?\s*", re.I)
+_FLOAT = re.compile(r"[+-]?[0-9]*\.?[0-9]*(e[-+]?[0-9]+)?", re.IGNORECASE)
+_NUMERIC = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[-+]?[0-9]+)?\s*", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z/!?][^>]*>?")
 _LANG_TAG = re.compile(r"</?(lang|span)(\s+lang=\"[a-zA-Z0-9_-]+\")?(\s+class=\"multilang\")?\s*>")
 _PLUGIN = re.compile(r"[a-z](?:[a-z0-9_](?!__))*[a-z0-9]+")

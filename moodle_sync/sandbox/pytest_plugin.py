@@ -8,7 +8,7 @@ faults, no latency, debugging off, ``max_input_vars`` back to 5000).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

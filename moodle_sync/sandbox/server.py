@@ -20,9 +20,10 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from xml.sax.saxutils import escape
 
 from .calls import DEFAULT_TIMEZONE
@@ -65,7 +66,7 @@ class FaultSignal(BaseException):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
-    sandbox: "SandboxServer"
+    sandbox: SandboxServer
 
 
 class _HTTPServer6(_HTTPServer):
@@ -100,7 +101,7 @@ class SandboxServer:
             self.moodle.on_write = self._dirty.set
 
     # lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         """Bind and serve in a daemon thread; returns ``self``."""
         if self._httpd is not None:
             return self
@@ -144,7 +145,7 @@ class SandboxServer:
         if self.state_file:
             self._save()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -242,13 +243,13 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.client_address[0], *args)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._route()
 
     # routing -----------------------------------------------------------------------------------

@@ -14,9 +14,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -69,7 +70,7 @@ def handle_soap(dispatch: Dispatch, method: str, path_query: str, body: bytes, b
         return _error_answer(exc, None, debug=debug)
 
 
-def _call(dispatch: Dispatch, token: str, body: bytes, base_url: str, functions: "_FunctionsOf", *,
+def _call(dispatch: Dispatch, token: str, body: bytes, base_url: str, functions: _FunctionsOf, *,
           debug: bool) -> Answer:
     try:
         function, parts = decode_request(body)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Callable, Generic, Hashable, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import records as r
 
@@ -155,10 +156,10 @@ class State:
     def insert(self, table: str, row: R) -> R:
         """Add ``row`` (its ``id`` assigned from the table's sequence when 0)."""
         t = self.tables[table]
-        if getattr(row, "id") == 0:
-            setattr(row, "id", self.next_id(table))
+        if row.id == 0:
+            row.id = self.next_id(table)
         else:
-            t.next_id = max(t.next_id, getattr(row, "id") + 1)
+            t.next_id = max(t.next_id, row.id + 1)
         t._put(row)
         self._changed(lambda: t._drop(row))
         return row
@@ -220,7 +221,7 @@ class State:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "State":
+    def from_dict(cls, data: dict[str, Any]) -> State:
         """Rebuild a state saved by :meth:`to_dict`; ``ValueError`` if it is not one."""
         if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
             raise ValueError("not a moodle_sync sandbox state file (format 1)")
@@ -241,7 +242,7 @@ class State:
         write_state_file(self.to_dict(), path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "State":
+    def load(cls, path: str | os.PathLike[str]) -> State:
         """Read a state file written by :meth:`save`; ``ValueError`` if it is damaged."""
         try:
             data = json.loads(Path(path).read_text("utf-8"))

@@ -34,6 +34,15 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Store", "OfferingRecord", "MappedObject", "WriteRecord", "ParticipantRecord", "normalise_email",
-    "OBJECT_KINDS", "WRITE_OUTCOMES", "PARTICIPANT_STATUSES", "RUN_MODES", "RUN_STATUSES",
+    "OBJECT_KINDS",
+    "PARTICIPANT_STATUSES",
+    "RUN_MODES",
+    "RUN_STATUSES",
+    "WRITE_OUTCOMES",
+    "MappedObject",
+    "OfferingRecord",
+    "ParticipantRecord",
+    "Store",
+    "WriteRecord",
+    "normalise_email",
 ]

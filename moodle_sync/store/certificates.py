@@ -9,8 +9,9 @@ the table's unique constraints (``number``; ``pattern, year, seq``) stand behind
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, text
 

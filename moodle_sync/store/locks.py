@@ -20,16 +20,17 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from ..exceptions import ConfigError, MoodleSyncError
 from .engine import file_lock, sqlite_path
 
-__all__ = ["BusyError", "PullBusyError", "store_lock", "offering_lock", "pull_lock", "lock_key"]
+__all__ = ["BusyError", "PullBusyError", "lock_key", "offering_lock", "pull_lock", "store_lock"]
 
 POLL_SECONDS = 0.25
 _local_locks: dict[tuple[int, str], threading.Lock] = {}
@@ -48,7 +49,7 @@ class PullBusyError(BusyError):
 
 def lock_key(store_identity: str, name: str) -> int:
     """The signed 64-bit advisory-lock key of lock ``name`` in the store known as ``store_identity``."""
-    digest = hashlib.sha256(f"moodle-sync\0{store_identity}\0{name}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"moodle-sync\0{store_identity}\0{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 

@@ -12,8 +12,8 @@ To change the schema: add a function ``_vN(conn)`` at the end of :data:`MIGRATIO
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import (
     BigInteger,
@@ -29,8 +29,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
-    inspect,
     insert,
+    inspect,
     select,
     text,
 )

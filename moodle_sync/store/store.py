@@ -4,11 +4,11 @@ pull runs and completion evidence, in SQLite (default) or PostgreSQL, through SQ
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Callable
 
-from .engine import open_engine, parse_url
 from .certificates import CertificateStore
+from .engine import open_engine, parse_url
 from .evidence import EvidenceStore
 from .messages import MessageStore
 from .participants import ParticipantStore
@@ -23,7 +23,7 @@ class Store(ProvisioningStore, ParticipantStore, EvidenceStore, CertificateStore
     """
 
     @classmethod
-    def open(cls, url: str, *, clock: Callable[[], float] = time.time) -> "Store":
+    def open(cls, url: str, *, clock: Callable[[], float] = time.time) -> Store:
         """Open (creating or migrating as needed) the store at ``url``: an SQLAlchemy URL such as
         ``sqlite:////path/to/file.sqlite`` or ``postgresql+psycopg://user@host/db``, or a plain path to
         an SQLite file. Raises :class:`~moodle_sync.exceptions.ConfigError` when it cannot."""
@@ -34,7 +34,7 @@ class Store(ProvisioningStore, ParticipantStore, EvidenceStore, CertificateStore
         """Release the store's connections. The store cannot be used afterwards."""
         self._engine.dispose()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from ._yaml import LocatedDict, LocatedList
 from .problems import Problem

@@ -15,11 +15,12 @@ import os
 import re
 import sys
 import sysconfig
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .model import TEMPLATE_FILE, TemplateSource
 from .problems import Problem

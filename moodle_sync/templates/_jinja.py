@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment

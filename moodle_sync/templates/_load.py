@@ -29,15 +29,22 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..provision.spec import EvidenceSpec
 from ._checks import Checker, check_variables, describe, join
 from ._discovery import find_templates, template_source
 from ._jinja import Renderer
 from ._yaml import LocatedDict, deep_merge, display_path, load_located_yaml
-from .model import (GroupTemplate, MasterTemplate, Pattern, SectionTemplate, Template,
-                    TemplateFile, TemplateSource)
+from .model import (
+    GroupTemplate,
+    MasterTemplate,
+    Pattern,
+    SectionTemplate,
+    Template,
+    TemplateFile,
+    TemplateSource,
+)
 from .problems import Problem, ProblemsError, TemplateError
 
 TOP_KEYS = frozenset({

@@ -17,10 +17,18 @@ Filters: the Jinja built-ins, plus ``tanggal`` (a date in Indonesian: "6 Juli 20
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from ..provision.spec import (CourseSpec, FacilitatorSpec, GroupingSpec, GroupSpec, MasterCourseRef,
-                              OfferingSpec, SectionSpec)
+from ..provision.spec import (
+    CourseSpec,
+    FacilitatorSpec,
+    GroupingSpec,
+    GroupSpec,
+    MasterCourseRef,
+    OfferingSpec,
+    SectionSpec,
+)
 from ..regions import Regency
 from ._jinja import Renderer, letters
 from ._yaml import display_path

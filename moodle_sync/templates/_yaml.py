@@ -7,8 +7,9 @@ each key or item, so validation can say ``template.yaml:14: sections[2].name: re
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import Any, Hashable, Mapping
+from typing import Any
 
 import yaml
 

@@ -6,9 +6,10 @@ can name them. Template files (``*.j2``) are read at load time, so rendering doe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..provision.spec import EvidenceSpec
 

@@ -26,7 +26,7 @@ def make_transport(url: str, token: str, *, protocol: str = "rest", verify: bool
 
 def connect(url: str, token: str, *, protocol: str = "rest", verify: bool | str = True,
             timeout: float = 60.0, retries: int = 4, max_input_vars: int = 1000,
-            concurrency: int = 4, write_concurrency: int = 2, **kwargs: Any) -> "Any":
+            concurrency: int = 4, write_concurrency: int = 2, **kwargs: Any) -> Any:
     """A :class:`~moodle_sync.ws.moodle.Moodle` (typed operations) over a new client for the site."""
     from .moodle import Moodle
 

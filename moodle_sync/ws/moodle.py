@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from ..exceptions import InvalidResponseError, WebServiceError
 from .batching import BatchOutcome, map_concurrent, send_in_batches
@@ -70,7 +71,7 @@ class Course:
     groupmode: int = 0
 
     @classmethod
-    def from_moodle(cls, d: Mapping[str, Any]) -> "Course":
+    def from_moodle(cls, d: Mapping[str, Any]) -> Course:
         return cls(id=int(d["id"]), fullname=d.get("fullname") or "", shortname=d.get("shortname") or "",
                    idnumber=d.get("idnumber") or "", categoryid=int(d.get("categoryid") or 0),
                    summary=d.get("summary") or "", format=d.get("format") or "topics",
@@ -126,7 +127,7 @@ class User:
     suspended: bool = False
 
     @classmethod
-    def from_moodle(cls, d: Mapping[str, Any]) -> "User":
+    def from_moodle(cls, d: Mapping[str, Any]) -> User:
         return cls(id=int(d["id"]), username=d.get("username") or "", email=(d.get("email") or "").lower(),
                    firstname=d.get("firstname") or "", lastname=d.get("lastname") or "",
                    idnumber=d.get("idnumber") or "", auth=d.get("auth") or "manual",
@@ -148,7 +149,7 @@ class EnrolledUser:
     last_course_access: int | None
 
     @classmethod
-    def from_moodle(cls, d: Mapping[str, Any]) -> "EnrolledUser":
+    def from_moodle(cls, d: Mapping[str, Any]) -> EnrolledUser:
         return cls(id=int(d["id"]), username=d.get("username") or "", email=(d.get("email") or "").lower(),
                    fullname=d.get("fullname") or "", idnumber=d.get("idnumber") or "",
                    roles=tuple(r.get("shortname") or "" for r in d.get("roles") or []),
@@ -612,7 +613,23 @@ class Moodle:
 
 
 __all__ = [
-    "Moodle", "SiteInfo", "Category", "Course", "Module", "Section", "Group", "Grouping", "User",
-    "EnrolledUser", "CourseCompletion", "ActivityCompletion", "GradeItem", "UserGrades", "ReportPage",
-    "SentMessage", "StoredMessage", "decode_twice", "parse_answer",
+    "ActivityCompletion",
+    "Category",
+    "Course",
+    "CourseCompletion",
+    "EnrolledUser",
+    "GradeItem",
+    "Group",
+    "Grouping",
+    "Module",
+    "Moodle",
+    "ReportPage",
+    "Section",
+    "SentMessage",
+    "SiteInfo",
+    "StoredMessage",
+    "User",
+    "UserGrades",
+    "decode_twice",
+    "parse_answer",
 ]

@@ -11,9 +11,10 @@ decoded answer (used by the sandbox tests so the fake cannot drift from the real
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from ..exceptions import RequestShapeError
 

@@ -28,16 +28,25 @@ import base64
 import math
 import re
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from lxml import etree
 
 from .signatures import load_signatures
 
 __all__ = [
-    "SoapCodecError", "SoapFault", "encode_request", "decode_response", "find_fault", "decode_fault",
-    "moodle_error_from_fault", "decode_request", "encode_response", "encode_fault",
+    "SoapCodecError",
+    "SoapFault",
+    "decode_fault",
+    "decode_request",
+    "decode_response",
+    "encode_fault",
+    "encode_request",
+    "encode_response",
+    "find_fault",
+    "moodle_error_from_fault",
 ]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -12,8 +12,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Protocol
 
 from ..exceptions import (
     ConnectionFailedError,
@@ -84,11 +85,11 @@ class CallStats:
         s = self.by_function.get(function)
         return s.calls if s else 0
 
-    def snapshot(self) -> "CallStats":
+    def snapshot(self) -> CallStats:
         with self._lock:
             return CallStats({k: FunctionStats(**vars(v)) for k, v in self.by_function.items()})
 
-    def since(self, earlier: "CallStats") -> "CallStats":
+    def since(self, earlier: CallStats) -> CallStats:
         """The calls made after ``earlier`` (a :meth:`snapshot`)."""
         out = CallStats()
         for name, s in self.snapshot().by_function.items():
@@ -217,7 +218,7 @@ class MoodleClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> "MoodleClient":
+    def __enter__(self) -> MoodleClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from moodle_sync.config import default_config_path
 
 from .conftest import run
-from moodle_sync.config import default_config_path
 
 TOKEN = "c0nf1g-t0k3n-that-must-never-show"
 

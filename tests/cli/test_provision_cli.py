@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-
-from .conftest import run, run_json, small_offering, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
+
+from .conftest import run, run_json, small_offering, writes
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING = str(EXAMPLES / "offering-koding.yaml")

@@ -4,19 +4,20 @@ incremental pull re-read an enrolment, the report-builder path, the lock, the lo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-
-from .conftest import run, small_offering
 from moodle_sync.config import default_data_dir
 from moodle_sync.evidence.lock import pull_lock
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.ws import connect
 from moodle_sync.ws.moodle import Moodle
+
+from .conftest import run, small_offering
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING_ID = "koding-2026-a1"
@@ -260,7 +261,7 @@ def test_grades_on_activity_skips_the_grade_reports_of_quiet_courses(enrolled: s
                                                                      sandbox: SandboxServer, moodle: Moodle,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     pull(capsys)
-    reports = lambda: sandbox.control.call_counts().get("gradereport_user_get_grade_items", 0)  # noqa: E731
+    reports = lambda: sandbox.control.call_counts().get("gradereport_user_get_grade_items", 0)
     before = reports()
     assert pull(capsys, "--grades", "on-activity")["reread"] == 0
     assert reports() == before                                  # nobody opened a course: no grade report

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from .conftest import run, small_offering
 from moodle_sync.evidence import pull as pull_module
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
+
+from .conftest import run, small_offering
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING_ID = "koding-2026-a1"

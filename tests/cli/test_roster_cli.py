@@ -7,19 +7,20 @@ waitlist in both) with the example registrations; the selection test uses the ex
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-
-from .conftest import run, run_json, small_offering, writes
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import Store
 from moodle_sync.store.locks import offering_lock
 from moodle_sync.ws import connect
-from tests.store.conftest import PG_URL, _pg_schema
 from moodle_sync.ws.moodle import Moodle
+from tests.store.conftest import PG_URL, _pg_schema
+
+from .conftest import run, run_json, small_offering, writes
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 REGISTRATIONS = str(EXAMPLES / "registrations.csv")

@@ -10,6 +10,7 @@ import pytest
 
 from moodle_sync.requirements import requirements
 from tests.cli.conftest import run
+
 from .conftest import REAL_MOODLE_NOCAP_TOKEN, Site
 
 pytestmark = pytest.mark.contract

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from moodle_sync.exceptions import InvalidParameterError
+
 from .conftest import Site
 
 pytestmark = pytest.mark.contract

@@ -10,8 +10,8 @@ import pytest
 from moodle_sync.exceptions import (
     InvalidParameterError,
     NoCompletionCriteriaError,
-    ShortnameTakenError,
     NotEnrolledError,
+    ShortnameTakenError,
 )
 from moodle_sync.ws.batching import plan_batches
 

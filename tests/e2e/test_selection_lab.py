@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from pathlib import Path
+
 import pytest
 import yaml
 

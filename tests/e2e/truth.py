@@ -9,8 +9,9 @@ aggregation with empty grades excluded) and the pre-test and post-test as percen
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 COURSE_SQL = """
 WITH st AS (

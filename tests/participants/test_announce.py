@@ -7,8 +7,15 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from moodle_sync.participants import (announcement_sheets, assign_classes, mask_email, promote_from_waitlist,
-                                      select_participants, write_announcement_csv, write_announcement_xlsx)
+from moodle_sync.participants import (
+    announcement_sheets,
+    assign_classes,
+    mask_email,
+    promote_from_waitlist,
+    select_participants,
+    write_announcement_csv,
+    write_announcement_xlsx,
+)
 
 from .factories import applicant
 

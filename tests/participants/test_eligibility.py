@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.offerings import load_offering, parse_offering
-from moodle_sync.participants import import_table, Table
+from moodle_sync.participants import Table, import_table
 from moodle_sync.participants.classes import assign_classes
-from moodle_sync.participants.eligibility import (Eligibility, ModelSchool, choice_rank, ineligible,
-                                                  match_key)
+from moodle_sync.participants.eligibility import Eligibility, ModelSchool, choice_rank, ineligible, match_key
 from moodle_sync.participants.explain import explain
 from moodle_sync.participants.normalise import InvalidValue, parse_years_of_service, years_band
 from moodle_sync.participants.selection import select_participants

@@ -13,8 +13,13 @@ import pytest
 from openpyxl import Workbook
 
 from moodle_sync.exceptions import InputError
-from moodle_sync.participants import (default_rejects_path, import_registrations, import_table, read_table,
-                                      write_rejects)
+from moodle_sync.participants import (
+    default_rejects_path,
+    import_registrations,
+    import_table,
+    read_table,
+    write_rejects,
+)
 from moodle_sync.participants.reader import Table
 
 ROOT = Path(__file__).resolve().parents[2]

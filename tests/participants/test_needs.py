@@ -9,8 +9,14 @@ import pytest
 from moodle_sync.exceptions import InputError
 from moodle_sync.offerings import load_offering
 from moodle_sync.participants import Table
-from moodle_sync.participants.needs import (demand_cells, profile, propose_seats, read_survey,
-                                            survey_from_tables, topic_totals)
+from moodle_sync.participants.needs import (
+    demand_cells,
+    profile,
+    propose_seats,
+    read_survey,
+    survey_from_tables,
+    topic_totals,
+)
 from moodle_sync.participants.needs.output import write_quotas
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

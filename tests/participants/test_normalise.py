@@ -6,9 +6,17 @@ from datetime import datetime
 
 import pytest
 
-from moodle_sync.participants.normalise import (InvalidValue, detect_dayfirst, normalise_email, normalise_npsn,
-                                                normalise_nuptk, normalise_phone, normalise_school_level,
-                                                parse_timestamp, parse_yes_no)
+from moodle_sync.participants.normalise import (
+    InvalidValue,
+    detect_dayfirst,
+    normalise_email,
+    normalise_npsn,
+    normalise_nuptk,
+    normalise_phone,
+    normalise_school_level,
+    parse_timestamp,
+    parse_yes_no,
+)
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -74,7 +74,7 @@ def test_utf16_tab_export(tmp_path: Path, encoding: str, bom: str) -> None:
 
 
 def test_decode_prefers_utf8() -> None:
-    assert decode_bytes("Nur’aini".encode("utf-8")) == ("Nur’aini", "utf-8")
+    assert decode_bytes("Nur’aini".encode()) == ("Nur’aini", "utf-8")
 
 
 def test_our_apostrophes_are_removed_again(tmp_path: Path) -> None:

@@ -10,8 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moodle_sync.exceptions import InputError
-from moodle_sync.participants import (NOT_SELECTED, SELECTED, WAITLISTED, WITHDRAWN, promote_from_waitlist,
-                                      select_participants)
+from moodle_sync.participants import (
+    NOT_SELECTED,
+    SELECTED,
+    WAITLISTED,
+    WITHDRAWN,
+    promote_from_waitlist,
+    select_participants,
+)
 
 from .factories import applicant, crowd
 

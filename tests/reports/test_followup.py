@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 import os
 import stat
+from pathlib import Path
 from urllib.parse import unquote
 
 from moodle_sync.offerings import PassRule
 from moodle_sync.provision.spec import CourseSpec, EvidenceSpec, FacilitatorSpec, GroupSpec, OfferingSpec
-from moodle_sync.reports.followup import (MESSAGE_MAX_BYTES, ClassPack, Facilitator, FollowupPack, FollowupPerson,
-                                          build_followup, facilitator_message, pack_document, whatsapp_link)
+from moodle_sync.reports.followup import (
+    MESSAGE_MAX_BYTES,
+    ClassPack,
+    Facilitator,
+    FollowupPack,
+    FollowupPerson,
+    build_followup,
+    facilitator_message,
+    pack_document,
+    whatsapp_link,
+)
 from moodle_sync.reports.followup_files import write_packs
 from moodle_sync.store import ParticipantRecord
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
-
 import pytest
 
 from moodle_sync.reports.aggregate import GroupStats
 from moodle_sync.reports.html import _cards
 from moodle_sync.reports.i18n import labels
 from moodle_sync.reports.numbers import round_half_up, shown_gain
-from moodle_sync.reports.tables import cell_text, rounded, stat_cells, STAT_FIELDS
+from moodle_sync.reports.tables import STAT_FIELDS, cell_text, rounded, stat_cells
 
 L = labels("en")
 

@@ -37,7 +37,7 @@ def report(snapshots: list[CompletionSnapshot], participants: list[ParticipantRe
 
 
 def _resource_links(html: str) -> list[str]:
-    return re.findall(r"""(?:src|href|action|poster)\s*=\s*["']?\s*([^"'\s>]+)""", html, flags=re.I)
+    return re.findall(r"""(?:src|href|action|poster)\s*=\s*["']?\s*([^"'\s>]+)""", html, flags=re.IGNORECASE)
 
 
 def test_html_is_self_contained_with_charts(report: Report) -> None:

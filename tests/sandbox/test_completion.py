@@ -9,8 +9,8 @@ import pytest
 from moodle_sync.sandbox.calls import userdate
 from moodle_sync.sandbox.control import ControlError
 from moodle_sync.sandbox.errors import SandboxMoodleError
-from moodle_sync.sandbox.server import SandboxServer
 from moodle_sync.sandbox.functions_site import REPORT_HEADERS
+from moodle_sync.sandbox.server import SandboxServer
 from tests.conftest import sample
 
 from .conftest import post

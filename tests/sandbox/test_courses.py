@@ -72,7 +72,7 @@ def test_shortname_and_idnumber_are_unique(sandbox: SandboxServer) -> None:
 
 def test_courses_by_field(sandbox: SandboxServer) -> None:
     ids = [new_course(sandbox, f"c{i}", idnumber=f"ID{i}") for i in range(3)]
-    by = lambda f, v: [c["id"] for c in call(sandbox, "core_course_get_courses_by_field",  # noqa: E731
+    by = lambda f, v: [c["id"] for c in call(sandbox, "core_course_get_courses_by_field",
                                               {"field": f, "value": v})["courses"]]
     assert by("id", ids[0]) == [ids[0]]
     assert by("ids", f"{ids[2]},{ids[0]}") == [ids[0], ids[2]]
@@ -145,7 +145,7 @@ def test_import_copies_sections_activities_grade_items_and_criteria(sandbox: San
     source = call(sandbox, "core_course_get_contents", {"courseid": 2})
     copied = call(sandbox, "core_course_get_contents", {"courseid": target})
     assert [s["name"] for s in copied] == [s["name"] for s in source]
-    strip = lambda cs: [[(m["modname"], m["name"], m["completion"]) for m in s["modules"]] for s in cs]  # noqa: E731
+    strip = lambda cs: [[(m["modname"], m["name"], m["completion"]) for m in s["modules"]] for s in cs]
     # As on a real 4.5 site, the target keeps its own Announcements forum beside the imported one.
     assert strip(copied) == [[("forum", "Announcements", 0)] + strip(source)[0]] + strip(source)[1:]
     idnumbers = {m.idnumber for m in sandbox.state.modules.find("course", target)}

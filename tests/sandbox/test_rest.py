@@ -6,7 +6,12 @@ import json
 
 import requests
 
-from moodle_sync.exceptions import AccessDeniedError, InvalidParameterError, InvalidTokenError, RecordMissingError
+from moodle_sync.exceptions import (
+    AccessDeniedError,
+    InvalidParameterError,
+    InvalidTokenError,
+    RecordMissingError,
+)
 from moodle_sync.sandbox.server import SandboxServer
 from moodle_sync.ws.rest import RestTransport
 from moodle_sync.ws.transport import MoodleClient

@@ -17,13 +17,12 @@ from .conftest import post
 def test_a_failed_transaction_leaves_no_trace() -> None:
     state = State()
     state.insert("users", r.User(id=0, username="a", firstname="A", lastname="B", email="a@x.id"))
-    with pytest.raises(RuntimeError):
-        with state.transaction():
-            user = state.users.first("username", "a")
-            state.update("users", user, username="renamed")
-            state.insert("users", r.User(id=0, username="b", firstname="B", lastname="C", email="b@x.id"))
-            state.delete("users", user)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), state.transaction():
+        user = state.users.first("username", "a")
+        state.update("users", user, username="renamed")
+        state.insert("users", r.User(id=0, username="b", firstname="B", lastname="C", email="b@x.id"))
+        state.delete("users", user)
+        raise RuntimeError("boom")
     assert [u.username for u in state.users] == ["a"]
     assert state.users.first("username", "a") is not None
     assert state.users.first("username", "renamed") is None and state.users.first("username", "b") is None

@@ -115,10 +115,8 @@ def test_many_processes_creating_one_new_store_at_once(tmp_path: Path) -> None:
 
 def test_a_held_lock_times_out_with_a_clear_error(tmp_path: Path) -> None:
     lock = tmp_path / "store.sqlite.lock"
-    with file_lock(lock):
-        with pytest.raises(ConfigError, match="store lock"):
-            with file_lock(lock, timeout=0.05):
-                pass
+    with file_lock(lock), pytest.raises(ConfigError, match="store lock"), file_lock(lock, timeout=0.05):
+        pass
     with file_lock(lock, timeout=0.05):   # released again
         pass
 

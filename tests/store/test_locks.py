@@ -40,29 +40,25 @@ def test_a_second_writer_of_an_offering_is_refused_at_once(store_url: str, store
 
 
 def test_a_second_pull_into_the_store_is_refused(store_url: str, store: Store) -> None:
-    with Store.open(store_url) as other:
-        with pull_lock(store):
-            with pytest.raises(PullBusyError, match="another pull is running") as refused:
-                with pull_lock(other):
-                    pytest.fail("two pulls held the store")
-            assert refused.value.exit_code == 75
+    with Store.open(store_url) as other, pull_lock(store):
+        with pytest.raises(PullBusyError, match="another pull is running") as refused:
+            with pull_lock(other):
+                pytest.fail("two pulls held the store")
+        assert refused.value.exit_code == 75
 
 
 def test_released_after_the_block_even_on_error(store_url: str, store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with offering_lock(store, "o"):
-            raise RuntimeError("the run failed")
-    with Store.open(store_url) as other:
-        with offering_lock(other, "o"):
-            pass
+    with pytest.raises(RuntimeError), offering_lock(store, "o"):
+        raise RuntimeError("the run failed")
+    with Store.open(store_url) as other, offering_lock(other, "o"):
+        pass
     with offering_lock(store, "o"):   # and again: nothing left behind
         pass
 
 
 def test_an_error_inside_the_block_is_not_taken_for_a_busy_lock(store: Store) -> None:
-    with pytest.raises(ConfigError, match="inside"):
-        with offering_lock(store, "o"):
-            raise ConfigError("raised inside the block")
+    with pytest.raises(ConfigError, match="inside"), offering_lock(store, "o"):
+        raise ConfigError("raised inside the block")
 
 
 def test_a_waiting_run_gets_the_lock_when_it_is_released(store_url: str, store: Store) -> None:
@@ -85,9 +81,8 @@ def test_a_killed_holder_leaves_no_stale_lock(store_url: str, store: Store) -> N
                               cwd=Path(__file__).parents[2])
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(BusyError, match="koding-2026-a1"):
-            with offering_lock(store, "koding-2026-a1"):
-                pass
+        with pytest.raises(BusyError, match="koding-2026-a1"), offering_lock(store, "koding-2026-a1"):
+            pass
     finally:
         holder.kill()
         holder.wait(timeout=30)
@@ -105,10 +100,8 @@ def test_sqlite_locks_are_files_beside_the_database(tmp_path: Path) -> None:
 
 def test_an_in_memory_store_locks_within_the_process() -> None:
     with Store.open("sqlite://") as store:
-        with offering_lock(store, "o"):
-            with pytest.raises(BusyError):
-                with offering_lock(store, "o"):
-                    pass
+        with offering_lock(store, "o"), pytest.raises(BusyError), offering_lock(store, "o"):
+            pass
         with offering_lock(store, "o"):
             pass
 

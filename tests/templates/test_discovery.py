@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.templates import (ENTRY_POINT_GROUP, TemplateError, check_templates, find_templates,
-                                   shipped_templates_dir, template_dirs)
+from moodle_sync.templates import (
+    ENTRY_POINT_GROUP,
+    TemplateError,
+    check_templates,
+    find_templates,
+    shipped_templates_dir,
+    template_dirs,
+)
 
 from .conftest import MINIMAL, write_template
 

@@ -41,7 +41,7 @@ def test_each_template_renders_the_example_into_15_courses(name: str) -> None:
         assert (course.evidence.pretest_idnumber, course.evidence.posttest_idnumber) == ("pretest", "posttest")
         assert course.lang == "id" and course.format == "topics" and course.enable_completion
         assert 6 <= course.numsections <= 10
-        assert [s.number for s in course.sections] == list(range(0, course.numsections + 1))
+        assert [s.number for s in course.sections] == list(range(course.numsections + 1))
         assert {"Pre-test", "Post-test"} <= {s.name for s in course.sections}
         assert course.summary.startswith("<p><strong>Koding untuk Guru 2026</strong>")
         assert "Pelaksanaan" in course.summary and "3 Agustus 2026" in course.summary

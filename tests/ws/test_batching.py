@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
 from moodle_sync.exceptions import (
-    WebServiceError,
     InvalidParameterError,
     InvalidTokenError,
     RequestTimeoutError,
+    WebServiceError,
     WriteOutcomeUnknownError,
 )
 from moodle_sync.ws.batching import map_concurrent, plan_batches, send_in_batches

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,8 +13,8 @@ from moodle_sync.exceptions import (
     RateLimitedError,
     RecordMissingError,
     RequestTimeoutError,
-    ServerError,
     RunHaltedError,
+    ServerError,
     ShortnameTakenError,
     SiteUnreachableError,
     WriteOutcomeUnknownError,

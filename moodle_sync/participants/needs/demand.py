@@ -10,8 +10,9 @@ offering's minimum per regency, by the selection's own rule (:func:`..allocation
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ...regions import BY_SLUG, LAMPUNG
 from ..allocation import Allocation, allocate_seats
@@ -20,8 +21,16 @@ from ..normalise import YEARS_BANDS
 from .survey import Respondent
 from .topics import topic_key
 
-__all__ = ["Cell", "demand_cells", "profile", "topic_totals", "regency_totals", "topic_matches",
-           "Proposal", "propose_seats"]
+__all__ = [
+    "Cell",
+    "Proposal",
+    "demand_cells",
+    "profile",
+    "propose_seats",
+    "regency_totals",
+    "topic_matches",
+    "topic_totals",
+]
 
 _REGENCY_ORDER = {r.slug: i for i, r in enumerate(LAMPUNG)}
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...files import write_private_text
 from ...regions import BY_SLUG
@@ -19,8 +20,14 @@ from ...tabular import Sheet, write_csv, write_xlsx
 from .demand import demand_cells, profile, regency_totals, topic_totals
 from .survey import Survey
 
-__all__ = ["needs_document", "write_needs_csv", "write_needs_xlsx", "write_needs_html", "write_quotas",
-           "LANGUAGES"]
+__all__ = [
+    "LANGUAGES",
+    "needs_document",
+    "write_needs_csv",
+    "write_needs_html",
+    "write_needs_xlsx",
+    "write_quotas",
+]
 
 LANGUAGES = ("id", "en")
 _L = {

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...exceptions import InputError
 from ..columns import _has, _norm, detect_columns, load_mapping
 from ..model import Rejected
-from ..normalise import (InvalidValue, normalise_school_level, parse_yes_no, parse_years_of_service,
-                         years_band)
+from ..normalise import InvalidValue, normalise_school_level, parse_years_of_service, parse_yes_no, years_band
 from ..reader import Table, find_header, read_table
 from ..regency_names import InvalidRegency, normalise_regency
 from .topics import topic_key, topic_name
 
-__all__ = ["Respondent", "Survey", "read_survey", "survey_from_tables", "SURVEY_FIELDS"]
+__all__ = ["SURVEY_FIELDS", "Respondent", "Survey", "read_survey", "survey_from_tables"]
 
 SURVEY_FIELDS = ("regency", "school_level", "years_of_service", "topics", "trained_before")
 _REQUIRED = ("regency", "school_level", "years_of_service", "topics")
