@@ -7,12 +7,10 @@ Exit codes: 0 success or nothing to do; 1 a problem found or a failure; 2 usage 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
 import traceback
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -20,26 +18,7 @@ import click
 from .. import __version__
 from ..exceptions import ConfigError, MoodleSyncError, redact
 from .app import App, pass_app
-
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Adds ``--json``, ``--stats`` and ``--quiet`` to a command (they set the shared :class:`App`)."""
-
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-    @click.option("--stats", is_flag=True, help="Print web-service call counts and timings.")
-    @click.option("--quiet", "-q", is_flag=True, help="No progress or chatter on stderr.")
-    @functools.wraps(fn)
-    def wrapper(*args: Any, as_json: bool, stats: bool, quiet: bool, **kwargs: Any) -> Any:
-        app = click.get_current_context().find_object(App)
-        if app is not None:
-            app.json = app.json or as_json
-            app.stats = app.stats or stats
-            app.quiet = app.quiet or quiet
-        return fn(*args, **kwargs)
-
-    return wrapper
+from .common import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, output_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

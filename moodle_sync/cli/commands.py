@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import click
-
-from . import __path__ as _package_path
 
 
 def _collect() -> list[click.Command]:
     found: list[click.Command] = []
-    for info in sorted(pkgutil.iter_modules(_package_path), key=lambda m: m.name):
-        if info.name in ("app", "commands"):
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+        if info.name in ("app", "commands", "common"):
             continue
         module = importlib.import_module(f"{__package__}.{info.name}")
         found.extend(getattr(module, "COMMANDS", []))

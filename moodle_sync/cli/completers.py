@@ -18,9 +18,8 @@ from ..reports.completers import (
     with_numbers,
 )
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
-from . import output_options
 from .app import App, pass_app, table
-from .provision import offering_argument, render, templates_option
+from .common import offering_argument, output_options, render, templates_option
 from .report import current_snapshots, no_evidence
 
 

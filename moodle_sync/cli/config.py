@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ..config import default_config_path, write_starter_config
-from . import output_options
 from .app import App, pass_app, table
+from .common import output_options
 
 
 @click.group()

@@ -8,8 +8,8 @@ from rich.markup import escape
 from ..doctor import FAIL, OK, SKIP, WARN, DoctorReport, run_doctor, site_address
 from ..requirements import CAPABILITY_NAMES, EXTRAS, Requirements, requirements
 from ..ws.probe import probe_site
-from . import output_options
 from .app import App, pass_app, table
+from .common import output_options
 
 MARK = {OK: "[green]ok[/]", WARN: "[yellow]warn[/]", FAIL: "[red]FAIL[/]", SKIP: "[dim]skip[/]"}
 

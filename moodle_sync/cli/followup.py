@@ -24,9 +24,8 @@ from ..reports.followup import (
 from ..reports.followup_files import write_packs
 from ..reports.source import course_ends, course_names
 from ..store.messages import MessageRecord
-from . import output_options
 from .app import App, pass_app, table
-from .provision import offering_argument, render, templates_option
+from .common import offering_argument, output_options, render, templates_option
 from .report import current_snapshots, no_evidence
 
 

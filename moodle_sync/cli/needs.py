@@ -18,9 +18,8 @@ import click
 from rich.markup import escape
 
 from ..exceptions import InputError
-from . import EXIT_OK, EXIT_PROBLEM, output_options
 from .app import App, pass_app, table
-from .provision import templates_option
+from .common import EXIT_OK, EXIT_PROBLEM, output_options, templates_option
 
 FORMATS = ("table", "csv", "xlsx", "html", "json")
 

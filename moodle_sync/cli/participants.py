@@ -17,8 +17,8 @@ from rich.text import Text
 
 from ..exceptions import InputError
 from ..participants import default_rejects_path, import_registrations, write_rejects
-from . import EXIT_OK, EXIT_PROBLEM, output_options
 from .app import App, pass_app
+from .common import EXIT_OK, EXIT_PROBLEM, output_options
 
 
 @click.group("participants")

@@ -8,7 +8,6 @@ and its courses in the store (for pulls and reports) and writes nothing to Moodl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,37 +18,10 @@ from ..provision.apply import apply_plan
 from ..provision.observe import observe, observe_adopted
 from ..provision.plan import UNCHANGED, Plan, adopted_summary, plan_adoption, plan_offering
 from ..provision.spec import OfferingSpec, offering_summary
-from . import output_options
 from .app import App, pass_app, table
+from .common import offering_argument, output_options, render, templates_option
 
 OP_STYLE = {"create": "[green]create[/]", "update": "[yellow]update[/]", "unchanged": "[dim]unchanged[/]"}
-
-offering_argument = click.argument("offering_file", metavar="OFFERING",
-                                   type=click.Path(exists=True, dir_okay=False, path_type=Path))
-templates_option = click.option("--templates", "templates", multiple=True, metavar="DIR",
-                                help="Another folder of course templates (before the shipped ones).")
-
-
-def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
-    """Load the offering file and render it through its template into the desired state, with as many
-    classes per course as the store's roster (or ``classes``, a new selection's) needs, and each model
-    school's facilitator leading the class the roster keeps that school's teachers in."""
-    from ..offerings import load_offering
-    from ..roster import desired_offering, school_classes
-    from ..templates import load_template, template_dirs
-
-    offering = load_offering(path)
-    dirs = template_dirs(templates, app.settings.templates_dir)
-    from .roster import roster_class_counts
-
-    counts = roster_class_counts(app, offering.id)
-    schools = [m.npsn for m in offering.applicants.model_schools if m.facilitator]
-    led = school_classes(app.store().class_schools(offering.id), schools) if counts and schools else {}
-    for key, n in (classes or {}).items():
-        counts[key] = max(counts.get(key, 0), n)
-    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where),
-                            counts, led)
-
 
 def adoption(app: App, path: Path, templates: tuple[str, ...]) -> tuple[Plan, dict[str, Any]] | None:
     """For an offering file with ``adopt:``: its plan (every adopted course unchanged, the ones not found

@@ -15,8 +15,8 @@ from ..config import default_data_dir
 from ..evidence.pull import pull_offerings
 from ..files import private_file
 from ..store.locks import pull_lock
-from . import output_options
 from .app import App, pass_app
+from .common import output_options
 
 
 @click.command("pull")

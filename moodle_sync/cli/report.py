@@ -13,8 +13,8 @@ from ..files import write_private_text
 from ..reports import FORMATS, LANGUAGES, load_report, print_tables, report_document
 from ..reports.render import write_csv_report, write_html_report, write_xlsx_report
 from ..tabular import CSV_DIALECTS
-from . import output_options
 from .app import App, pass_app
+from .common import output_options
 
 EXTENSIONS = {"csv": ".csv", "xlsx": ".xlsx", "html": ".html", "json": ".json"}
 

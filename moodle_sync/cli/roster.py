@@ -18,9 +18,8 @@ from ..participants.selection import OTHER_PROGRAMME, Placement, Selection
 from ..provision.spec import OfferingSpec, offering_summary
 from ..roster import build_roster, choice_names, course_chooser, model_school_classes, moodle_history
 from ..store.records import ParticipantRecord
-from . import output_options
 from .app import App, pass_app, table
-from .provision import offering_argument, render, templates_option
+from .common import offering_argument, output_options, render, templates_option
 
 if TYPE_CHECKING:
     from ..templates.model import Template
@@ -177,18 +176,6 @@ def _records_from_file(spec: OfferingSpec, path: Path, rerender: Callable[[Mappi
                           render=lambda counts: replace(rerender(counts), **everyone))
     return roster.records, dict(imported.counts), replace(roster.offering, seats=spec.seats,
                                                           min_per_regency=spec.min_per_regency)
-
-
-def roster_class_counts(app: App, offering_id: str) -> dict[str, int]:
-    """How many classes each course of the offering has in the store's roster; a store not created yet
-    has none (and is not created by asking)."""
-    from ..store.engine import parse_url, sqlite_path
-
-    url = parse_url(app.settings.store_url)
-    path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
-    if path is not None and not path.exists():
-        return {}
-    return dict(app.store().class_counts(offering_id))
 
 
 def hold_offering(app: App, offering_file: Path) -> None:

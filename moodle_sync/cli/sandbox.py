@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from ..files import private_dir
-from . import output_options
 from .app import App, pass_app
+from .common import output_options
 
 
 @click.command()

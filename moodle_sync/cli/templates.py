@@ -20,8 +20,8 @@ from ..provision.spec import CourseSpec
 from ..templates import check_templates, find_templates, load_template, render_offering, template_dirs
 from ..templates._discovery import discover
 from ..templates.problems import ProblemsError
-from . import output_options
 from .app import App, pass_app
+from .common import output_options
 
 _DIRS_KEY = "moodle_sync.templates.dirs"
 

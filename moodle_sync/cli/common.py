@@ -1,0 +1,72 @@
+"""What several commands share: exit codes, the output options, the OFFERING argument and ``--templates``,
+and rendering an offering file into the desired state."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..provision.spec import OfferingSpec
+from .app import App
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds ``--json``, ``--stats`` and ``--quiet`` to a command (they set the shared :class:`App`)."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @click.option("--stats", is_flag=True, help="Print web-service call counts and timings.")
+    @click.option("--quiet", "-q", is_flag=True, help="No progress or chatter on stderr.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, as_json: bool, stats: bool, quiet: bool, **kwargs: Any) -> Any:
+        app = click.get_current_context().find_object(App)
+        if app is not None:
+            app.json = app.json or as_json
+            app.stats = app.stats or stats
+            app.quiet = app.quiet or quiet
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+offering_argument = click.argument("offering_file", metavar="OFFERING",
+                                   type=click.Path(exists=True, dir_okay=False, path_type=Path))
+templates_option = click.option("--templates", "templates", multiple=True, metavar="DIR",
+                                help="Another folder of course templates (before the shipped ones).")
+
+
+def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
+    """Load the offering file and render it through its template into the desired state, with as many
+    classes per course as the store's roster (or ``classes``, a new selection's) needs, and each model
+    school's facilitator leading the class the roster keeps that school's teachers in."""
+    from ..offerings import load_offering
+    from ..roster import desired_offering, school_classes
+    from ..templates import load_template, template_dirs
+
+    offering = load_offering(path)
+    dirs = template_dirs(templates, app.settings.templates_dir)
+    counts = roster_class_counts(app, offering.id)
+    schools = [m.npsn for m in offering.applicants.model_schools if m.facilitator]
+    led = school_classes(app.store().class_schools(offering.id), schools) if counts and schools else {}
+    for key, n in (classes or {}).items():
+        counts[key] = max(counts.get(key, 0), n)
+    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where),
+                            counts, led)
+
+
+
+def roster_class_counts(app: App, offering_id: str) -> dict[str, int]:
+    """How many classes each course of the offering has in the store's roster; a store not created yet
+    has none (and is not created by asking)."""
+    from ..store.engine import parse_url, sqlite_path
+
+    url = parse_url(app.settings.store_url)
+    path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    if path is not None and not path.exists():
+        return {}
+    return dict(app.store().class_counts(offering_id))
