@@ -4,6 +4,7 @@ and rendering an offering file into the desired state."""
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,35 @@ def roster_class_counts(app: App, offering_id: str) -> dict[str, int]:
     if path is not None and not path.exists():
         return {}
     return dict(app.store().class_counts(offering_id))
+
+
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+
+
+def confirm_writes(app: App, question: str, yes: bool) -> None:
+    """The one rule for commands that write to Moodle: ask ``question`` first, unless ``--yes``.
+
+    Where there is no one to ask (``--json``, or stdin is not a terminal: cron, a pipe) the command needs
+    ``--yes``; raises :class:`click.UsageError` then, :class:`click.Abort` (exit 1) when the answer is no.
+    ``--dry-run`` never asks: callers return before calling this.
+    """
+    if yes:
+        return
+    if app.json:
+        raise click.UsageError("--json needs --yes for a command that writes to Moodle (there is no one to ask)")
+    if not sys.stdin.isatty():
+        raise click.UsageError("not on a terminal: add --yes to write to Moodle without being asked")
+    click.confirm(question, abort=True, err=True)
+
+
+def offering_id_of(value: str) -> str:
+    """The offering id an OFFERING argument names: an offering YAML file (its ``id:``) or the id itself.
+
+    Raises :class:`~moodle_sync.exceptions.InputError` (file, line, field) for a file that is not a valid
+    offering."""
+    path = Path(value)
+    if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        from ..offerings import load_offering
+
+        return load_offering(path).id
+    return value
