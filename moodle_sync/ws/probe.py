@@ -54,10 +54,11 @@ def probe_site(url: str, *, verify: bool | str = True, timeout: float = 15.0,
     except requests.exceptions.RequestException as exc:
         return SiteProbe(True, tls, f"web-service endpoints did not answer: {_short(exc)}")
     off = all(r.status_code == 403 and not r.text.strip() for r in (rest, soap))
-    session = any(c.name.startswith("MoodleSession") for c in http.cookies)
+    moodle_cookie = any(c.name.startswith("MoodleSession") for c in http.cookies)
     signs = (f"login page HTTP {front.status_code}, REST endpoint HTTP {rest.status_code}, "
              f"SOAP endpoint HTTP {soap.status_code}, none as Moodle answers")
-    return SiteProbe(True, tls, detail, rest_on, soap_on, moodle=rest_on or soap_on or off or session, signs=signs)
+    return SiteProbe(True, tls, detail, rest_on, soap_on, moodle=rest_on or soap_on or off or moodle_cookie,
+                     signs=signs)
 
 
 def _moodle_error_body(answer: requests.Response) -> bool:

@@ -92,7 +92,10 @@ class _WsdlLoader(ZeepTransport):
         user_agent = session.headers.get("User-Agent")
         file_adapter = session.adapters.get("file://")
         super().__init__(session=session)
-        session.headers["User-Agent"] = user_agent
+        if user_agent is None:
+            session.headers.pop("User-Agent", None)
+        else:
+            session.headers["User-Agent"] = user_agent
         if file_adapter is None:
             session.adapters.pop("file://", None)
         self._wsdl_url = wsdl_url

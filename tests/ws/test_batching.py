@@ -178,3 +178,14 @@ def test_a_batch_rolled_back_by_the_database_is_sent_again_before_splitting() ->
     t = Deadlocking(set())
     out = send_in_batches(client(t), "core_user_create_users", "users", users(40))
     assert t.calls == [40, 40] and len(out.done) == 40 and len(set(t.created)) == 40
+
+
+def test_records_that_are_not_dicts_need_encode_and_nothing_is_sent_without_it() -> None:
+    t = AllOrNothingUsers(set())
+    pairs = [("user0001", "a@x.id"), ("user0002", "b@x.id")]
+    with pytest.raises(TypeError, match="tuple record needs encode="):
+        send_in_batches(client(t), "core_user_create_users", "users", pairs)
+    assert t.calls == []
+    out = send_in_batches(client(t), "core_user_create_users", "users", pairs, encode=lambda p: {
+        "username": p[0], "firstname": "A", "lastname": "B", "email": p[1], "createpassword": 1})
+    assert [r for r, _ in out.done] == pairs and t.created == ["user0001", "user0002"]
