@@ -25,10 +25,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from ..evidence.model import CompletionSnapshot
+from ..localtime import WIB
 from ..regions import BY_NAME, BY_SLUG, LAMPUNG
 from ..store.records import ParticipantRecord, normalise_email
 from .stats import is_small, normalised_gain, paired_effect_size
@@ -36,7 +37,6 @@ from .stats import is_small, normalised_gain, paired_effect_size
 DIMENSIONS = ("course", "class", "regency", "school_level")
 LEVEL_ORDER = ("PAUD", "SD", "SMP", "SMA", "SMK", "SLB")
 DAY = 86_400
-WIB = timezone(timedelta(hours=7), "WIB")   # Lampung's time zone (no daylight saving in Indonesia)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from .numbers import round_half_up, shown_gain
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#e08a1e", "#2e8b57", "#9aa4ae"
-_RC = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "axes.spines.top": False,
+_RC: dict[RcKeyType, Any] = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "axes.spines.top": False,
        "axes.spines.right": False}
 # Metadata keys matplotlib would write into the SVG (with links to schema sites): none of them.
 _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
@@ -80,12 +81,12 @@ def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapp
     with _style():
         fig = _figure(7.0, 3.0)
         ax = fig.add_subplot()
-        days = [date.fromisoformat(p.date) for p in points]
+        from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
+
+        days = [float(date2num(date.fromisoformat(p.date))) for p in points]
         ax.plot(days, [p.enrolled for p in points], color=GREY, linestyle="--", label=labels["enrolled"])
         ax.plot(days, [p.started for p in points], color=ORANGE, marker="o", label=labels["started"])
         ax.plot(days, [p.completed for p in points], color=GREEN, marker="o", label=labels["completed"])
-        from matplotlib.dates import AutoDateLocator, DateFormatter
-
         if len(set(days)) > 1:
             ax.xaxis.set_major_locator(AutoDateLocator(maxticks=8))
         else:

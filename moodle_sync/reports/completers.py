@@ -14,9 +14,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..evidence.model import CompletionSnapshot
+from ..localtime import WIB
 from ..offerings import PassRule, training_hours
 from ..store.records import ParticipantRecord, normalise_email
-from .aggregate import WIB, enrich, is_withdrawn, regency_name
+from .aggregate import enrich, is_withdrawn, regency_name
 
 HEADER = ["No. Sertifikat", "Nama", "NUPTK", "Email", "Sekolah", "NPSN", "Kabupaten/Kota", "Jenjang", "JP",
           "Tanggal Selesai", "Nilai Post-test", "Kursus", "Kelas"]

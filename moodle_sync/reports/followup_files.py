@@ -45,11 +45,11 @@ def render_pack_html(pack: FollowupPack, facilitator: Facilitator | None, classe
     who = facilitator.name if facilitator else "kelas tanpa fasilitator"
     parts = ["<!DOCTYPE html><html lang=\"id\"><head><meta charset=\"utf-8\">",
              f"<title>Tindak lanjut {e(pack.title)} — {e(who)}</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
-             "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}</style></head><body>",
+             ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+             "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}</style></head><body>"),
              f"<h1>Tindak lanjut {e(pack.title)}</h1>",
-             f"<p>Untuk: {e(who)} · per {e(day_of(pack.generated_at))} · tidak aktif = tanpa akses "
-             f"{pack.stalled_days} hari</p>"]
+             (f"<p>Untuk: {e(who)} · per {e(day_of(pack.generated_at))} · tidak aktif = tanpa akses "
+             f"{pack.stalled_days} hari</p>")]
     for c in classes:
         parts.append(f"<h2>{e(c.label)} ({len(c.people)} peserta)</h2><table><tr>"
                      + "".join(f"<th>{e(h)}</th>" for h in HEADER[:-2]) + "<th>WhatsApp</th></tr>")

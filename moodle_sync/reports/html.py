@@ -11,8 +11,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..localtime import WIB
 from . import charts
-from .aggregate import DIMENSIONS, WIB, Report
+from .aggregate import DIMENSIONS, Report
 from .i18n import labels
 from .numbers import shown_gain
 from .tables import Fixed, cell_text, follow_up_table, progress_table, stats_table
@@ -46,9 +47,10 @@ def _cards(report: Report, L: Mapping[str, str], lang: str) -> list[dict[str, st
     if t.norm_gain is not None:
         cards.append((L["norm_gain_pct"], t.norm_gain * 100.0))
     shown = [{"label": label, "value": cell_text(value, lang)} for label, value in cards]
-    if t.effect_size is not None and not t.small:   # a small group's effect size is not offered for comparison
-        d, low, high = (cell_text(Fixed(v), lang) for v in (t.effect_size, t.effect_low, t.effect_high))
-        shown.append({"label": f'{L["effect_size"]} [95%]', "value": f"{d} [{low}; {high}]"})
+    d, low, high = t.effect_size, t.effect_low, t.effect_high
+    if d is not None and low is not None and high is not None and not t.small:   # small: not for comparison
+        d_text, low_text, high_text = (cell_text(Fixed(v), lang) for v in (d, low, high))
+        shown.append({"label": f'{L["effect_size"]} [95%]', "value": f"{d_text} [{low_text}; {high_text}]"})
     return shown
 
 

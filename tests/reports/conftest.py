@@ -29,10 +29,10 @@ LS, METRO = "Kabupaten Lampung Selatan", "Kota Metro"
 
 
 def snap(user_id: int, name: str, course_key: str = "ls", **kw: object) -> CompletionSnapshot:
-    base: dict[str, object] = dict(
-        offering_id="o", course_id=1 if course_key == "ls" else 2, course_key=course_key, user_id=user_id,
-        email=f"{name}@x.id", fullname=name.title(), regency=LS if course_key == "ls" else METRO,
-        activities_total=5, pulled_at=NOW - 3600)
+    base: dict[str, object] = {
+        "offering_id": "o", "course_id": 1 if course_key == "ls" else 2, "course_key": course_key, "user_id": user_id,
+        "email": f"{name}@x.id", "fullname": name.title(), "regency": LS if course_key == "ls" else METRO,
+        "activities_total": 5, "pulled_at": NOW - 3600}
     return CompletionSnapshot(**{**base, **kw})  # type: ignore[arg-type]
 
 

@@ -146,7 +146,7 @@ def test_facilitators_whose_emails_make_the_same_file_name_get_a_file_each(tmp_p
 
 
 def test_an_adopted_course_without_test_items_chases_no_test() -> None:
-    started = dict(class_name=None, last_access=NOW, activities_done=2)
+    started = {"class_name": None, "last_access": NOW, "activities_done": 2}
     snapshots = [snap(20, "m", "old", **started),                                      # no pre/post items at all
                  snap(21, "n", "old2", pretest_max=10.0, **started),                   # a pre-test item, no grade
                  snap(22, "q", "old2", pretest_max=10.0, pretest_grade=5.0, posttest_max=10.0, completed=True,
