@@ -106,6 +106,7 @@ class OfferingSpec:
     min_per_regency: int = 0
     category_idnumber_prefix: str = "ms"
     variables: dict[str, Any] = field(default_factory=dict, compare=False)
+    source: str | None = field(default=None, compare=False)   # the offering file it was rendered from
 
     def course(self, key: str) -> CourseSpec:
         for c in self.courses:
@@ -137,4 +138,5 @@ def offering_summary(offering: OfferingSpec) -> dict[str, Any]:
                      "pretest": c.evidence.pretest_idnumber, "posttest": c.evidence.posttest_idnumber,
                      "groups": [g.name for g in c.groups]}
                     for c in offering.courses],
+        **({"file": offering.source} if offering.source else {}),   # lets OFFERING be given as its id
     }
