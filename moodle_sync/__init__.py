@@ -5,6 +5,6 @@ for a site; :func:`moodle_sync.config.load_settings` reads settings; the excepti
 :mod:`moodle_sync.exceptions`. Everything else is reached through the ``moodle-sync`` command.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["__version__"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .. import __version__
+from .._version import __version__
 from ..localtime import WIB
 from . import charts
 from .aggregate import DIMENSIONS, Report

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from .. import __version__
+from .._version import __version__
 from ..exceptions import (
     ConnectionFailedError,
     RateLimitedError,
