@@ -4,19 +4,22 @@ Precedence, highest first: command-line flag > environment > config file > defau
 The file is found by ``--config``, then ``MOODLE_SYNC_CONFIG``, then the platform's user config dir
 (``~/.config/moodle-sync/config.toml`` on Linux). ``MOODLE_URL`` + ``MOODLE_TOKEN`` alone are enough.
 
-The token comes from ``MOODLE_TOKEN``, a helper command (``token_command``), or the OS keyring
-(``keyring set moodle-sync <profile>``); a token written into the config file is refused.
+The token of profile NAME comes from ``MOODLE_TOKEN_NAME`` (:func:`token_variable`), ``MOODLE_TOKEN``, a
+helper command (``token_command``), or the OS keyring (``keyring set moodle-sync NAME``); a token written into
+the config file is refused. ``MOODLE_TOKEN`` and ``MOODLE_URL`` name one site: a command working on several
+profiles at once refuses them (:func:`check_one_site_settings`), so one site's token is never sent to another.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +94,36 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("moodle-sync"))
 
 
+def token_variable(profile: str) -> str:
+    """The environment variable holding profile ``profile``'s token: ``MOODLE_TOKEN_`` and the name
+    upper-cased, each character other than a letter or digit made ``_`` (``lampung-bgtk`` ->
+    ``MOODLE_TOKEN_LAMPUNG_BGTK``)."""
+    return "MOODLE_TOKEN_" + re.sub(r"[^A-Z0-9]", "_", profile.upper())
+
+
+def check_one_site_settings(profiles: list[str], overrides: Mapping[str, Any],
+                            environ: Mapping[str, str] | None = None) -> None:
+    """Refuse what names one site when a command works on several ``profiles`` at once: ``MOODLE_TOKEN``
+    would be sent to every site, ``MOODLE_URL`` or ``--url`` would point every profile at one site.
+
+    Raises :class:`ConfigError` naming each profile's own variable instead. Nothing for one profile.
+    """
+    if len(set(profiles)) < 2:
+        return
+    env = os.environ if environ is None else environ
+    named = [what for what, given in (("MOODLE_TOKEN", env.get("MOODLE_TOKEN", "").strip()),
+                                      ("MOODLE_URL", env.get("MOODLE_URL", "").strip()),
+                                      ("--url", overrides.get("url"))) if given]
+    if not named:
+        return
+    remedy = [f"unset {name}" if name != "--url" else "drop --url" for name in named]
+    raise ConfigError(
+        f"{' and '.join(named)} {'name' if len(named) > 1 else 'names'} one site, but {len(profiles)} profiles are given ({', '.join(profiles)}): "
+        f"each profile takes its url from the config file and its token from "
+        f"{', '.join(token_variable(p) for p in profiles)}, the keyring ('python -m keyring set "
+        f"{KEYRING_SERVICE} NAME') or its token_command; {' and '.join(remedy)}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a command needs to reach a site and keep its records. Never holds the token."""
@@ -125,6 +158,7 @@ class Settings:
 
     @property
     def verify(self) -> bool | str:
+        """What the HTTP client verifies the site's certificate with: False, a CA bundle's path, or True."""
         if self.insecure_skip_tls_verify:
             return False
         return self.ca_bundle or True
@@ -144,24 +178,27 @@ class Settings:
         return out
 
     def token(self) -> str:
-        """The token: ``MOODLE_TOKEN``, else ``token_command``'s output, else the OS keyring.
+        """The token: ``MOODLE_TOKEN_<PROFILE>``, else ``MOODLE_TOKEN``, else ``token_command``'s output, else
+        the OS keyring entry of this profile.
 
-        Raises :class:`ConfigError` naming the three ways when none gives one.
+        Raises :class:`ConfigError` naming the ways when none gives one.
         """
-        token = os.environ.get("MOODLE_TOKEN", "").strip()
+        token = os.environ.get(token_variable(self.profile), "").strip()
+        token = token or os.environ.get("MOODLE_TOKEN", "").strip()
         if not token and self.token_command:
             token = _run_token_command(self.token_command)
         if not token:
             token = _keyring_token(self.profile)
         if not token:
             raise ConfigError(
-                "no web-service token: set MOODLE_TOKEN, or store it with "
-                f"'python -m keyring set {KEYRING_SERVICE} {self.profile}', or set token_command in the "
-                "config file")
+                f"no web-service token for profile {self.profile!r}: set {token_variable(self.profile)} (or "
+                f"MOODLE_TOKEN), or store it with 'python -m keyring set {KEYRING_SERVICE} {self.profile}', or "
+                "set token_command in the config file")
         register_secret(token)
         return token
 
     def require_url(self) -> str:
+        """The site's address; raises :class:`ConfigError` saying how to give one when there is none."""
         if not self.url:
             raise ConfigError("no Moodle site: set MOODLE_URL, pass --url, or set url in the config file "
                               "(moodle-sync config init writes a starter file)")
@@ -192,6 +229,8 @@ def _keyring_token(profile: str) -> str:
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
+    """``value`` of setting ``name`` as the setting's type (text from the environment or a flag); raises
+    :class:`ConfigError` naming ``origin`` when it is not one."""
     kinds = {f.name: f.type for f in fields(Settings)}
     kind = str(kinds[name])
     try:
@@ -204,8 +243,6 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
             return int(value)
         if kind.startswith("float"):
             return float(value)
-        if kind.startswith("int |") and value is not None:
-            return int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{origin}: {name}: {value!r} is not a valid {kind.split(' ')[0]}") from None
     return value
@@ -245,7 +282,7 @@ def _check_site_url(url: str, origin: str) -> None:
 def _token_refused(path: Path, where: str, key: str, profile: str) -> ConfigError:
     return ConfigError(
         f"{path}: {where}{key}: a token must not be written into the config file (anyone who can read the "
-        "file could act as that Moodle user). Remove it and give the token as MOODLE_TOKEN, with "
+        f"file could act as that Moodle user). Remove it and give the token as {token_variable(profile)}, with "
         f"'python -m keyring set {KEYRING_SERVICE} {profile}', or with token_command")
 
 
@@ -267,8 +304,9 @@ def _check_top_level(path: Path, document: Mapping[str, Any], profile: str) -> N
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.{profile}]")
 
 
-def read_config_file(path: Path, profile: str) -> dict[str, Any]:
-    """The named profile of a config file. A token in the file is refused."""
+def _read_profiles(path: Path, profile: str) -> dict[str, dict[str, Any]]:
+    """Every ``[profiles.NAME]`` table of a config file, checked: valid TOML, nothing outside the tables,
+    no token in any of them (``profile`` names the table a message suggests)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -278,13 +316,20 @@ def read_config_file(path: Path, profile: str) -> dict[str, Any]:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     _check_top_level(path, document, profile)
-    profiles = document.get("profiles", {})
+    profiles: dict[str, Any] = document.get("profiles", {})
     for name, table in profiles.items():
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: profiles.{name} must be a table ([profiles.{name}])")
         for key in table:
             if _is_token_key(key):
                 raise _token_refused(path, f"[profiles.{name}] ", key, name)
+    return profiles
+
+
+def read_config_file(path: Path, profile: str) -> dict[str, Any]:
+    """The named profile of a config file (empty when the file has no profile at all). A token in the file,
+    an unknown setting or an unknown profile is refused (:class:`ConfigError`)."""
+    profiles = _read_profiles(path, profile)
     if profile not in profiles:
         if profiles:
             raise ConfigError(f"{path}: no profile {profile!r} (profiles: {', '.join(sorted(profiles))})")
@@ -296,38 +341,60 @@ def read_config_file(path: Path, profile: str) -> dict[str, Any]:
     return dict(profiles[profile])
 
 
-def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str | None = None,
-                  overrides: Mapping[str, Any] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
-    """Build :class:`Settings` from flags (``overrides``), the environment, the file, and defaults."""
+def config_file(config: str | os.PathLike[str] | None = None,
+                environ: Mapping[str, str] | None = None) -> Path | None:
+    """The config file in force: ``config`` (``--config``), else ``MOODLE_SYNC_CONFIG``, else the user
+    config dir's file if it exists (else None). Raises :class:`ConfigError` when a named file is missing."""
     env = os.environ if environ is None else environ
-    profile = profile or env.get("MOODLE_SYNC_PROFILE") or "default"
-    sources: dict[str, str] = {}
-    values: dict[str, Any] = {}
-
     if config:
-        path: Path | None = Path(config).expanduser()
+        path = Path(config).expanduser()
         if not path.exists():
             raise ConfigError(f"{path}: config file not found")
-    elif env.get("MOODLE_SYNC_CONFIG"):
+        return path
+    if env.get("MOODLE_SYNC_CONFIG"):
         path = Path(env["MOODLE_SYNC_CONFIG"]).expanduser()
         if not path.exists():
             raise ConfigError(f"{path}: config file (from MOODLE_SYNC_CONFIG) not found")
-    else:
-        path = default_config_path()
-        path = path if path.exists() else None
+        return path
+    path = default_config_path()
+    return path if path.exists() else None
+
+
+def config_profiles(config: str | os.PathLike[str] | None = None,
+                    environ: Mapping[str, str] | None = None) -> list[str]:
+    """The names of the config file's profiles, sorted (what ``--all-profiles`` pulls).
+
+    Raises :class:`ConfigError` when there is no config file or it has no profile, or as
+    :func:`read_config_file` does for a file that is not valid."""
+    path = config_file(config, environ)
+    if path is None:
+        raise ConfigError("no config file: every profile is a [profiles.NAME] table in one (moodle-sync config "
+                          "init writes a starter file; --config or MOODLE_SYNC_CONFIG names another)")
+    names = sorted(_read_profiles(path, "NAME"))
+    if not names:
+        raise ConfigError(f"{path}: no profile: add a [profiles.NAME] table per site")
+    return names
+
+
+def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from flags (``overrides``), the environment, the file, and defaults.
+
+    Raises :class:`ConfigError` naming the file, variable or flag of a value that is not valid."""
+    env = os.environ if environ is None else environ
+    profile = profile or env.get("MOODLE_SYNC_PROFILE") or "default"
+    path = config_file(config, env)
+    given: list[tuple[str, str, Any]] = []   # (setting, where from, value), lowest precedence first
     if path is not None:
-        for key, value in read_config_file(path, profile).items():
-            values[key] = _coerce(key, value, str(path))
-            sources[key] = str(path)
-    for var, key in ENVIRONMENT.items():
-        if env.get(var, "") != "":
-            values[key] = _coerce(key, env[var], var)
-            sources[key] = var
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
-            sources[key] = "flag"
+        given += [(key, str(path), value) for key, value in read_config_file(path, profile).items()]
+    given += [(key, var, env[var]) for var, key in ENVIRONMENT.items() if env.get(var, "") != ""]
+    given += [(key, "flag", value) for key, value in (overrides or {}).items() if value is not None]
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, source, value in given:
+        values[key] = _coerce(key, value, f"--{key.replace('_', '-')}" if source == "flag" else source)
+        sources[key] = source
     settings = Settings(profile=profile, config_path=str(path) if path else None, sources=sources, **values)
     _register_store_password(settings.store_url)
     if settings.insecure_skip_tls_verify:
@@ -347,10 +414,6 @@ def _register_store_password(url: str) -> None:
     if password:
         register_secret(password)
         register_secret(unquote(password))
-
-
-def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    return _validate(replace(settings, **changes))
 
 
 def write_starter_config(path: Path, *, force: bool = False) -> Path:

@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from moodle_sync.config import load_settings, write_starter_config
+from moodle_sync.config import (
+    check_one_site_settings,
+    config_profiles,
+    load_settings,
+    token_variable,
+    write_starter_config,
+)
 from moodle_sync.exceptions import ConfigError
 
 FILE = """
@@ -117,3 +123,41 @@ def test_the_store_password_becomes_a_secret_masked_everywhere(tmp_path: Path) -
     assert s.store_url_shown == "postgresql://ev:***@db.example/ev"
     assert "p@ss-w0rd" not in str(InputError("cannot use p@ss-w0rd"))
     assert mask_url("postgresql://u:a@b@h/db?sslpassword=x&port=1") == "postgresql://u:***@h/db?sslpassword=***&port=1"
+
+
+def test_config_profiles_lists_the_files_profiles(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    assert config_profiles(path, environ={}) == ["bgtk", "default"]
+    assert config_profiles(environ={"MOODLE_SYNC_CONFIG": str(path)}) == ["bgtk", "default"]
+    with pytest.raises(ConfigError, match="no config file"):
+        config_profiles(environ={})
+    with pytest.raises(ConfigError, match="no profile: add a"):
+        config_profiles(write(tmp_path, "# nothing yet\n"), environ={})
+    with pytest.raises(ConfigError, match="must not be written into the config file"):
+        config_profiles(write(tmp_path, FILE + 'token = "0123456789abcdef"\n'), environ={})
+
+
+def test_each_profile_has_its_own_token_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert token_variable("lampung-bgtk") == "MOODLE_TOKEN_LAMPUNG_BGTK"
+    assert token_variable("default") == "MOODLE_TOKEN_DEFAULT"
+    path = write(tmp_path)
+    monkeypatch.setenv("MOODLE_TOKEN_BGTK", "bgtk-token")
+    monkeypatch.setenv("MOODLE_TOKEN", "shared-token")
+    assert load_settings(config=path, profile="bgtk", environ={}).token() == "bgtk-token"   # the profile's own first
+    assert load_settings(config=path, environ={}).token() == "shared-token"
+    monkeypatch.delenv("MOODLE_TOKEN")
+    with pytest.raises(ConfigError, match="no web-service token for profile 'default': set MOODLE_TOKEN_DEFAULT"):
+        load_settings(config=path, environ={}).token()
+
+
+def test_settings_naming_one_site_are_refused_for_several_profiles() -> None:
+    check_one_site_settings(["a"], {"url": "https://a.example"}, {"MOODLE_TOKEN": "t"})   # one profile: fine
+    check_one_site_settings(["a", "b"], {}, {"MOODLE_TOKEN_A": "t", "MOODLE_TOKEN_B": "u"})
+    with pytest.raises(ConfigError) as info:
+        check_one_site_settings(["a", "b-c"], {}, {"MOODLE_TOKEN": "s3cret", "MOODLE_URL": "https://x.example"})
+    message = str(info.value)
+    assert message.startswith("MOODLE_TOKEN and MOODLE_URL name one site, but 2 profiles are given (a, b-c)")
+    assert "MOODLE_TOKEN_A, MOODLE_TOKEN_B_C" in message and "unset MOODLE_TOKEN and unset MOODLE_URL" in message
+    assert "s3cret" not in message
+    with pytest.raises(ConfigError, match="--url names one site.*drop --url"):
+        check_one_site_settings(["a", "b"], {"url": "https://x.example"}, {})
