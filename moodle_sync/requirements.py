@@ -241,8 +241,7 @@ FUNCTION_GATES: dict[str, tuple[Gate, ...]] = {
                             ("core_group_get_course_groupings", "get_course_groupings"),
                             ("core_group_create_groupings", "create_groupings"),
                             ("core_group_assign_grouping", "assign_grouping"),
-                            ("core_group_add_group_members", "add_group_members"),
-                            ("core_group_delete_group_members", "delete_group_members"))},
+                            ("core_group_add_group_members", "add_group_members"))},
     "core_user_get_users_by_field": (
         *_user_details("user/externallib.php:get_users_by_field -> user/lib.php:user_get_user_details_courses",
                        "user"),

@@ -3,6 +3,7 @@ table, and — where Moodle 4.5.6's source is at hand — naming capabilities, t
 
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import re
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import moodle_sync
 from moodle_sync.requirements import (
     ALL_FEATURES,
     CAPABILITY_NAMES,
@@ -152,3 +154,22 @@ def test_each_source_reference_names_a_function_of_that_file(source: str) -> Non
 
 def test_features_of_the_tool_are_the_doctor_features() -> None:
     assert list(ALL_FEATURES)[:len(FEATURES)] == list(FEATURES)
+
+
+def _functions_the_tool_calls() -> set[str]:
+    """Web-service function names the tool's own code uses: named outside ws/moodle.py, or inside a method of
+    ws/moodle.py that other code uses (the declarations, the requirements and the sandbox do not count)."""
+    package = Path(moodle_sync.__file__).parent
+    skip = {package / "ws" / "functions.py", package / "requirements.py"}
+    sources = {p: p.read_text() for p in package.rglob("*.py") if p not in skip and "sandbox" not in p.parts}
+    operations = package / "ws" / "moodle.py"
+    others = "\n".join(text for p, text in sources.items() if p != operations)
+    used = set(re.findall(r'"([a-z]+_[a-z_]+)"', others))
+    for node in ast.walk(ast.parse(sources[operations])):
+        if isinstance(node, ast.FunctionDef) and re.search(rf"\.{node.name}\b", others):
+            used |= {c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    return used
+
+
+def test_the_service_grants_only_functions_the_tool_calls() -> None:
+    assert set(requirements().functions) - _functions_the_tool_calls() == set()

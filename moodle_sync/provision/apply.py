@@ -374,7 +374,7 @@ class _Applier:
             except WriteOutcomeUnknownError:
                 self.m.rename_section(sid, name, fmt)  # setting a name is idempotent: safe to send again
 
-        for item, res in zip(renames, self.m.map_reads(rename, renames)):
+        for item, res in zip(renames, self.m.map_writes(rename, renames)):
             self.record(item[0], item[1], "failed" if isinstance(res, Exception) else "ok",
                         _why(res) if isinstance(res, Exception) else None, "section", item[0].key)
 

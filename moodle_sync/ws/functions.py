@@ -66,7 +66,6 @@ _DECLARED = [
     WSFunction("enrol_manual_enrol_users", W, ("provisioning", "enrolment"), "enrolments", True),
     WSFunction("enrol_manual_unenrol_users", W, ("enrolment",), "enrolments", True),
     WSFunction("core_group_add_group_members", W, ("provisioning", "enrolment"), "members", True),
-    WSFunction("core_group_delete_group_members", W, ("enrolment",), "members", True),
     WSFunction("core_enrol_get_users_courses", R, ("enrolment",)),
     # completion pull
     WSFunction("core_completion_get_course_completion_status", R, ("completion",)),

@@ -1,23 +1,22 @@
 """Typed operations on a Moodle site: each method makes the calls one job needs and returns dataclasses.
 
-This module knows Moodle's web-service functions and their quirks (double-encoded JSON, paging,
-batch limits); it knows nothing of templates, offerings or participants.
+This module knows Moodle's web-service functions and their quirks (paging, batch limits); it knows nothing of templates, offerings or participants.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..exceptions import InvalidResponseError, WebServiceError
+from ..exceptions import InvalidResponseError, MoodleSyncError, WebServiceError
 from .batching import BatchOutcome, map_concurrent, send_in_batches
 from .transport import MoodleClient, chunked
 
 log = logging.getLogger("moodle_sync.ws.moodle")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -315,16 +314,6 @@ def _user_grades(d: Any) -> list[UserGrades]:
     return out
 
 
-def decode_twice(value: Any) -> Any:
-    """Some functions answer JSON text inside the JSON (e.g. core_course_edit_section): decode it."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 # --- operations -------------------------------------------------------------------------------------
 
 class Moodle:
@@ -347,10 +336,18 @@ class Moodle:
         like Moodle's raises :class:`InvalidResponseError` (see :func:`parse_answer`)."""
         return parse_answer(function, self.call(function, params), parse)
 
-    def map_reads(self, fn: Callable[[Any], Any], items: Iterable[Any],
-                  on_done: Callable[[], None] | None = None) -> list[Any]:
-        """Run independent reads concurrently (bounded by the client's ``concurrency``)."""
-        return map_concurrent(fn, items, workers=self.client.concurrency, on_done=on_done, client=self.client)
+    def map_reads(self, read: Callable[[T], R], items: Iterable[T],
+                  on_done: Callable[[], None] | None = None) -> list[R | MoodleSyncError]:
+        """``read`` over ``items``, side by side (at most the client's ``concurrency`` at once); results in
+        input order, a failed read's :class:`MoodleSyncError` in its place (see :func:`map_concurrent`: one
+        that ends the run is raised). ``read`` must not write to Moodle: writes go through :meth:`map_writes`."""
+        return map_concurrent(read, items, workers=self.client.concurrency, on_done=on_done, client=self.client)
+
+    def map_writes(self, write: Callable[[T], R], items: Iterable[T]) -> list[R | MoodleSyncError]:
+        """Independent writes side by side, bounded by the client's ``write_concurrency`` (what the site's
+        PHP workers take), not by the read ``concurrency``; results as :meth:`map_reads`. Each ``write``
+        settles its own lost answer (re-sends only what is idempotent)."""
+        return map_concurrent(write, items, workers=self.client.write_concurrency, client=self.client)
 
     # site
     def site_info(self) -> SiteInfo:
@@ -455,7 +452,8 @@ class Moodle:
 
     def add_group_members(self, members: Sequence[tuple[int, int]],
                           on_progress: Callable[[int], None] | None = None, *,
-                          reconcile: Callable[[list[Any]], list[Any]] | None = None) -> BatchOutcome:
+                          reconcile: Callable[[list[Any]], list[Any]] | None = None,
+                          ) -> BatchOutcome[dict[str, int]]:
         """Add ``(groupid, userid)`` pairs in batches; bad pairs are isolated and returned with reasons.
 
         ``reconcile`` decides, after a batch whose answer was lost, which ``{"groupid", "userid"}`` records
@@ -465,10 +463,6 @@ class Moodle:
         # One batch at a time: side by side, Moodle 4.5 on PostgreSQL deadlocks adding group members.
         return send_in_batches(self.client, "core_group_add_group_members", "members", records,
                                parallel=False, on_progress=on_progress, reconcile=reconcile)
-
-    def delete_group_members(self, members: Sequence[tuple[int, int]]) -> BatchOutcome:
-        records = [{"groupid": g, "userid": u} for g, u in members]
-        return send_in_batches(self.client, "core_group_delete_group_members", "members", records)
 
     # users
     def users_by_field(self, field: str, values: Sequence[str | int]) -> list[User]:
@@ -503,7 +497,7 @@ class Moodle:
 
     def create_users(self, users: Sequence[Mapping[str, Any]], *,
                      reconcile: Callable[[list[Any]], list[Any]] | None = None,
-                     on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+                     on_progress: Callable[[int], None] | None = None) -> BatchOutcome[Mapping[str, Any]]:
         """Create users in all-or-nothing batches; bad records come back with Moodle's reason.
 
         ``reconcile`` decides, after a timed-out batch, which records did not land (see send_in_batches).
@@ -536,12 +530,12 @@ class Moodle:
 
     def enrol(self, enrolments: Sequence[Mapping[str, Any]], *,
               reconcile: Callable[[list[Any]], list[Any]] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> BatchOutcome:
+              on_progress: Callable[[int], None] | None = None) -> BatchOutcome[Mapping[str, Any]]:
         """Manual enrolments (``roleid``, ``userid``, ``courseid``, optional ``suspend``...) in batches."""
         return send_in_batches(self.client, "enrol_manual_enrol_users", "enrolments", list(enrolments),
                                reconcile=reconcile, on_progress=on_progress)
 
-    def unenrol(self, enrolments: Sequence[Mapping[str, Any]]) -> BatchOutcome:
+    def unenrol(self, enrolments: Sequence[Mapping[str, Any]]) -> BatchOutcome[Mapping[str, Any]]:
         return send_in_batches(self.client, "enrol_manual_unenrol_users", "enrolments", list(enrolments))
 
     def users_courses(self, userid: int) -> list[Course]:
@@ -630,6 +624,5 @@ __all__ = [
     "StoredMessage",
     "User",
     "UserGrades",
-    "decode_twice",
     "parse_answer",
 ]

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..exceptions import (
     ConnectionFailedError,
@@ -29,6 +29,9 @@ from ..exceptions import (
 )
 from .functions import FUNCTIONS, Kind
 from .signatures import check_params
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger("moodle_sync.ws")
 
@@ -218,7 +221,7 @@ class MoodleClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> MoodleClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

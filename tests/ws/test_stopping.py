@@ -159,3 +159,30 @@ def test_ctrl_c_sends_no_queued_write_batch_and_propagates() -> None:
     with pytest.raises(RunHaltedError, match="interrupted"):
         c.call("core_course_get_categories")
     assert len(t.calls) <= 2
+
+
+def test_writes_side_by_side_are_bounded_by_write_concurrency_not_by_the_read_concurrency(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodle_sync.ws import moodle as operations
+
+    bounds: list[tuple[str, int]] = []
+    real = operations.map_concurrent
+
+    def spy(fn: Callable[[Any], Any], items: Any, *, workers: int, **kwargs: Any) -> list[Any]:
+        bounds.append((fn.__name__, workers))
+        return real(fn, items, workers=workers, **kwargs)
+
+    monkeypatch.setattr(operations, "map_concurrent", spy)
+    t = Scripted(lambda function, params: [] if function == "core_group_get_course_groups" else None)
+    m = Moodle(client(t, concurrency=6, write_concurrency=2))
+
+    def read(cid: int) -> Any:
+        return m.groups(cid)
+
+    def write(sid: int) -> None:
+        m.rename_section(sid, "Pekan 1")
+
+    assert m.map_reads(read, range(4)) == [[]] * 4
+    assert m.map_writes(write, range(4)) == [None] * 4
+    assert bounds == [("read", 6), ("write", 2)]
+    assert t.calls.count("core_update_inplace_editable") == 4
