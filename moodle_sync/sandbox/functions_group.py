@@ -66,16 +66,6 @@ def add_group_members(call: Call, p: dict[str, Any]) -> None:
             state.insert("group_members", r.GroupMember(id=0, groupid=group.id, userid=user.id, timeadded=call.now))
 
 
-@ws("core_group_delete_group_members")
-def delete_group_members(call: Call, p: dict[str, Any]) -> None:
-    state = call.state
-    for item in call.records(p["members"]):
-        group, user = _member_refs(call, item)
-        member = state.group_members.first("group_user", (group.id, user.id))
-        if member is not None:
-            state.delete("group_members", member)
-
-
 def grouping_dict(g: r.Grouping) -> dict[str, Any]:
     return {"id": g.id, "courseid": g.courseid, "name": g.name, "description": g.description,
             "descriptionformat": g.descriptionformat, "idnumber": g.idnumber}

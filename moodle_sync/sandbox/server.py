@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from .calls import DEFAULT_TIMEZONE
@@ -32,6 +32,9 @@ from .errors import SandboxMoodleError
 from .moodle import SandboxMoodle
 from .params import parse_php_form
 from .state import State, write_state_file
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger("moodle_sync.sandbox")
 
@@ -101,7 +104,7 @@ class SandboxServer:
             self.moodle.on_write = self._dirty.set
 
     # lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         """Bind and serve in a daemon thread; returns ``self``."""
         if self._httpd is not None:
             return self
@@ -145,7 +148,7 @@ class SandboxServer:
         if self.state_file:
             self._save()
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -85,7 +85,6 @@ def test_every_function_answers_in_the_real_shape(sandbox: SandboxServer, client
     call("core_reportbuilder_retrieve_report", {"reportid": report, "page": 0, "perpage": 5})
     call("core_reportbuilder_list_reports", {})
 
-    call("core_group_delete_group_members", {"members": [{"groupid": groups[0]["id"], "userid": learner}]})
     call("core_message_send_instant_messages", {"messages": [
         {"touserid": facilitator, "text": "Halo", "clientmsgid": "a1"}, {"touserid": 99999, "text": "Halo"}]})
     call("core_message_get_messages", {"useridto": facilitator, "useridfrom": 0, "type": "conversations", "read": 2})
