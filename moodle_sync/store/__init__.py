@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .records import (
+    LEGACY_SITE,
     OBJECT_KINDS,
     PARTICIPANT_STATUSES,
     RUN_MODES,
@@ -17,8 +18,10 @@ from .records import (
     MappedObject,
     OfferingRecord,
     ParticipantRecord,
+    SiteRecord,
     WriteRecord,
     normalise_email,
+    site_key,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +37,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "LEGACY_SITE",
     "OBJECT_KINDS",
     "PARTICIPANT_STATUSES",
     "RUN_MODES",
@@ -42,7 +46,9 @@ __all__ = [
     "MappedObject",
     "OfferingRecord",
     "ParticipantRecord",
+    "SiteRecord",
     "Store",
     "WriteRecord",
     "normalise_email",
+    "site_key",
 ]

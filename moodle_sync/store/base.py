@@ -1,4 +1,5 @@
-"""What every part of the store shares: the engine, the clock, transactions, and a portable upsert."""
+"""What every part of the store shares: the engine, the bound site, the clock, transactions, and a portable
+upsert."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .records import LEGACY_SITE
+
 T = TypeVar("T")
 
 # Rows per statement when a list of values goes into an IN (...) (SQLite's variable limit may be 999).
@@ -17,13 +20,17 @@ IN_CHUNK = 500
 
 
 class StoreBase:
-    """The engine and clock; :meth:`_read` and :meth:`_write` give a connection inside one transaction."""
+    """The engine, the site and the clock; :meth:`_read` and :meth:`_write` give a connection inside one
+    transaction. Every query of the store's parts reads and writes only rows of :attr:`site_id`."""
 
-    def __init__(self, engine: Engine, url: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Engine, url: str, clock: Callable[[], float] = time.time, *,
+                 site_id: str = LEGACY_SITE, owns_engine: bool = True) -> None:
         self._engine = engine
         self._writer = engine.execution_options(sqlite_immediate=True)
         self.url = url
         self._clock = clock
+        self.site_id = site_id
+        self._owns_engine = owns_engine
 
     def _now(self) -> int:
         return int(self._clock())

@@ -1,10 +1,11 @@
 """Certificate numbers: issued once per participant of an offering, never changed, never repeated.
 
 A number comes from a pattern's sequence (counted per pattern and year, across every offering of the
-store): the next free ``seq``. Issuing runs in one write transaction — on SQLite it holds the database's
+store's site: two sites count apart and may issue the same number): the next free ``seq``. Issuing runs in one write transaction — on SQLite it holds the database's
 write lock from its start (BEGIN IMMEDIATE), on PostgreSQL it first takes a transaction advisory lock of
-the pattern and year — so two runs at once (of one offering or of two) never hand out the same number;
-the table's unique constraints (``number``; ``pattern, year, seq``) stand behind that.
+the site, pattern and year — so two runs at once (of one offering or of two) never hand out the same
+number; the table's unique constraints (``site_id, number``; ``site_id, pattern, year, seq``) stand behind
+that.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, insert, select, text
 
 from . import schema as t
 from .base import StoreBase
@@ -46,7 +47,7 @@ class CertificateStore(StoreBase):
     def certificates(self, offering_id: str) -> dict[str, CertificateRecord]:
         """The certificates issued for an offering, by (normalised) e-mail."""
         with self._read() as conn:
-            rows = conn.execute(select(t.certificates).where(t.certificates.c.offering_id == offering_id)).all()
+            rows = conn.execute(select(t.certificates).where(self._of_offering(offering_id))).all()
         return {r.email: _certificate(r) for r in rows}
 
     def issue_certificates(self, offering_id: str, people: Sequence[tuple[str, int | None]], *, pattern: str,
@@ -62,9 +63,9 @@ class CertificateStore(StoreBase):
         with self._write() as conn:
             self._lock_sequence(conn, pattern, year)
             c = t.certificates.c
-            have = {r.email for r in conn.execute(select(c.email).where(c.offering_id == offering_id))}
+            have = {r.email for r in conn.execute(select(c.email).where(self._of_offering(offering_id)))}
             last = conn.execute(select(func.coalesce(func.max(c.seq), 0))
-                                .where(c.pattern == pattern, c.year == year)).scalar_one()
+                                .where(c.site_id == self.site_id, c.pattern == pattern, c.year == year)).scalar_one()
             rows = []
             for email, completed_at in people:
                 email = normalise_email(email)
@@ -72,7 +73,7 @@ class CertificateStore(StoreBase):
                     continue
                 have.add(email)
                 last += 1
-                rows.append({"offering_id": offering_id, "email": email, "number": number(last),
+                rows.append({"site_id": self.site_id, "offering_id": offering_id, "email": email, "number": number(last),
                              "pattern": pattern, "year": year, "seq": last, "completed_at": completed_at,
                              "issued_at": now})
             taken = self._taken(conn, [r["number"] for r in rows])
@@ -81,19 +82,23 @@ class CertificateStore(StoreBase):
                                  f"({', '.join(sorted(taken)) or 'twice in this run'})")
             if rows:
                 conn.execute(insert(t.certificates), rows)
-            issued = conn.execute(select(t.certificates).where(c.offering_id == offering_id)).all()
+            issued = conn.execute(select(t.certificates).where(self._of_offering(offering_id))).all()
         return {r.email: _certificate(r) for r in issued}
+
+    def _of_offering(self, offering_id: str) -> ColumnElement[bool]:
+        c = t.certificates.c
+        return and_(c.site_id == self.site_id, c.offering_id == offering_id)
 
     def _lock_sequence(self, conn: Connection, pattern: str, year: int) -> None:
         """On PostgreSQL, wait for the transaction lock of the sequence (SQLite's write lock is held already)."""
         if conn.dialect.name == "postgresql":
             database, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
-            key = lock_key(f"{database}/{schema}", f"certificates:{pattern}:{year}")
+            key = lock_key(f"{database}/{schema}", f"certificates:{pattern}:{year}", self.site_id)
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
-    @staticmethod
-    def _taken(conn: Connection, numbers: list[str]) -> set[str]:
+    def _taken(self, conn: Connection, numbers: list[str]) -> set[str]:
         if not numbers:
             return set()
         c = t.certificates.c
-        return {r.number for r in conn.execute(select(c.number).where(c.number.in_(numbers)))}
+        return {r.number for r in conn.execute(select(c.number).where(c.site_id == self.site_id,
+                                                                      c.number.in_(numbers)))}

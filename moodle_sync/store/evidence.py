@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, insert, select, update
 
 from ..evidence.model import CompletionSnapshot, PullRun
 from . import schema as t
@@ -45,30 +45,34 @@ class EvidenceStore(StoreBase):
         run = PullRun(id=0, started_at=self._now(), offerings=list(offerings), mode=mode)
         with self._write() as conn:
             run.id = int(conn.execute(insert(t.pull_runs).values(
-                started_at=run.started_at, mode=mode, status=run.status, calls=0, enrolments=0, reread=0,
+                site_id=self.site_id, started_at=run.started_at, mode=mode, status=run.status, calls=0, enrolments=0, reread=0,
                 errors="[]")).inserted_primary_key[0])
             if run.offerings:
                 conn.execute(insert(t.pull_run_offerings), [
-                    {"run_id": run.id, "position": i, "offering_id": o} for i, o in enumerate(run.offerings)])
+                    {"site_id": self.site_id, "run_id": run.id, "position": i, "offering_id": o}
+                    for i, o in enumerate(run.offerings)])
         return run
 
     def finish_run(self, run_id: int, status: str, calls: int = 0, enrolments: int = 0, reread: int = 0,
                    errors: Sequence[str] = ()) -> PullRun:
         """Record how a pull ended (stamping ``finished_at``); returns the run.
 
-        Raises ``ValueError`` for a status that is not a final one (ok, partial, failed, interrupted) or an
-        unknown run.
+        Raises ``ValueError`` for a status that is not a final one (ok, partial, failed, interrupted) or a
+        run unknown (to this site).
         """
         if status not in RUN_STATUSES or status == "running":
             raise ValueError(f"pull status {status!r} is not one of {', '.join(RUN_STATUSES[1:])}")
         with self._write() as conn:
-            done = conn.execute(update(t.pull_runs).where(t.pull_runs.c.id == run_id).values(
+            done = conn.execute(update(t.pull_runs).where(self._run_is(run_id)).values(
                 finished_at=self._now(), status=status, calls=calls, enrolments=enrolments, reread=reread,
                 errors=json.dumps(list(errors), ensure_ascii=False)))
             if done.rowcount == 0:
                 raise ValueError(f"there is no pull run {run_id}")
         found = self._runs(ids=[run_id])
         return found[0]
+
+    def _run_is(self, run_id: int) -> ColumnElement[bool]:
+        return and_(t.pull_runs.c.id == run_id, t.pull_runs.c.site_id == self.site_id)
 
     def runs(self, limit: int = 20) -> list[PullRun]:
         """The newest ``limit`` pull runs, newest first."""
@@ -81,9 +85,10 @@ class EvidenceStore(StoreBase):
     def _runs(self, *, limit: int | None = None, offering_id: str | None = None, status: str | None = None,
               ids: Sequence[int] | None = None) -> list[PullRun]:
         r, ro = t.pull_runs.c, t.pull_run_offerings.c
-        query = select(t.pull_runs)
+        query = select(t.pull_runs).where(r.site_id == self.site_id)
         if offering_id is not None:
-            query = query.where(r.id.in_(select(ro.run_id).where(ro.offering_id == offering_id)))
+            query = query.where(r.id.in_(select(ro.run_id).where(ro.site_id == self.site_id,
+                                                                 ro.offering_id == offering_id)))
         if status is not None:
             query = query.where(r.status == status)
         if ids is not None:
@@ -121,12 +126,12 @@ class EvidenceStore(StoreBase):
             if snap.key in rows:
                 raise ValueError(f"snapshot {snap.key} is given twice")
             row = {name: getattr(snap, name) for name in SNAPSHOT_FIELDS}
-            row.update(pulled_at=snap.pulled_at or now, run_id=run_id)
+            row.update(pulled_at=snap.pulled_at or now, run_id=run_id, site_id=self.site_id)
             rows[snap.key] = row
             states[snap.key] = _state(snap)
         c = t.snapshots_current.c
         with self._write() as conn:
-            if conn.execute(select(t.pull_runs.c.id).where(t.pull_runs.c.id == run_id)).first() is None:
+            if conn.execute(select(t.pull_runs.c.id).where(self._run_is(run_id))).first() is None:
                 raise ValueError(f"there is no pull run {run_id}")
             stored: dict[tuple[str, int, int], tuple[Any, ...]] = {}
             stamps: dict[tuple[str, int, int], tuple[Any, ...]] = {}
@@ -135,7 +140,7 @@ class EvidenceStore(StoreBase):
             for offering_id in sorted({key[0] for key in rows}):
                 courses = sorted({key[1] for key in rows if key[0] == offering_id})
                 query = select(c.course_id, c.user_id, c.pulled_at, c.course_key, *state_columns).where(
-                    c.offering_id == offering_id, c.course_id.in_(courses))
+                    c.site_id == self.site_id, c.offering_id == offering_id, c.course_id.in_(courses))
                 for old in conn.execute(query):
                     state = list(old[4:])
                     state[flag] = bool(state[flag])
@@ -148,7 +153,7 @@ class EvidenceStore(StoreBase):
             touched = [row for key, row in rows.items() if stored.get(key) != states[key]
                        or stamps.get(key) != (row["pulled_at"], row["course_key"])]
             if touched:
-                upsert(conn, t.snapshots_current, touched, keys=["offering_id", "course_id", "user_id"])
+                upsert(conn, t.snapshots_current, touched, keys=["site_id", "offering_id", "course_id", "user_id"])
             if changed:
                 conn.execute(insert(t.snapshots_history), changed)
         return len(changed)
@@ -157,7 +162,7 @@ class EvidenceStore(StoreBase):
         """The latest snapshot of each enrolment of the offering (of one course if given), by course
         then user."""
         c = t.snapshots_current.c
-        query = select(t.snapshots_current).where(c.offering_id == offering_id)
+        query = select(t.snapshots_current).where(c.site_id == self.site_id, c.offering_id == offering_id)
         if course_id is not None:
             query = query.where(c.course_id == course_id)
         with self._read() as conn:
@@ -168,7 +173,8 @@ class EvidenceStore(StoreBase):
         """Every recorded change of the offering's enrolments, oldest first, each with its ``pulled_at``."""
         h = t.snapshots_history.c
         with self._read() as conn:
-            rows = conn.execute(select(t.snapshots_history).where(h.offering_id == offering_id)
+            rows = conn.execute(select(t.snapshots_history).where(h.site_id == self.site_id,
+                                                                  h.offering_id == offering_id)
                                 .order_by(h.pulled_at, h.id)).all()
         return [_snapshot(r) for r in rows]
 

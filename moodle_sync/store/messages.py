@@ -1,5 +1,5 @@
-"""Messages sent to facilitators: one per offering, day (WIB) and recipient, so a rerun the same day
-sends nothing twice.
+"""Messages sent to facilitators: one per site, offering, day (WIB) and recipient, so a rerun the same
+day sends nothing twice.
 
 A message is *reserved* (recorded with outcome ``unknown``) before it is sent and *settled* (``ok`` with
 Moodle's message id, or ``failed`` with Moodle's error) when the answer comes. A message whose answer was
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import schema as t
@@ -49,7 +49,7 @@ class MessageStore(StoreBase):
     def messages(self, offering_id: str, day: str | None = None) -> list[MessageRecord]:
         """The messages recorded for an offering (on ``day``, YYYY-MM-DD, if given), oldest first."""
         c = t.sent_messages.c
-        query = select(t.sent_messages).where(c.offering_id == offering_id)
+        query = select(t.sent_messages).where(c.site_id == self.site_id, c.offering_id == offering_id)
         if day is not None:
             query = query.where(c.day == day)
         with self._read() as conn:
@@ -61,22 +61,21 @@ class MessageStore(StoreBase):
         sent, or may have been, that day. Returns the record to settle, or ``None``: do not send."""
         recipient = normalise_email(recipient)
         c = t.sent_messages.c
+        key = and_(c.site_id == self.site_id, c.offering_id == offering_id, c.day == day, c.recipient == recipient)
         values = {"moodle_user_id": moodle_user_id, "digest": digest, "outcome": "unknown", "msgid": None,
                   "detail": None, "at": self._now()}
         try:
             with self._write() as conn:
-                row = conn.execute(select(t.sent_messages).where(
-                    c.offering_id == offering_id, c.day == day, c.recipient == recipient)).first()
+                row = conn.execute(select(t.sent_messages).where(key)).first()
                 if row is not None and row.outcome != "failed":
                     return None
                 if row is None:
-                    conn.execute(insert(t.sent_messages).values(offering_id=offering_id, day=day,
-                                                                recipient=recipient, **values))
+                    conn.execute(insert(t.sent_messages).values(site_id=self.site_id, offering_id=offering_id,
+                                                                day=day, recipient=recipient, **values))
                 elif conn.execute(update(t.sent_messages).where(c.id == row.id, c.outcome == "failed")
                                   .values(**values)).rowcount != 1:
                     return None     # another run re-reserved it meanwhile (PostgreSQL: both saw it failed)
-                row = conn.execute(select(t.sent_messages).where(
-                    c.offering_id == offering_id, c.day == day, c.recipient == recipient)).one()
+                row = conn.execute(select(t.sent_messages).where(key)).one()
         except IntegrityError:   # another run reserved it meanwhile (PostgreSQL: both saw no row)
             return None
         return _message(row)
@@ -89,7 +88,7 @@ class MessageStore(StoreBase):
         if outcome not in MESSAGE_OUTCOMES:
             raise ValueError(f"message outcome {outcome!r} is not one of {', '.join(MESSAGE_OUTCOMES)}")
         c = t.sent_messages.c
-        query = update(t.sent_messages).where(c.id == message_id)
+        query = update(t.sent_messages).where(c.id == message_id, c.site_id == self.site_id)
         if expect is not None:
             query = query.where(c.outcome == expect)
         with self._write() as conn:

@@ -22,9 +22,11 @@ from sqlalchemy import (
     Connection,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -49,6 +51,13 @@ class Migration:
 def _v1(conn: Connection) -> None:
     """Offerings, the Moodle object map, the audit trail, participants, pull runs and snapshots."""
     md = MetaData()
+    _v1_provisioning(md)
+    _v1_participants(md)
+    _v1_evidence(md)
+    md.create_all(conn)
+
+
+def _v1_provisioning(md: MetaData) -> None:
     Table("offerings", md,
           Column("offering_id", Text, primary_key=True), Column("template", Text, nullable=False),
           Column("title", Text, nullable=False), Column("data", Text, nullable=False),
@@ -63,6 +72,9 @@ def _v1(conn: Connection) -> None:
           Column("kind", Text, nullable=False), Column("key", Text, nullable=False),
           Column("moodle_id", BigInteger), Column("spec_hash", Text), Column("outcome", Text, nullable=False),
           Column("detail", Text), Index("ix_writes_offering", "offering_id", "id"))
+
+
+def _v1_participants(md: MetaData) -> None:
     Table("participants", md,
           Column("offering_id", Text, primary_key=True), Column("email", Text, primary_key=True),
           Column("fullname", Text, nullable=False), Column("firstname", Text, nullable=False),
@@ -73,6 +85,23 @@ def _v1(conn: Connection) -> None:
           Column("trained_before_form", Boolean), Column("submitted_at", BigInteger),
           Column("updated_at", BigInteger, nullable=False),
           Index("ix_participants_email", "email"), Index("ix_participants_nuptk", "nuptk"))
+
+
+def _v1_snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("course_key", Text, nullable=False), Column("email", Text, nullable=False),
+        Column("fullname", Text, nullable=False), Column("class_name", Text), Column("regency", Text),
+        Column("school_level", Text), Column("role", Text, nullable=False),
+        Column("first_access", BigInteger), Column("last_access", BigInteger),
+        Column("completed", Boolean, nullable=False), Column("time_completed", BigInteger),
+        Column("time_enrolled", BigInteger), Column("activities_total", Integer, nullable=False),
+        Column("activities_done", Integer, nullable=False), Column("course_grade", Double),
+        Column("course_grade_max", Double), Column("pretest_grade", Double), Column("pretest_max", Double),
+        Column("posttest_grade", Double), Column("posttest_max", Double),
+        Column("grades_modified", BigInteger), Column("pulled_at", BigInteger, nullable=False)]
+
+
+def _v1_evidence(md: MetaData) -> None:
     Table("pull_runs", md,
           Column("id", Integer, primary_key=True, autoincrement=True),
           Column("started_at", BigInteger, nullable=False), Column("finished_at", BigInteger),
@@ -84,33 +113,18 @@ def _v1(conn: Connection) -> None:
           Column("position", Integer, primary_key=True, autoincrement=False),
           Column("offering_id", Text, nullable=False),
           Index("ix_pull_run_offerings_offering", "offering_id", "run_id"))
-
-    def snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
-        return [
-            Column("course_key", Text, nullable=False), Column("email", Text, nullable=False),
-            Column("fullname", Text, nullable=False), Column("class_name", Text), Column("regency", Text),
-            Column("school_level", Text), Column("role", Text, nullable=False),
-            Column("first_access", BigInteger), Column("last_access", BigInteger),
-            Column("completed", Boolean, nullable=False), Column("time_completed", BigInteger),
-            Column("time_enrolled", BigInteger), Column("activities_total", Integer, nullable=False),
-            Column("activities_done", Integer, nullable=False), Column("course_grade", Double),
-            Column("course_grade_max", Double), Column("pretest_grade", Double), Column("pretest_max", Double),
-            Column("posttest_grade", Double), Column("posttest_max", Double),
-            Column("grades_modified", BigInteger), Column("pulled_at", BigInteger, nullable=False)]
-
     Table("snapshots_current", md,
           Column("offering_id", Text, primary_key=True),
           Column("course_id", BigInteger, primary_key=True, autoincrement=False),
           Column("user_id", BigInteger, primary_key=True, autoincrement=False),
           Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
-          *snapshot_columns(), Index("ix_snapshots_current_email", "email"))
+          *_v1_snapshot_columns(), Index("ix_snapshots_current_email", "email"))
     Table("snapshots_history", md,
           Column("id", Integer, primary_key=True, autoincrement=True),
           Column("offering_id", Text, nullable=False), Column("course_id", BigInteger, nullable=False),
           Column("user_id", BigInteger, nullable=False),
           Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
-          *snapshot_columns(), Index("ix_snapshots_history_offering", "offering_id", "pulled_at"))
-    md.create_all(conn)
+          *_v1_snapshot_columns(), Index("ix_snapshots_history_offering", "offering_id", "pulled_at"))
 
 
 def _v2(conn: Connection) -> None:
@@ -150,11 +164,110 @@ def _v4(conn: Connection) -> None:
     md.create_all(conn)
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """A table's keys as version 5 made them: ``site_id`` first wherever the key is not a surrogate id."""
+
+    primary: tuple[str, ...]
+    unique: tuple[tuple[str, tuple[str, ...]], ...] = ()    # (constraint name, columns)
+    indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (index name, columns)
+
+
+_V5_KEYS: dict[str, _Keys] = {
+    "offerings": _Keys(("site_id", "offering_id")),
+    "moodle_objects": _Keys(("site_id", "offering_id", "kind", "key")),
+    "writes": _Keys(("id",), indexes=(("ix_writes_offering", ("site_id", "offering_id", "id")),)),
+    "participants": _Keys(("site_id", "offering_id", "email"),
+                          indexes=(("ix_participants_email", ("site_id", "email")),
+                                   ("ix_participants_nuptk", ("site_id", "nuptk")))),
+    "pull_runs": _Keys(("id",), indexes=(("ix_pull_runs_site", ("site_id", "id")),)),
+    "pull_run_offerings": _Keys(("site_id", "run_id", "position"), indexes=(
+        ("ix_pull_run_offerings_offering", ("site_id", "offering_id", "run_id")),)),
+    "snapshots_current": _Keys(("site_id", "offering_id", "course_id", "user_id"),
+                               indexes=(("ix_snapshots_current_email", ("site_id", "email")),)),
+    "snapshots_history": _Keys(("id",), indexes=(
+        ("ix_snapshots_history_offering", ("site_id", "offering_id", "pulled_at")),)),
+    "certificates": _Keys(("site_id", "offering_id", "email"), unique=(
+        ("uq_certificates_number", ("site_id", "number")),
+        ("uq_certificates_sequence", ("site_id", "pattern", "year", "seq")))),
+    "sent_messages": _Keys(("id",), unique=(
+        ("uq_sent_messages_day", ("site_id", "offering_id", "day", "recipient")),)),
+}
+
+
+def _v5(conn: Connection) -> None:
+    """Sites: the ``sites`` and ``site_aliases`` tables, and ``site_id`` first in every other table's keys,
+    '' (LEGACY_SITE) in the rows already there. SQLite rebuilds a table whose primary or unique key changes
+    (it cannot alter a key); PostgreSQL alters every table in place. Every row is kept."""
+    md = MetaData()
+    Table("sites", md, Column("site_id", Text, primary_key=True), Column("url", Text, nullable=False),
+          Column("name", Text, nullable=False), Column("profile", Text),
+          Column("first_seen", BigInteger, nullable=False), Column("last_seen", BigInteger, nullable=False))
+    Table("site_aliases", md, Column("alias", Text, primary_key=True), Column("site_id", Text, nullable=False))
+    md.create_all(conn)
+    for name, keys in _V5_KEYS.items():
+        for index, _columns in keys.indexes:
+            conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+        if conn.dialect.name == "sqlite" and (keys.primary != ("id",) or keys.unique):
+            _v5_rebuild(conn, name, keys)
+        else:
+            _v5_alter(conn, name, keys)
+
+
+def _quoted(conn: Connection, columns: tuple[str, ...] | list[str]) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return ", ".join(quote(c) for c in columns)
+
+
+def _v5_alter(conn: Connection, name: str, keys: _Keys) -> None:
+    """Add ``site_id`` to table ``name`` in place and make its keys and indexes those of ``keys``."""
+    conn.execute(text(f"ALTER TABLE {name} ADD COLUMN site_id TEXT NOT NULL DEFAULT ''"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ALTER TABLE {name} ALTER COLUMN site_id DROP DEFAULT"))
+        found = inspect(conn)
+        if keys.primary != ("id",):
+            conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {found.get_pk_constraint(name)['name']}"))
+            conn.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_pkey PRIMARY KEY "
+                              f"({_quoted(conn, keys.primary)})"))
+        for old in found.get_unique_constraints(name):
+            conn.execute(text(f"ALTER TABLE {name} DROP CONSTRAINT {old['name']}"))
+        for unique, columns in keys.unique:
+            conn.execute(text(f"ALTER TABLE {name} ADD CONSTRAINT {unique} UNIQUE ({_quoted(conn, columns)})"))
+    for index, columns in keys.indexes:
+        conn.execute(text(f"CREATE INDEX {index} ON {name} ({_quoted(conn, columns)})"))
+
+
+def _v5_rebuild(conn: Connection, name: str, keys: _Keys) -> None:
+    """SQLite: table ``name`` again with ``site_id`` first and ``keys``, every row copied with site ''.
+
+    The columns, their defaults and foreign keys are read from the table as it is (so every earlier
+    migration's columns are kept as they were)."""
+    found = inspect(conn)
+    columns = found.get_columns(name)
+    md = MetaData()
+    Table("pull_runs", md, Column("id", Integer, primary_key=True))   # what foreign keys name; not created
+    Table(name, md, Column("site_id", Text, nullable=False),
+          *[Column(c["name"], c["type"], nullable=c["nullable"],
+                   server_default=text(c["default"]) if c["default"] is not None else None) for c in columns],
+          PrimaryKeyConstraint(*keys.primary),
+          *[UniqueConstraint(*cols, name=unique) for unique, cols in keys.unique],
+          *[ForeignKeyConstraint(fk["constrained_columns"],
+                                 [f"{fk['referred_table']}.{c}" for c in fk["referred_columns"]],
+                                 ondelete=fk["options"].get("ondelete")) for fk in found.get_foreign_keys(name)],
+          *[Index(index, *cols) for index, cols in keys.indexes])
+    conn.execute(text(f"ALTER TABLE {name} RENAME TO {name}__v4"))
+    md.tables[name].create(conn)
+    names = _quoted(conn, [c["name"] for c in columns])
+    conn.execute(text(f"INSERT INTO {name} (site_id, {names}) SELECT '', {names} FROM {name}__v4"))
+    conn.execute(text(f"DROP TABLE {name}__v4"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "offerings, object map, audit trail, participants, pull runs, snapshots", _v1),
     Migration(2, "participants.trained (the selection's priority tier)", _v2),
     Migration(3, "snapshots.enrol_status; time_enrolled from the first pull that saw the enrolment", _v3),
     Migration(4, "certificates (issued once, never repeated) and messages sent to facilitators", _v4),
+    Migration(5, "sites: site_id first in every key; rows already there kept with site '' (legacy)", _v5),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import ColumnElement, Row, and_, insert, select
 
 from . import schema as t
 from .base import StoreBase, upsert
@@ -42,23 +42,28 @@ class ProvisioningStore(StoreBase):
         now = self._now()
         text = json.dumps(data, ensure_ascii=False, sort_keys=True)
         with self._write() as conn:
-            upsert(conn, t.offerings, [{"offering_id": offering_id, "template": template, "title": title,
-                                        "data": text, "created_at": now, "updated_at": now}],
-                   keys=["offering_id"], keep=["created_at"])
-            row = conn.execute(select(t.offerings).where(t.offerings.c.offering_id == offering_id)).one()
+            upsert(conn, t.offerings, [{"site_id": self.site_id, "offering_id": offering_id, "template": template,
+                                        "title": title, "data": text, "created_at": now, "updated_at": now}],
+                   keys=["site_id", "offering_id"], keep=["created_at"])
+            row = conn.execute(select(t.offerings).where(self._offering_is(offering_id))).one()
         return _offering(row)
 
     def offerings(self) -> list[OfferingRecord]:
         """Every offering, by id."""
         with self._read() as conn:
-            rows = conn.execute(select(t.offerings).order_by(t.offerings.c.offering_id)).all()
+            rows = conn.execute(select(t.offerings).where(t.offerings.c.site_id == self.site_id)
+                                .order_by(t.offerings.c.offering_id)).all()
         return [_offering(r) for r in rows]
 
     def get_offering(self, offering_id: str) -> OfferingRecord | None:
         """The offering with this id, or None."""
         with self._read() as conn:
-            row = conn.execute(select(t.offerings).where(t.offerings.c.offering_id == offering_id)).first()
+            row = conn.execute(select(t.offerings).where(self._offering_is(offering_id))).first()
         return _offering(row) if row is not None else None
+
+    def _offering_is(self, offering_id: str) -> ColumnElement[bool]:
+        c = t.offerings.c
+        return and_(c.site_id == self.site_id, c.offering_id == offering_id)
 
     # the Moodle object map ------------------------------------------------------------------------
     def map_object(self, offering_id: str, kind: str, key: str, moodle_id: int,
@@ -67,23 +72,24 @@ class ProvisioningStore(StoreBase):
         any earlier entry). Raises ``ValueError`` for a kind not in :data:`OBJECT_KINDS`."""
         _check(kind, OBJECT_KINDS, "kind")
         with self._write() as conn:
-            upsert(conn, t.moodle_objects, [{"offering_id": offering_id, "kind": kind, "key": key,
-                                             "moodle_id": int(moodle_id), "spec_hash": spec_hash,
+            upsert(conn, t.moodle_objects, [{"site_id": self.site_id, "offering_id": offering_id, "kind": kind,
+                                             "key": key, "moodle_id": int(moodle_id), "spec_hash": spec_hash,
                                              "updated_at": self._now()}],
-                   keys=["offering_id", "kind", "key"])
+                   keys=["site_id", "offering_id", "kind", "key"])
 
     def object_id(self, offering_id: str, kind: str, key: str) -> int | None:
         """The Moodle id mapped to our key, or None."""
         c = t.moodle_objects.c
         with self._read() as conn:
             value = conn.execute(select(c.moodle_id).where(
-                c.offering_id == offering_id, c.kind == kind, c.key == key)).scalar_one_or_none()
+                c.site_id == self.site_id, c.offering_id == offering_id, c.kind == kind,
+                c.key == key)).scalar_one_or_none()
         return int(value) if value is not None else None
 
     def objects(self, offering_id: str, kind: str | None = None) -> list[MappedObject]:
         """The offering's mapped objects (of one kind if given), by kind then key."""
         c = t.moodle_objects.c
-        query = select(t.moodle_objects).where(c.offering_id == offering_id)
+        query = select(t.moodle_objects).where(c.site_id == self.site_id, c.offering_id == offering_id)
         if kind is not None:
             query = query.where(c.kind == kind)
         with self._read() as conn:
@@ -102,14 +108,14 @@ class ProvisioningStore(StoreBase):
                   "moodle_id": int(moodle_id) if moodle_id is not None else None, "spec_hash": spec_hash,
                   "outcome": outcome, "detail": detail}
         with self._write() as conn:
-            new_id = conn.execute(insert(t.writes).values(**values)).inserted_primary_key[0]
+            new_id = conn.execute(insert(t.writes).values(site_id=self.site_id, **values)).inserted_primary_key[0]
         return WriteRecord(id=int(new_id), **values)  # type: ignore[arg-type]
 
     def writes(self, offering_id: str | None = None, limit: int | None = None) -> list[WriteRecord]:
         """The audit trail (of one offering if given), oldest first; with ``limit``, only the newest
         ``limit`` entries (still oldest first)."""
         c = t.writes.c
-        query = select(t.writes)
+        query = select(t.writes).where(c.site_id == self.site_id)
         if offering_id is not None:
             query = query.where(c.offering_id == offering_id)
         query = query.order_by(c.id.desc())
@@ -124,7 +130,8 @@ class ProvisioningStore(StoreBase):
         entry is ``unknown`` (sent, and no answer seen nor anything read back since). A write recorded as in
         flight before it was sent stays here when the process died before the answer came."""
         c = t.writes.c
-        query = select(t.writes).where(c.offering_id == offering_id, c.kind == kind).order_by(c.id)
+        query = select(t.writes).where(c.site_id == self.site_id, c.offering_id == offering_id,
+                                       c.kind == kind).order_by(c.id)
         with self._read() as conn:
             rows = conn.execute(query).all()
         newest = {r.key: r for r in rows}

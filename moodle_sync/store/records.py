@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit
 
 # What a Moodle object map entry can be.
 OBJECT_KINDS = ("category", "course", "group", "grouping", "user", "enrolment", "section")
@@ -20,11 +21,61 @@ PARTICIPANT_STATUSES = ("selected", "waitlist", "not_selected", "withdrawn", "en
 # point an incremental pull reads "since" (see moodle_sync.evidence.pull).
 RUN_MODES = ("full", "incremental", "report")
 RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+# The site of rows written by a store older than schema v5 (before a store knew sites): the first site
+# registered in the store adopts them (see Store.register_site).
+LEGACY_SITE = ""
+# Paths under a Moodle site's root that a configured URL may end with; they are not part of the site.
+_SITE_TAILS = ("/webservice/", "/login/")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalise_email(email: str) -> str:
     """The form in which the store keeps and compares e-mail addresses: stripped, lower case."""
     return email.strip().lower()
+
+
+def site_key(url: str) -> str:
+    """The stable id of the Moodle site at ``url``: lower-cased ``host[:port]/path``, without the scheme, a
+    default port, a trailing slash, a query, or a ``/webservice/...`` or ``/login/...`` tail
+    (``'https://LMS.Example.id/moodle/'`` -> ``'lms.example.id/moodle'``).
+
+    Why the URL: ``core_webservice_get_site_info`` answers ``siteurl`` = ``$CFG->wwwroot`` (the one address
+    a Moodle is installed at, webservice/externallib.php) and ``siteid`` = ``SITEID``, the id of the
+    front-page course, which is 1 on every Moodle: it tells no two sites apart. The web root is what a
+    site keeps for life (moving it is a rare, deliberate ``admin/tool/replace``-style migration), and
+    it is what the configured URL is written against, so the key can be known without a call.
+    Pure; raises ``ValueError`` for a URL without a host.
+    """
+    text = url.strip()
+    parts = urlsplit(text if "://" in text else f"//{text}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError(f"{url!r} is not a site URL (no host)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{url!r} is not a site URL (bad port)") from None
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    path = parts.path.lower()
+    for tail in _SITE_TAILS:
+        if tail in f"{path}/":
+            path = f"{path}/"[:f"{path}/".index(tail)]
+    return host + path.rstrip("/")
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    """A Moodle site (centre) the store holds rows of: ``site_id`` is :func:`site_key` of its
+    ``url`` (Moodle's ``siteurl``), ``name`` its site name, ``profile`` the config profile that last
+    registered it; ``first_seen``/``last_seen`` when it was first and last registered."""
+
+    site_id: str
+    url: str
+    name: str
+    profile: str | None
+    first_seen: int
+    last_seen: int
 
 
 @dataclass(frozen=True)

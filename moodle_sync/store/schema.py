@@ -3,6 +3,14 @@
 The database is brought to this shape by :mod:`moodle_sync.store.migrations` (which keeps its own,
 frozen, copy of each step); a test checks that a freshly migrated database has exactly these columns.
 Times are Unix seconds (BigInteger); JSON-valued columns are text.
+
+Schema v5: a store holds several Moodle sites (centres). ``sites`` lists them (``site_id`` = the
+:func:`~moodle_sync.store.records.site_key` of Moodle's ``siteurl``), ``site_aliases`` maps the
+site_key of a configured URL to its site; every other table has ``site_id`` as the first column of its
+keys, so two sites may use the same offering id, course and user ids, and certificate numbers. Rows of a
+store older than v5 have ``site_id`` '' (``LEGACY_SITE``) until a site adopts them. Tables keyed by an
+autoincrement ``id`` (writes, pull_runs, snapshots_history, sent_messages) keep it (ids are unique across
+sites) and carry ``site_id`` in their indexes and unique keys.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -32,8 +40,25 @@ schema_version = Table(
     Column("applied_at", BigInteger, nullable=False),
 )
 
+sites = Table(
+    "sites", metadata,
+    Column("site_id", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("profile", Text),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+)
+
+site_aliases = Table(
+    "site_aliases", metadata,
+    Column("alias", Text, primary_key=True),
+    Column("site_id", Text, nullable=False),
+)
+
 offerings = Table(
     "offerings", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("offering_id", Text, primary_key=True),
     Column("template", Text, nullable=False),
     Column("title", Text, nullable=False),
@@ -44,6 +69,7 @@ offerings = Table(
 
 moodle_objects = Table(
     "moodle_objects", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("offering_id", Text, primary_key=True),
     Column("kind", Text, primary_key=True),
     Column("key", Text, primary_key=True),
@@ -64,11 +90,13 @@ writes = Table(
     Column("spec_hash", Text),
     Column("outcome", Text, nullable=False),
     Column("detail", Text),
-    Index("ix_writes_offering", "offering_id", "id"),
+    Column("site_id", Text, nullable=False),
+    Index("ix_writes_offering", "site_id", "offering_id", "id"),
 )
 
 participants = Table(
     "participants", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("offering_id", Text, primary_key=True),
     Column("email", Text, primary_key=True),
     Column("fullname", Text, nullable=False),
@@ -90,8 +118,8 @@ participants = Table(
     Column("submitted_at", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
     Column("trained", Boolean),
-    Index("ix_participants_email", "email"),
-    Index("ix_participants_nuptk", "nuptk"),
+    Index("ix_participants_email", "site_id", "email"),
+    Index("ix_participants_nuptk", "site_id", "nuptk"),
 )
 
 pull_runs = Table(
@@ -105,14 +133,17 @@ pull_runs = Table(
     Column("enrolments", Integer, nullable=False),
     Column("reread", Integer, nullable=False),
     Column("errors", Text, nullable=False),
+    Column("site_id", Text, nullable=False),
+    Index("ix_pull_runs_site", "site_id", "id"),
 )
 
 pull_run_offerings = Table(
     "pull_run_offerings", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("run_id", Integer, ForeignKey("pull_runs.id", ondelete="CASCADE"), primary_key=True),
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("offering_id", Text, nullable=False),
-    Index("ix_pull_run_offerings_offering", "offering_id", "run_id"),
+    Index("ix_pull_run_offerings_offering", "site_id", "offering_id", "run_id"),
 )
 
 
@@ -147,12 +178,13 @@ def _snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
 
 snapshots_current = Table(
     "snapshots_current", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("offering_id", Text, primary_key=True),
     Column("course_id", BigInteger, primary_key=True, autoincrement=False),
     Column("user_id", BigInteger, primary_key=True, autoincrement=False),
     Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
     *_snapshot_columns(),
-    Index("ix_snapshots_current_email", "email"),
+    Index("ix_snapshots_current_email", "site_id", "email"),
 )
 
 snapshots_history = Table(
@@ -163,23 +195,26 @@ snapshots_history = Table(
     Column("user_id", BigInteger, nullable=False),
     Column("run_id", Integer, ForeignKey("pull_runs.id"), nullable=False),
     *_snapshot_columns(),
-    Index("ix_snapshots_history_offering", "offering_id", "pulled_at"),
+    Column("site_id", Text, nullable=False),
+    Index("ix_snapshots_history_offering", "site_id", "offering_id", "pulled_at"),
 )
 
-# The columns a snapshot row carries, in the model's terms (everything but the store's own run_id/id).
+# The columns a snapshot row carries, in the model's terms (everything but the store's own site_id/run_id/id).
 SNAPSHOT_COLUMNS = ("offering_id", "course_id", "user_id", *(c.name for c in _snapshot_columns()))
 
 certificates = Table(
     "certificates", metadata,
+    Column("site_id", Text, primary_key=True),
     Column("offering_id", Text, primary_key=True),
     Column("email", Text, primary_key=True),
-    Column("number", Text, nullable=False, unique=True),
+    Column("number", Text, nullable=False),
     Column("pattern", Text, nullable=False),
     Column("year", Integer, nullable=False),
     Column("seq", Integer, nullable=False),
     Column("completed_at", BigInteger),
     Column("issued_at", BigInteger, nullable=False),
-    UniqueConstraint("pattern", "year", "seq", name="uq_certificates_sequence"),
+    UniqueConstraint("site_id", "number", name="uq_certificates_number"),
+    UniqueConstraint("site_id", "pattern", "year", "seq", name="uq_certificates_sequence"),
 )
 
 sent_messages = Table(
@@ -194,5 +229,6 @@ sent_messages = Table(
     Column("msgid", BigInteger),
     Column("detail", Text),
     Column("at", BigInteger, nullable=False),
-    UniqueConstraint("offering_id", "day", "recipient", name="uq_sent_messages_day"),
+    Column("site_id", Text, nullable=False),
+    UniqueConstraint("site_id", "offering_id", "day", "recipient", name="uq_sent_messages_day"),
 )

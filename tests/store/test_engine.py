@@ -65,7 +65,8 @@ def test_a_failing_migration_leaves_the_store_as_it_was(store_url: str) -> None:
 
     def half_done(conn) -> None:  # type: ignore[no-untyped-def]
         _extra_table(MetaData()).create(conn)
-        conn.execute(text("INSERT INTO offerings VALUES ('x', 't', 'T', '{}', 1, 1)"))
+        conn.execute(text("INSERT INTO offerings (site_id, offering_id, template, title, data, created_at, updated_at) "
+                          "VALUES ('', 'x', 't', 'T', '{}', 1, 1)"))
         raise RuntimeError("migration bug")
 
     with pytest.raises(RuntimeError):
