@@ -3,7 +3,8 @@
 1. directories given by the caller (``--templates DIR``, then ``settings.templates_dir``);
 2. installed packages, through the entry-point group ``moodle_sync.templates``: each entry point loads
    to a directory (a ``str``/``Path``, a callable returning one, or a module whose folder is meant);
-3. the ``course_templates/`` folder shipped with moodle_sync.
+3. the templates shipped with moodle_sync (the package ``moodle_sync.course_templates``, built from the
+   repository's ``course_templates/`` folder).
 
 Each of these is a *templates root*: a folder of ``<name>/template.yaml`` folders.
 """
@@ -13,11 +14,9 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
-import sysconfig
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,35 +27,26 @@ from .problems import Problem
 log = logging.getLogger("moodle_sync.templates")
 
 ENTRY_POINT_GROUP = "moodle_sync.templates"
-DISTRIBUTION = "moodle-sync"
+SHIPPED_PACKAGE = "moodle_sync.course_templates"
 SHIPPED_FOLDER = "course_templates"
-DATA_SUBDIR = Path("share") / "moodle-sync" / SHIPPED_FOLDER
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def shipped_templates_dir() -> Path | None:
-    """The ``course_templates/`` folder shipped with moodle_sync, or ``None`` if it cannot be found.
+    """The templates shipped with moodle_sync, or ``None`` if they are missing (a broken install).
 
-    Looked for next to the package (a source checkout or editable install), then where a wheel puts
-    its data files (``<prefix>/share/moodle-sync/course_templates``).
+    They are the package ``moodle_sync.course_templates`` (the repository's ``course_templates/`` folder,
+    mapped into the package by setup.cfg), found with :mod:`importlib.resources` in a wheel or an editable
+    install. A source tree that was never installed cannot import that package: the folder beside
+    ``moodle_sync/`` is used then.
     """
-    package_dir = Path(__file__).resolve().parent.parent
-    candidates = [package_dir / SHIPPED_FOLDER, package_dir.parent / SHIPPED_FOLDER]
     try:
-        dist = metadata.distribution(DISTRIBUTION)
-        for entry in dist.files or ():
-            parts = Path(str(entry)).parts
-            if SHIPPED_FOLDER in parts and parts[-1] == TEMPLATE_FILE:
-                located = Path(str(dist.locate_file(entry))).resolve()
-                candidates.append(located.parent.parent)
-                break
-    except metadata.PackageNotFoundError:
-        pass
-    candidates += [Path(sys.prefix) / DATA_SUBDIR, Path(sysconfig.get_path("data")) / DATA_SUBDIR]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None
+        shipped = resources.files(SHIPPED_PACKAGE)
+    except ModuleNotFoundError:
+        shipped = Path(__file__).resolve().parents[2] / SHIPPED_FOLDER
+    if isinstance(shipped, Path) and shipped.is_dir():
+        return shipped
+    return None  # absent, or inside a zip file (templates are read as files: install unzipped)
 
 
 def _resolve_entry_point_value(value: Any) -> Path:
@@ -80,7 +70,7 @@ def entry_point_roots() -> tuple[list[tuple[Path, str]], list[Problem]]:
         label = f"entry point {dist}:{ep.name}"
         try:
             path = _resolve_entry_point_value(ep.load())
-        except Exception as exc:  # a broken plug-in must not break discovery
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break discovery
             problems.append(Problem(label, None, ep.value, f"cannot load: {type(exc).__name__}: {exc}"))
             continue
         if not path.is_dir():

@@ -90,7 +90,7 @@ class Renderer:
         compiled = self.compile(pattern, html=html)
         try:
             return compiled.render(context).strip()
-        except Exception as exc:  # Jinja reports template mistakes as many exception types
+        except Exception as exc:  # noqa: BLE001 - Jinja reports template mistakes as many exception types
             line = _template_line(exc, "<template>")
             raise TemplateError([_pattern_problem(pattern, _describe(exc), line)]) from None
 
@@ -107,7 +107,7 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             where = exc.filename or template_file.filename
             raise TemplateError([Problem(where, exc.lineno, field, f"Jinja syntax error: {exc.message}")]) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a template's own mistakes come as any exception type
             filenames = {f.filename for f in self.files.values()}
             found = _file_frame(exc, filenames)
             where, at = found if found else (template_file.filename, None)

@@ -18,7 +18,7 @@ from .problems import Problem, ProblemsError
 MAX_YAML_BYTES = 1_000_000
 
 
-class LocatedDict(dict):  # type: ignore[type-arg]
+class LocatedDict(dict[Any, Any]):
     """A dict that knows the file and line of itself and of each of its keys."""
 
     file: str
@@ -35,7 +35,7 @@ class LocatedDict(dict):  # type: ignore[type-arg]
         return self.key_lines.get(key, (self.file, self.line))
 
 
-class LocatedList(list):  # type: ignore[type-arg]
+class LocatedList(list[Any]):
     """A list that knows the file and line of itself and of each item."""
 
     file: str

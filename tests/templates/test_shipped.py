@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import configparser
 from pathlib import Path
 
 import pytest
 
 from moodle_sync.offerings import load_offering
 from moodle_sync.regions import LAMPUNG
-from moodle_sync.templates import check_templates, find_templates, load_template, render_offering
+from moodle_sync.templates import check_templates, load_template, render_offering
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "offering-koding.yaml"
@@ -66,15 +65,3 @@ def test_pembelajaran_mendalam_is_about_pedagogy_not_neural_networks() -> None:
                     + [s.name.source for s in template.sections]).lower()
     assert {"berkesadaran", "bermakna", "menggembirakan"} <= set(text.replace(",", " ").split())
     assert "neural" not in text and "jaringan saraf" not in template.files["summary.html.j2"].source.lower()
-
-
-def test_every_shipped_template_folder_is_packaged() -> None:
-    """A non-editable install carries course_templates/ as data files (setup.cfg [options.data_files])."""
-    config = configparser.ConfigParser()
-    config.read(REPO / "setup.cfg")
-    if not config.has_section("options.data_files"):
-        pytest.skip("setup.cfg has no [options.data_files] yet")
-    listed = {value.strip() for value in config["options.data_files"].values()}
-    shipped = {name for name, source in find_templates().items() if source.origin == "shipped"}
-    for name in shipped:
-        assert f"course_templates/{name}/*" in listed, f"add course_templates/{name} to setup.cfg data_files"
