@@ -10,16 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import records as r
-from .errors import SandboxMoodleError, invalid_parameter, missing_record, moodle_error
+from .errors import RecordFailure, SandboxMoodleError, invalid_parameter, missing_record, moodle_error
 from .records import ADMIN_ID, GUEST_ID, SITE_COURSE_ID  # noqa: F401 - re-exported for the functions
 from .state import State
-
-if TYPE_CHECKING:
-    from .moodle import RecordFailure
 
 Handler = Callable[["Call", dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}

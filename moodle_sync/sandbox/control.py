@@ -18,8 +18,9 @@ from typing import Any
 from . import records as r
 from .completion import run_cron as _run_cron
 from .completion import set_activity_state
+from .errors import RecordFailure
 from .functions_completion import set_grade as _set_grade
-from .moodle import FULL_SERVICE, LIMITED_SERVICE, RecordFailure, SandboxMoodle
+from .moodle import FULL_SERVICE, LIMITED_SERVICE, SandboxMoodle
 from .seed import seed_state
 
 FAULT_KINDS = ("timeout", "http500", "http429", "apply_then_drop", "apply_then_timeout")

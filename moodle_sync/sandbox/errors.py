@@ -2,11 +2,14 @@
 
 :class:`SandboxMoodleError` carries exactly what a REST error body carries (``exception``,
 ``errorcode``, ``message``, ``debuginfo``); the REST and SOAP endpoints turn it into their wire
-format. The helpers below build the errors real Moodle 4.5 raises, with its exact messages.
+format. The helpers below build the errors real Moodle 4.5 raises, with its exact messages;
+:class:`RecordFailure` is a failure a test injects (``control.fail_record``) for matching records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 MOODLE_EXCEPTION = "core\\exception\\moodle_exception"
@@ -87,3 +90,43 @@ def access_denied(function: str) -> SandboxMoodleError:
 def unknown_function(function: str) -> SandboxMoodleError:
     return missing_record("external_functions",
                           f"SELECT * FROM {{external_functions}} WHERE name = ?\n[array (\n  0 => '{function}',\n)]")
+
+
+@dataclass
+class RecordFailure:
+    """An injected failure for batch records of ``function`` whose fields equal ``match``."""
+
+    function: str
+    match: dict[str, Any]
+    errorcode: str
+    message: str
+    debuginfo: str | None = None
+    times: int | None = None  # None: every time
+
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        """Whether ``record`` holds every field of ``match`` (1 and True, 2 and 2.0 alike) and uses are left."""
+        if self.times is not None and self.times <= 0:
+            return False
+        return all(k in record and str(_plain(record[k])) == str(_plain(v)) for k, v in self.match.items())
+
+    def used(self) -> None:
+        """Count one use against ``times``."""
+        if self.times is not None:
+            self.times -= 1
+
+    def error(self) -> SandboxMoodleError:
+        """The error Moodle would raise: ``invalid_parameter_exception`` for ``invalidparameter``, else a
+        ``moodle_exception``."""
+        if self.errorcode == "invalidparameter":
+            return SandboxMoodleError(INVALID_PARAMETER, "invalidparameter", "Invalid parameter value detected",
+                                      self.debuginfo or self.message)
+        return SandboxMoodleError(MOODLE_EXCEPTION, self.errorcode, self.message, self.debuginfo)
+
+
+def _plain(value: Any) -> Any:
+    """A value as PHP compares it after cleaning: booleans and whole floats as integers."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

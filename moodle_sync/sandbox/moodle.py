@@ -22,7 +22,7 @@ from ..ws.functions import FUNCTIONS
 from ..ws.signatures import load_signatures
 
 # Registers the implementations (each module adds its functions to HANDLERS on import).
-from . import (  # noqa: F401  # noqa: E402,F401
+from . import (  # noqa: F401 - imported for their registrations
     functions_capability,
     functions_completion,
     functions_content,
@@ -36,8 +36,8 @@ from . import records as r
 from .calls import ADMIN_ID, DEFAULT_TIMEZONE, HANDLERS, Call, site_timezone
 from .capabilities import add_ws_user, declared_capabilities, require_capabilities
 from .errors import (
-    INVALID_PARAMETER,
     MOODLE_EXCEPTION,
+    RecordFailure,
     SandboxMoodleError,
     access_denied,
     invalid_parameter,
@@ -56,41 +56,6 @@ def implemented_functions() -> list[str]:
     """Functions the sandbox serves: moodle_sync's own (declaration order) then the extras."""
     ours = [name for name in FUNCTIONS if name in HANDLERS]
     return ours + sorted(set(HANDLERS) - set(ours))
-
-
-@dataclass
-class RecordFailure:
-    """An injected failure for batch records of ``function`` whose fields equal ``match``."""
-
-    function: str
-    match: dict[str, Any]
-    errorcode: str
-    message: str
-    debuginfo: str | None = None
-    times: int | None = None  # None: every time
-
-    def matches(self, record: Mapping[str, Any]) -> bool:
-        if self.times is not None and self.times <= 0:
-            return False
-        return all(k in record and str(_plain(record[k])) == str(_plain(v)) for k, v in self.match.items())
-
-    def used(self) -> None:
-        if self.times is not None:
-            self.times -= 1
-
-    def error(self) -> SandboxMoodleError:
-        if self.errorcode == "invalidparameter":
-            return SandboxMoodleError(INVALID_PARAMETER, "invalidparameter", "Invalid parameter value detected",
-                                      self.debuginfo or self.message)
-        return SandboxMoodleError(MOODLE_EXCEPTION, self.errorcode, self.message, self.debuginfo)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 @dataclass
