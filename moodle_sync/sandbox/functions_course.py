@@ -226,7 +226,7 @@ def create_courses(call: Call, p: dict[str, Any]) -> list[dict[str, Any]]:
             raise moodle_error("courseidnumbertaken", f"ID number is already used for another course ({idnumber})")
         options = _apply_format_options(item)
         numsections = _int(options.pop("numsections", item.get("numsections", 0) or 0))
-        settings = {k: item[k] for k in ("summary", "summaryformat", "showgrades", "newsitems", "maxbytes",
+        settings: dict[str, Any] = {k: item[k] for k in ("summary", "summaryformat", "showgrades", "newsitems", "maxbytes",
                                          "showreports", "visible", "groupmode", "groupmodeforce",
                                          "defaultgroupingid", "enablecompletion", "completionnotify", "lang",
                                          "startdate", "enddate") if k in item}
@@ -262,7 +262,7 @@ def update_courses(call: Call, p: dict[str, Any]) -> dict[str, Any]:
             if crs is None:
                 raise moodle_error("invalidrecord", "Can't find data record in database table course.")
             _update_course(call, crs, dict(item))
-        except Exception as exc:  # Moodle turns each course's failure into a warning
+        except Exception as exc:  # noqa: BLE001 - as Moodle: each course's failure, whatever it is, is a warning
             code = getattr(exc, "errorcode", "errorupdatingcourse")
             warnings.append({"item": "course", "itemid": item["id"], "warningcode": code,
                              "message": getattr(exc, "message", str(exc))})
@@ -277,14 +277,14 @@ def _update_course(call: Call, crs: r.Course, item: dict[str, Any]) -> None:
         options.setdefault("numsections", item.pop("numsections"))
     if "hiddensections" in item:
         options["hiddensections"] = item.pop("hiddensections")
-    if "shortname" in item and item["shortname"] != crs.shortname:
-        if state.courses.first("shortname", item["shortname"]) is not None:
-            raise moodle_error("shortnametaken",
-                               f"Short name is already used for another course ({item['shortname']})")
-    if item.get("idnumber") and item["idnumber"] != crs.idnumber:
-        if state.courses.first("idnumber", item["idnumber"]) is not None:
-            raise moodle_error("courseidnumbertaken",
-                               f"ID number is already used for another course ({item['idnumber']})")
+    if ("shortname" in item and item["shortname"] != crs.shortname
+            and state.courses.first("shortname", item["shortname"]) is not None):
+        raise moodle_error("shortnametaken",
+                           f"Short name is already used for another course ({item['shortname']})")
+    if (item.get("idnumber") and item["idnumber"] != crs.idnumber
+            and state.courses.first("idnumber", item["idnumber"]) is not None):
+        raise moodle_error("courseidnumbertaken",
+                           f"ID number is already used for another course ({item['idnumber']})")
     if "categoryid" in item:
         if state.categories.get(item["categoryid"]) is None:
             raise moodle_error("errorcatcontextnotvalid", "You cannot execute functions in the category context "

@@ -34,7 +34,7 @@ _TIMEZONE = re.compile(r"(([+-]?(0?[0-9](\.[5|0])?|1[0-3](\.0)?|1[0-2]\.5))|(99)
 INT64 = 2 ** 63
 
 
-class PhpArray(dict):  # type: ignore[type-arg]
+class PhpArray(dict[Any, Any]):
     """A PHP array: an ordered dict with int or str keys that remembers its next free int index."""
 
     next_index: int = 0

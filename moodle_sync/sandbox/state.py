@@ -15,11 +15,20 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from . import records as r
 
 R = TypeVar("R")
+
+
+class _Row(Protocol):
+    """A record of a table: a dataclass of :mod:`records` with an ``id`` (0 until inserted)."""
+
+    id: int
+
+
+Row = TypeVar("Row", bound=_Row)
 KeyFn = Callable[[Any], Hashable | None]
 
 STATE_FORMAT = 1
@@ -153,7 +162,7 @@ class State:
         return value
 
     # changes ------------------------------------------------------------------------------------
-    def insert(self, table: str, row: R) -> R:
+    def insert(self, table: str, row: Row) -> Row:
         """Add ``row`` (its ``id`` assigned from the table's sequence when 0)."""
         t = self.tables[table]
         if row.id == 0:
@@ -231,7 +240,7 @@ class State:
             t = state.tables.get(name)
             if t is None:
                 raise ValueError(f"unknown table {name!r} in the state file")
-            known = {f.name for f in fields(t.cls)}  # type: ignore[arg-type]
+            known = {f.name for f in fields(t.cls)}
             for row in saved.get("rows", []):
                 t._put(t.cls(**{k: v for k, v in row.items() if k in known}))
             t.next_id = max(int(saved.get("next_id", 1)), max(t.rows, default=0) + 1)
