@@ -20,7 +20,7 @@ def course_total(server: SandboxServer, userid: int) -> dict[str, Any]:
 
 
 def test_the_course_total_leaves_empty_grades_out_of_sum_and_maximum(sandbox: SandboxServer) -> None:
-    tested, untouched = learners(sandbox, 2)
+    tested, _untouched = learners(sandbox, 2)
     sandbox.control.set_grade(KODING, tested, "pretest", 6.5)
     sandbox.control.set_grade(KODING, tested, "posttest", 8.0)
 

@@ -158,7 +158,7 @@ def test_the_call_is_the_envelope_php_sends_with_the_token_only_in_the_url(repla
                                                                           soap: SoapTransport) -> None:
     soap.send("core_course_get_categories", {"criteria": [{"key": "idnumber", "value": "bench-std"}],
                                              "addsubcategories": 0}, timeout=5)
-    (method, path, body, headers), = [r for r in replay.site.received if r[0] == "POST"]
+    (_, path, body, headers), = [r for r in replay.site.received if r[0] == "POST"]
     assert path == f"/webservice/soap/server.php?wstoken={TOKEN}"
     assert TOKEN not in body.decode() and TOKEN not in headers.get("User-Agent", "")
     assert headers["Content-Type"].startswith("text/xml")
@@ -175,7 +175,7 @@ def test_the_wsdl_is_read_once_for_many_calls_from_many_threads(replay: Replay, 
     def call() -> None:
         try:
             soap.send("core_webservice_get_site_info", {}, timeout=5)
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - a thread's failure, whatever it is, is reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=call) for _ in range(6)]
@@ -249,8 +249,8 @@ def test_answers_that_are_not_soap_map_like_rest(replay: Replay, soap: SoapTrans
 @pytest.mark.parametrize("wsdl", [
     (200, {"Content-Type": "text/html"}, b"<html>Moodle login</html>"),
     (500, {"Content-Type": "text/html"}, b"PHP Fatal error"),
-    (200, XML, b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/">'
-               b'<import namespace="urn:x" location="http://example.org/evil.wsdl"/></definitions>'),
+    (200, XML, (b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/">'
+                b'<import namespace="urn:x" location="http://example.org/evil.wsdl"/></definitions>')),
 ])
 def test_a_wsdl_we_cannot_read_is_a_server_error_and_fetches_nothing_else(replay: Replay, soap: SoapTransport,
                                                                          wsdl: Answer) -> None:
