@@ -4,6 +4,7 @@ and rendering an offering file into the desired state."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import click
 
+from ..exceptions import InputError
 from ..provision.spec import OfferingSpec
 from .app import App
 
@@ -35,8 +37,34 @@ def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-offering_argument = click.argument("offering_file", metavar="OFFERING",
-                                   type=click.Path(exists=True, dir_okay=False, path_type=Path))
+class OfferingFile(click.ParamType):
+    """OFFERING for the commands that need the offering's file: its YAML file, or the id of an offering whose
+    file the store recorded (``apply``, ``select`` and ``enrol`` record it). Converts to the file's
+    :class:`~pathlib.Path`; anything else is a usage error (exit 2) saying to give the YAML file."""
+
+    name = "offering"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        if isinstance(value, Path):
+            return value
+        path = Path(value)
+        if path.is_file():
+            return path
+        if path.suffix.lower() in (".yaml", ".yml") or "/" in value or os.sep in value:
+            self.fail(f"{value}: no such offering file", param, ctx)
+        app = ctx.find_object(App) if ctx is not None else None
+        if app is None or not store_exists(app):
+            self.fail(f"{value}: no such file, and no store records an offering {value!r}: give its YAML file",
+                      param, ctx)
+        from ..api import stored_offering_file
+
+        try:
+            return stored_offering_file(app.store(), value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+offering_argument = click.argument("offering_file", metavar="OFFERING", type=OfferingFile())
 templates_option = click.option("--templates", "templates", multiple=True, metavar="DIR",
                                 help="Another folder of course templates (before the shipped ones).")
 
@@ -44,33 +72,23 @@ templates_option = click.option("--templates", "templates", multiple=True, metav
 def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
     """Load the offering file and render it through its template into the desired state, with as many
     classes per course as the store's roster (or ``classes``, a new selection's) needs, and each model
-    school's facilitator leading the class the roster keeps that school's teachers in."""
-    from ..offerings import load_offering
-    from ..roster import desired_offering, school_classes
-    from ..templates import load_template, template_dirs
+    school's facilitator leading the class the roster keeps that school's teachers in (see
+    :func:`moodle_sync.api.render_offering`). A store not created yet is not created by rendering."""
+    from ..api import render_offering
+    from ..templates import template_dirs
 
-    offering = load_offering(path)
-    dirs = template_dirs(templates, app.settings.templates_dir)
-    counts = roster_class_counts(app, offering.id)
-    schools = [m.npsn for m in offering.applicants.model_schools if m.facilitator]
-    led = school_classes(app.store().class_schools(offering.id), schools) if counts and schools else {}
-    for key, n in (classes or {}).items():
-        counts[key] = max(counts.get(key, 0), n)
-    return desired_offering(offering, load_template(offering.template, dirs, where=offering.template_where),
-                            counts, led)
+    return render_offering(path, templates=template_dirs(templates, app.settings.templates_dir),
+                           store=app.store() if store_exists(app) else None, classes=classes)
 
 
-
-def roster_class_counts(app: App, offering_id: str) -> dict[str, int]:
-    """How many classes each course of the offering has in the store's roster; a store not created yet
-    has none (and is not created by asking)."""
+def store_exists(app: App) -> bool:
+    """Whether the configured store exists (a SQLite file is there; a server database is assumed), so a
+    command that only reads it never creates one."""
     from ..store.engine import parse_url, sqlite_path
 
     url = parse_url(app.settings.store_url)
     path = sqlite_path(url) if url.get_backend_name() == "sqlite" else None
-    if path is not None and not path.exists():
-        return {}
-    return dict(app.store().class_counts(offering_id))
+    return path is None or path.exists()
 
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
