@@ -1,6 +1,9 @@
 """Typed operations on a Moodle site: each method makes the calls one job needs and returns dataclasses.
 
-This module knows Moodle's web-service functions and their quirks (paging, batch limits); it knows nothing of templates, offerings or participants.
+This module knows Moodle's web-service functions and their quirks (paging, batch limits); it knows
+nothing of templates, offerings or participants. Every method raises what the client raises
+(:mod:`moodle_sync.exceptions`): a :class:`WebServiceError` for Moodle's refusals, an
+:class:`InvalidResponseError` for an answer not shaped like Moodle's.
 """
 
 from __future__ import annotations
@@ -326,9 +329,11 @@ class Moodle:
 
     @property
     def concurrency(self) -> int:
+        """How many reads :meth:`map_reads` runs side by side."""
         return self.client.concurrency
 
     def call(self, function: str, params: Mapping[str, Any] | None = None) -> Any:
+        """One raw call (Moodle's answer as decoded JSON); the typed methods below are preferred."""
         return self.client.call(function, params)
 
     def _typed(self, function: str, params: Mapping[str, Any] | None, parse: Callable[[Any], T]) -> T:
@@ -340,7 +345,8 @@ class Moodle:
                   on_done: Callable[[], None] | None = None) -> list[R | MoodleSyncError]:
         """``read`` over ``items``, side by side (at most the client's ``concurrency`` at once); results in
         input order, a failed read's :class:`MoodleSyncError` in its place (see :func:`map_concurrent`: one
-        that ends the run is raised). ``read`` must not write to Moodle: writes go through :meth:`map_writes`."""
+        that ends the run is raised). ``read`` must not write to Moodle: writes go through
+        :meth:`map_writes`."""
         return map_concurrent(read, items, workers=self.client.concurrency, on_done=on_done, client=self.client)
 
     def map_writes(self, write: Callable[[T], R], items: Iterable[T]) -> list[R | MoodleSyncError]:
@@ -374,13 +380,16 @@ class Moodle:
 
     # courses
     def courses_by_field(self, field: str, value: str | int) -> list[Course]:
+        """Courses whose ``field`` (id, ids, shortname, idnumber, category) is ``value``."""
         return self._typed("core_course_get_courses_by_field", {"field": field, "value": str(value)},
                            lambda d: [Course.from_moodle(c) for c in d.get("courses", [])])
 
     def courses_in_category(self, categoryid: int) -> list[Course]:
+        """The courses of one category (not of its subcategories)."""
         return self.courses_by_field("category", categoryid)
 
     def courses_by_ids(self, ids: Sequence[int]) -> list[Course]:
+        """The courses with these ids (those that exist), one call."""
         if not ids:
             return []
         return self.courses_by_field("ids", ",".join(str(i) for i in ids))
@@ -421,20 +430,24 @@ class Moodle:
                                                 "deletecontent": 0})
 
     def delete_courses(self, ids: Sequence[int]) -> list[str]:
+        """Delete courses; returns Moodle's warnings as text (a course that could not be deleted)."""
         return self._typed("core_course_delete_courses", {"courseids": list(ids)}, lambda answer: [
             w.get("message", "") for w in (answer or {}).get("warnings", [])])
 
     # groups
     def groups(self, courseid: int) -> list[Group]:
+        """The groups (classes) of the course."""
         return self._typed("core_group_get_course_groups", {"courseid": courseid}, lambda answer: [
             Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "", g.get("description") or "")
             for g in answer])
 
     def create_groups(self, groups: Sequence[Mapping[str, Any]]) -> list[Group]:
+        """Create groups (``courseid``, ``name``, ``idnumber``, ``description``) in one all-or-nothing call."""
         return self._typed("core_group_create_groups", {"groups": list(groups)}, lambda answer: [
             Group(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer])
 
     def groupings(self, courseid: int) -> list[Grouping]:
+        """The groupings of the course."""
         return self._typed("core_group_get_course_groupings", {"courseid": courseid}, lambda answer: [
             Grouping(int(g["id"]), int(g["courseid"]), g["name"], g.get("idnumber") or "") for g in answer])
 
@@ -452,7 +465,7 @@ class Moodle:
 
     def add_group_members(self, members: Sequence[tuple[int, int]],
                           on_progress: Callable[[int], None] | None = None, *,
-                          reconcile: Callable[[list[Any]], list[Any]] | None = None,
+                          reconcile: Callable[[list[Any]], list[Any]] | None = None
                           ) -> BatchOutcome[dict[str, int]]:
         """Add ``(groupid, userid)`` pairs in batches; bad pairs are isolated and returned with reasons.
 
@@ -536,9 +549,11 @@ class Moodle:
                                reconcile=reconcile, on_progress=on_progress)
 
     def unenrol(self, enrolments: Sequence[Mapping[str, Any]]) -> BatchOutcome[Mapping[str, Any]]:
+        """Remove manual enrolments (``userid``, ``courseid``, optional ``roleid``) in batches."""
         return send_in_batches(self.client, "enrol_manual_unenrol_users", "enrolments", list(enrolments))
 
     def users_courses(self, userid: int) -> list[Course]:
+        """The courses the user is enrolled in."""
         return self._typed("core_enrol_get_users_courses", {"userid": userid}, lambda answer: [
             Course.from_moodle({**c, "categoryid": c.get("category", 0)}) for c in answer])
 
@@ -554,6 +569,7 @@ class Moodle:
             raise
 
     def activities_completion(self, courseid: int, userid: int) -> list[ActivityCompletion]:
+        """The user's completion state of each tracked activity of the course."""
         return self._typed("core_completion_get_activities_completion_status",
                            {"courseid": courseid, "userid": userid}, lambda d: [
             ActivityCompletion(int(s["cmid"]), s.get("modname", ""), int(s.get("state") or 0),
