@@ -27,6 +27,7 @@ from sqlalchemy.pool import StaticPool
 from ..exceptions import ConfigError, mask_url
 from ..files import private_file
 from .migrations import MIGRATIONS, Migration, migrate
+from .views import create_views
 
 # pg_advisory_xact_lock key: "moodle" in ASCII.
 PG_LOCK_KEY = 0x6D6F6F646C65
@@ -164,13 +165,16 @@ def open_engine(url: str, migrations: tuple[Migration, ...] = MIGRATIONS) -> Eng
             with file_lock(path.with_name(path.name + ".lock")):
                 with engine.execution_options(sqlite_immediate=True).begin() as conn:
                     migrate(conn, migrations)
+                    create_views(conn)
         elif parsed.get_backend_name() == "postgresql":
             with engine.begin() as conn:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
                 migrate(conn, migrations)
+                create_views(conn)
         else:
             with engine.begin() as conn:
                 migrate(conn, migrations)
+                create_views(conn)
     except DBAPIError as exc:
         engine.dispose()
         where = parsed.render_as_string(hide_password=True)
