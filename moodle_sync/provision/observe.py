@@ -7,8 +7,9 @@ its sections, groups, groupings and enrolled users, read concurrently.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..exceptions import MoodleSyncError
 from ..ws.moodle import Category, Course, EnrolledUser, Group, Grouping, Moodle, Section, User
@@ -16,6 +17,8 @@ from .spec import CourseSpec, MasterCourseRef, OfferingSpec
 
 if TYPE_CHECKING:
     from ..offerings import Adoption
+
+R = TypeVar("R")
 
 
 @dataclass
@@ -59,7 +62,7 @@ def find_category(categories: list[Category], path: tuple[str, ...], prefix: str
             matches = ours or matches
         if not matches:
             return None
-        found = sorted(matches, key=lambda c: c.id)[0]
+        found = min(matches, key=lambda c: c.id)
         parent_id = found.id
     return found
 
@@ -82,19 +85,39 @@ def shortname_conflict(spec: CourseSpec, course: Course, categories: list[Catego
             "course our idnumber if it truly is ours")
 
 
+def _all(results: Sequence[R | MoodleSyncError]) -> list[R]:
+    """The results of :meth:`Moodle.map_reads <moodle_sync.ws.moodle.Moodle.map_reads>`; raises the first
+    failed read's error."""
+    out: list[R] = []
+    for result in results:
+        if isinstance(result, MoodleSyncError):
+            raise result
+        out.append(result)
+    return out
+
+
 def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
     """Read the observed state of everything ``offering`` describes. Raises what the reads raise."""
     state = ObservedState(categories=moodle.categories())
     prefix = offering.category_idnumber_prefix
-
-    # Courses: in their target category first (one call per category), then by idnumber / shortname.
-    candidates: dict[str, Course] = {}
     target = {s.key: c.id for s in offering.courses
               if (c := find_category(state.categories, s.category_path, prefix)) is not None}
-    for result in moodle.map_reads(moodle.courses_in_category, sorted(set(target.values()))):
-        if isinstance(result, MoodleSyncError):
-            raise result
-        for course in result:
+    existing = _match_courses(moodle, offering, state, target)
+    for (key, _), course_state in zip(existing, _all(moodle.map_reads(_course_reader(moodle), existing))):
+        state.courses[key] = course_state
+    emails = sorted({f.email for s in offering.courses for f in s.facilitators})
+    state.users = {u.email: u for u in moodle.users_by_field("email", emails)} if emails else {}
+    state.masters = _masters(moodle, offering)
+    return state
+
+
+def _match_courses(moodle: Moodle, offering: OfferingSpec, state: ObservedState,
+                   target: Mapping[str, int]) -> list[tuple[str, Course]]:
+    """The existing course of each spec, as (course key, course); a course holding a spec's shortname that
+    is not ours goes to ``state.conflicts`` instead. ``target``: the category id of each course key."""
+    candidates: dict[str, Course] = {}
+    for courses in _all(moodle.map_reads(moodle.courses_in_category, sorted(set(target.values())))):
+        for course in courses:
             candidates.setdefault(f"idnumber:{course.idnumber}", course)
             candidates.setdefault(f"shortname:{course.shortname}", course)
 
@@ -111,41 +134,34 @@ def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
             return found
         return shortname_conflict(spec, found, state.categories)
 
-    matched = moodle.map_reads(lookup, offering.courses)
     existing: list[tuple[str, Course]] = []
-    for spec, result in zip(offering.courses, matched):
-        if isinstance(result, MoodleSyncError):
-            raise result
+    for spec, result in zip(offering.courses, _all(moodle.map_reads(lookup, offering.courses))):
         if isinstance(result, str):
             state.conflicts[spec.key] = result
         elif result is not None:
             existing.append((spec.key, result))
+    return existing
 
+
+def _course_reader(moodle: Moodle) -> Callable[[tuple[str, Course]], CourseState]:
+    """Reads one existing course's sections, groups, groupings and enrolled users."""
     def details(item: tuple[str, Course]) -> CourseState:
         _, course = item
         return CourseState(course, moodle.sections(course.id), moodle.groups(course.id),
                            moodle.groupings(course.id), moodle.enrolled_users(course.id))
+    return details
 
-    for (key, _), result in zip(existing, moodle.map_reads(details, existing)):
-        if isinstance(result, MoodleSyncError):
-            raise result
-        state.courses[key] = result
 
-    emails = sorted({f.email for s in offering.courses for f in s.facilitators})
-    state.users = {u.email: u for u in moodle.users_by_field("email", emails)} if emails else {}
-
-    masters = sorted({s.master_course for s in offering.courses if s.master_course},
-                     key=lambda m: (m.field, m.value))
+def _masters(moodle: Moodle, offering: OfferingSpec) -> dict[MasterCourseRef, Course | None]:
+    """Each master course the offering names, or ``None`` where Moodle has none."""
+    refs = sorted({s.master_course for s in offering.courses if s.master_course},
+                  key=lambda m: (m.field, m.value))
 
     def master(ref: MasterCourseRef) -> Course | None:
         found = moodle.courses_by_field(ref.field, ref.value)
         return found[0] if found else None
 
-    for ref, result in zip(masters, moodle.map_reads(master, masters)):
-        if isinstance(result, MoodleSyncError):
-            raise result
-        state.masters[ref] = result
-    return state
+    return dict(zip(refs, _all(moodle.map_reads(master, refs))))
 
 
 @dataclass
@@ -161,12 +177,10 @@ def observe_adopted(moodle: Moodle, adoption: Adoption) -> AdoptedState:
     its category (the categories, then one call). Each course once, in the order named (the category's by
     id); an idnumber or category Moodle lacks is a problem, named. Raises what the reads raise."""
     state = AdoptedState()
-    found = moodle.map_reads(lambda idnumber: moodle.courses_by_field("idnumber", idnumber),
-                             [i for i, _ in adoption.idnumbers])
+    found = _all(moodle.map_reads(lambda idnumber: moodle.courses_by_field("idnumber", idnumber),
+                                  [i for i, _ in adoption.idnumbers]))
     seen: set[int] = set()
     for (idnumber, regency), result in zip(adoption.idnumbers, found):
-        if isinstance(result, MoodleSyncError):
-            raise result
         if not result:
             state.problems.append(f"adopt: no course has the idnumber {idnumber!r}")
         elif result[0].id not in seen:

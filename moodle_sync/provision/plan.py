@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..ws.moodle import Course
+from ..ws.moodle import Course, EnrolledUser, Group
 from .observe import AdoptedState, CourseState, ObservedState, category_idnumber, find_category, has_content
 from .spec import CourseSpec, OfferingSpec
 
@@ -93,7 +93,7 @@ def course_fields(spec: CourseSpec) -> dict[str, Any]:
 
 def _course_changes(spec: CourseSpec, cs: CourseState, categoryid: int | None) -> list[Change]:
     c = cs.course
-    observed = {"fullname": c.fullname, "shortname": c.shortname, "idnumber": c.idnumber,
+    observed: dict[str, Any] = {"fullname": c.fullname, "shortname": c.shortname, "idnumber": c.idnumber,
                 "summary": c.summary, "format": c.format, "startdate": c.startdate, "enddate": c.enddate,
                 "visible": int(c.visible), "enablecompletion": int(c.enablecompletion), "lang": c.lang,
                 "groupmode": c.groupmode}
@@ -142,52 +142,88 @@ def plan_offering(offering: OfferingSpec, observed: ObservedState) -> Plan:
 
 def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryid: int | None,
                  observed: ObservedState, new_users: set[str]) -> None:
-    add = plan.actions.append
-    k = spec.key
+    """Every action of one course, in the order to apply: the course, its content, sections, classes and
+    facilitators. ``new_users``: the e-mails of users already planned for creation (by earlier courses)."""
+    _plan_course_fields(plan, spec, cs, categoryid)
+    _plan_content(plan, spec, cs, observed)
+    _plan_sections(plan, spec, cs)
+    groups = _Groups.of(cs)
+    _plan_classes(plan, spec, cs, groups)
+    _plan_facilitators(plan, spec, cs, groups, observed, new_users)
+
+
+def _plan_course_fields(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryid: int | None) -> None:
+    """The course: created when missing, else updated where its fields differ."""
+    k, add = spec.key, plan.actions.append
     if cs is None:
         add(Action("course", CREATE, k, f"no course with idnumber {spec.idnumber} or shortname "
-                   f"{spec.shortname}", k, data={"fields": course_fields(spec), "path": spec.category_path,
-                                                  "numsections": spec.numsections}))
+                                   f"{spec.shortname}", k, data={"fields": course_fields(spec),
+                                                                 "path": spec.category_path,
+                                                                 "numsections": spec.numsections}))
+        return
+    changes = _course_changes(spec, cs, categoryid)
+    add(Action("course", UPDATE if changes else UNCHANGED, k,
+                               f"course id {cs.course.id}" + (": fields differ" if changes else ""), k,
+                               tuple(changes), {"id": cs.course.id}))
+
+
+def _plan_content(plan: Plan, spec: CourseSpec, cs: CourseState | None, observed: ObservedState) -> None:
+    """Content imported from the master course, once: never into a course that already has some."""
+    if not spec.master_course:
+        return
+    k, add = spec.key, plan.actions.append
+    master = observed.masters.get(spec.master_course)
+    ref = f"{spec.master_course.field} {spec.master_course.value}"
+    if master is None:
+        plan.problems.append(f"{k}: master course with {ref} not found: content cannot be imported")
+    elif cs is not None and has_content(cs.sections):
+        add(Action("content", UNCHANGED, k, f"course already has content (from {ref})", k))
     else:
-        changes = _course_changes(spec, cs, categoryid)
-        add(Action("course", UPDATE if changes else UNCHANGED, k,
-                   f"course id {cs.course.id}" + (": fields differ" if changes else ""), k,
-                   tuple(changes), {"id": cs.course.id}))
+        add(Action("content", CREATE, k, f"import content from master course "
+                                   f"{master.shortname} (id {master.id})", k, data={"importfrom": master.id}))
 
-    # Content from the master course.
-    if spec.master_course:
-        master = observed.masters.get(spec.master_course)
-        ref = f"{spec.master_course.field} {spec.master_course.value}"
-        if master is None:
-            plan.problems.append(f"{k}: master course with {ref} not found: content cannot be imported")
-        elif cs is not None and has_content(cs.sections):
-            add(Action("content", UNCHANGED, k, f"course already has content (from {ref})", k))
-        else:
-            add(Action("content", CREATE, k, f"import content from master course {master.shortname} "
-                       f"(id {master.id})", k, data={"importfrom": master.id}))
 
-    # Section names, by number.
+def _plan_sections(plan: Plan, spec: CourseSpec, cs: CourseState | None) -> None:
+    """Section names, by number: missing sections are added, differing names set."""
+    k, add = spec.key, plan.actions.append
     existing = {s.number: s for s in cs.sections} if cs else {}
     for section in spec.sections:
         label = f"{k} section {section.number}"
         have = existing.get(section.number)
         if have is None:
             add(Action("section", CREATE if cs is None else UPDATE, label,
-                       "new course" if cs is None else "section missing: add sections", k,
-                       (Change("name", None, section.name),),
-                       {"number": section.number, "name": section.name}))
+                                       "new course" if cs is None else "section missing: add sections", k,
+                                       (Change("name", None, section.name),),
+                                       {"number": section.number, "name": section.name}))
         elif have.name != section.name:
             add(Action("section", UPDATE, label, f"section id {have.id}", k,
-                       (Change("name", have.name, section.name),),
-                       {"number": section.number, "name": section.name, "id": have.id}))
+                                       (Change("name", have.name, section.name),),
+                                       {"number": section.number, "name": section.name, "id": have.id}))
         else:
             add(Action("section", UNCHANGED, label, f"section id {have.id}", k))
 
-    # Classes (groups) and the grouping that holds them.
-    groups = {g.idnumber: g for g in cs.groups if g.idnumber} if cs else {}
-    names = {g.name: g for g in cs.groups} if cs else {}
+
+@dataclass(frozen=True)
+class _Groups:
+    """A course's existing groups, by idnumber and by name (a class is found by either)."""
+
+    by_idnumber: Mapping[str, Group]
+    by_name: Mapping[str, Group]
+
+    @classmethod
+    def of(cls, cs: CourseState | None) -> _Groups:
+        groups = cs.groups if cs else []
+        return cls({g.idnumber: g for g in groups if g.idnumber}, {g.name: g for g in groups})
+
+    def find(self, idnumber: str, name: str) -> Group | None:
+        return self.by_idnumber.get(idnumber) or self.by_name.get(name)
+
+
+def _plan_classes(plan: Plan, spec: CourseSpec, cs: CourseState | None, groups: _Groups) -> None:
+    """Classes (groups) and the grouping that holds them, each created when missing."""
+    k, add = spec.key, plan.actions.append
     for g in spec.groups:
-        have_group = groups.get(g.idnumber) or names.get(g.name)
+        have_group = groups.find(g.idnumber, g.name)
         label = f"{k} / {g.name}"
         if have_group:
             add(Action("group", UNCHANGED, label, f"group id {have_group.id}", k))
@@ -203,14 +239,18 @@ def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryi
             add(Action("grouping", CREATE, f"{k} / {gp.name}", "missing", k, data={
                 "name": gp.name, "idnumber": gp.idnumber, "description": gp.description}))
 
-    # Facilitators: a user, an enrolment with the facilitator role, membership of their classes.
+
+def _plan_facilitators(plan: Plan, spec: CourseSpec, cs: CourseState | None, groups: _Groups,
+                       observed: ObservedState, new_users: set[str]) -> None:
+    """Facilitators: a user (once, however many courses they lead), an enrolment with the facilitator role,
+    membership of their classes."""
+    k, add = spec.key, plan.actions.append
     role_id = ROLE_IDS.get(spec.facilitator_role, 3)
     enrolled = {u.email: u for u in cs.enrolled} if cs else {}
     for f in spec.facilitators:
-        user = observed.users.get(f.email)
         label = f"{k} / {f.email}"
-        if user is None and f.email not in new_users:
-            new_users.add(f.email)  # a facilitator of several courses is one user
+        if observed.users.get(f.email) is None and f.email not in new_users:
+            new_users.add(f.email)
             add(Action("user", CREATE, f.email, "no Moodle user with this e-mail", k, data={
                 "email": f.email, "firstname": f.firstname, "lastname": f.lastname}))
         e = enrolled.get(f.email)
@@ -220,17 +260,24 @@ def _plan_course(plan: Plan, spec: CourseSpec, cs: CourseState | None, categoryi
             add(Action("enrolment", CREATE, label, f"enrol as {spec.facilitator_role}", k, data={
                 "email": f.email, "roleid": role_id}))
         for gid in f.groups:
-            group = next((g for g in spec.groups if g.idnumber == gid), None)
-            if group is None:
-                plan.problems.append(f"{k}: facilitator {f.email} is given class {gid!r}, which the course "
-                                     "does not have")
-                continue
-            have_group = groups.get(gid) or names.get(group.name)
-            if e is not None and have_group is not None and have_group.id in e.groups:
-                add(Action("member", UNCHANGED, f"{label} in {group.name}", "already a member", k))
-            else:
-                add(Action("member", CREATE, f"{label} in {group.name}", "add to class", k, data={
-                    "email": f.email, "group_idnumber": gid, "group_name": group.name}))
+            _plan_membership(plan, spec, label, f.email, gid, e, groups)
+
+
+def _plan_membership(plan: Plan, spec: CourseSpec, label: str, email: str, gid: str,
+                     enrolment: EnrolledUser | None, groups: _Groups) -> None:
+    """A facilitator's membership of the class ``gid`` (a group idnumber of ``spec``)."""
+    k, add = spec.key, plan.actions.append
+    group = next((g for g in spec.groups if g.idnumber == gid), None)
+    if group is None:
+        plan.problems.append(f"{k}: facilitator {email} is given class {gid!r}, which the course "
+                             "does not have")
+        return
+    have_group = groups.find(gid, group.name)
+    if enrolment is not None and have_group is not None and have_group.id in enrolment.groups:
+        add(Action("member", UNCHANGED, f"{label} in {group.name}", "already a member", k))
+    else:
+        add(Action("member", CREATE, f"{label} in {group.name}", "add to class", k, data={
+            "email": email, "group_idnumber": gid, "group_name": group.name}))
 
 
 # What makes an offering's classes: the groups, the grouping that holds them, and the facilitators who lead
