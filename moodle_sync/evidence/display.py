@@ -18,9 +18,8 @@ Anything else raises :class:`DisplayValueError`: a value read wrongly would sile
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from ..exceptions import MoodleSyncError
 
@@ -67,7 +66,7 @@ def parse_percent(text: str) -> float | None:
     return float(found.group(1).replace(",", "."))
 
 
-def parse_time(text: str, tz: ZoneInfo) -> int | None:
+def parse_time(text: str, tz: dt.tzinfo) -> int | None:
     """A displayed date and time in ``tz`` as Unix seconds; None for empty or never. Raises
     :class:`DisplayValueError` for anything else (an unknown month name, a time that does not exist)."""
     value = " ".join(text.split())
@@ -87,7 +86,7 @@ def parse_time(text: str, tz: ZoneInfo) -> int | None:
             raise DisplayValueError(f"{text!r}: hour {hour} does not go with AM/PM")
         hour = hour % 12 + (12 if half == "p" else 0)
     try:
-        when = datetime(year, month, day, hour, minute, tzinfo=tz)
+        when = dt.datetime(year, month, day, hour, minute, tzinfo=tz)
     except ValueError as exc:
         raise DisplayValueError(f"{text!r} is not a real date and time ({exc})") from None
     if weekday is not None and WEEKDAYS[weekday.lower()] != when.weekday():

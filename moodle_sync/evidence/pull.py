@@ -40,18 +40,23 @@ or as before.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import MoodleSyncError, NotEnrolledError
+from ..localtime import WIB
 from ..ws.moodle import EnrolledUser, GradeItem, Moodle, UserGrades
 from .display import DisplayValueError, parse_percent, parse_time, parse_yes_no
 from .model import CompletionSnapshot
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 log = logging.getLogger("moodle_sync.pull")
 
@@ -90,6 +95,8 @@ class PullStats:
     errors: list[str] = field(default_factory=list)
 
 
+# The user fields a pull reads of each enrolled user (the fewer, the less the site has to fill in).
+PULL_USER_FIELDS = "id,fullname,email,firstaccess,lastcourseaccess,roles,groups"
 GRADE_FIELDS = ("course_grade", "course_grade_max", "pretest_grade", "pretest_max", "posttest_grade",
                 "posttest_max", "grades_modified")
 # Course access this long before the last pull's start still counts as "since" (clocks differ a little).
@@ -162,6 +169,17 @@ def needs_reread(previous: CompletionSnapshot | None, user: EnrolledUser, grades
     return now - (previous.pulled_at or 0) >= stale_after
 
 
+@dataclass(frozen=True)
+class CourseReads:
+    """A course's whole-course reads, checked: who is enrolled (and suspended), their grades and classes."""
+
+    enrolled: list[EnrolledUser]
+    grades: dict[int, UserGrades] | None        # by user id; None: not read (carried forward)
+    group_names: dict[int, str]
+    suspended: set[int] | None                  # None: the suspended list could not be read
+    tracked: int                                # activities tracking completion (0: not known)
+
+
 class Puller:
     """Pulls one offering's courses. ``marks`` gives the last snapshots (by course id) for incremental pulls."""
 
@@ -187,15 +205,34 @@ class Puller:
     def course_reads(self, courseid: int, *, report: bool = False,
                      with_grades: bool = True) -> list[Callable[[], Any]]:
         """The whole-course reads a course's pull starts with (independent: they may run concurrently):
-        enrolled users, grades, groups, the ids of suspended users, and in a full pull the contents.
-        Without ``with_grades`` the grades are left for the caller to read, or to carry forward (None)."""
-        reads = [lambda: self.m.enrolled_users(courseid),
+        enrolled users (only the fields a pull uses), grades, groups, the ids of suspended users, and in
+        a full pull the contents. Without ``with_grades`` the grades are left for the caller to read, or
+        to carry forward (None)."""
+        reads: list[Callable[[], Any]] = [
+                 lambda: self.m.enrolled_users(courseid, fields=PULL_USER_FIELDS),
                  (lambda: self.m.grades(courseid, 0)) if with_grades else (lambda: None),
                  lambda: self.m.groups(courseid),
                  lambda: self.m.enrolled_users(courseid, onlysuspended=True, fields="id")]
         if self.full and not report:  # which activities track completion: for the criteria shortcut
             reads.append(lambda: self.m.sections(courseid))
         return reads
+
+    def checked_reads(self, target: CourseTarget, results: Sequence[Any]) -> CourseReads:
+        """The whole-course reads' results, checked. Raises the error of any read but the suspended
+        list's (that one is noted, and each enrolment keeps its last status)."""
+        for i, res in enumerate(results):
+            if isinstance(res, MoodleSyncError) and i != 3:
+                raise res
+        enrolled, grades, groups, suspended_read = results[:4]
+        suspended: set[int] | None = None
+        if isinstance(suspended_read, MoodleSyncError):
+            self.stats.errors.append(f"{target.offering_id}/{target.key}: suspended enrolments not read (their "
+                                     f"last status is kept): {suspended_read}")
+        else:
+            suspended = {u.id for u in suspended_read}
+        tracked = sum(1 for s in results[4] for m in s.modules if m.completion) if len(results) > 4 else 0
+        return CourseReads(list(enrolled), {g.userid: g for g in grades} if grades is not None else None,
+                           {g.id: g.name for g in groups}, suspended, tracked)
 
     def plan_course(self, target: CourseTarget, courseid: int, people: dict[str, ParticipantInfo],
                     marks: dict[int, CompletionSnapshot],
@@ -208,78 +245,51 @@ class Puller:
         now = int(self.clock())
         results = prefetched if prefetched is not None else self.m.map_reads(
             lambda f: f(), self.course_reads(courseid, report=report_rows is not None))
-        for i, res in enumerate(results):
-            if isinstance(res, MoodleSyncError) and i != 3:
-                raise res
-        enrolled, grades, groups, suspended_read = results[:4]
-        suspended: set[int] | None = None
-        if isinstance(suspended_read, MoodleSyncError):
-            self.stats.errors.append(f"{target.offering_id}/{target.key}: suspended enrolments not read (their "
-                                     f"last status is kept): {suspended_read}")
-        else:
-            suspended = {u.id for u in suspended_read}
-        tracked = sum(1 for s in results[4] for m in s.modules if m.completion) if len(results) > 4 else 0
-        group_names = {g.id: g.name for g in groups}
-        grades_by_user = {g.userid: g for g in grades} if grades is not None else None
-        students = [u for u in enrolled if is_student(u, self.student_role_id)]
-        self.stats.courses += 1
+        reads = self.checked_reads(target, results)
+        students = [u for u in reads.enrolled if is_student(u, self.student_role_id)]
         base: dict[int, CompletionSnapshot] = {}
         reread: list[EnrolledUser] = []
         for u in students:
-            info = people.get(u.email, ParticipantInfo())
             prev = marks.get(u.id)
-            g = (_grades_fields(grades_by_user.get(u.id), target) if grades_by_user is not None
-                 else {k: getattr(prev, k) for k in GRADE_FIELDS} if prev is not None else {})
-            status = ("suspended" if u.id in suspended else "active") if suspended is not None else (
-                prev.enrol_status if prev is not None and prev.enrol_status != "unenrolled" else "active")
-            snap = CompletionSnapshot(
-                offering_id=target.offering_id, course_id=courseid, course_key=target.key, user_id=u.id,
-                email=u.email, fullname=u.fullname,
-                class_name=", ".join(sorted(group_names[i] for i in u.groups if i in group_names)) or None,
-                regency=info.regency or target.regency, school_level=info.school_level,
-                first_access=u.first_access,
-                last_access=u.last_course_access, pulled_at=now,
-                completed=prev.completed if prev else False, time_completed=prev.time_completed if prev else None,
-                activities_total=prev.activities_total if prev else 0,
-                activities_done=prev.activities_done if prev else 0,
-                time_enrolled=time_enrolled(prev, info, target.key, now), enrol_status=status, **g)
+            snap = base_snapshot(target, courseid, u, prev, people.get(u.email, ParticipantInfo()), reads, now)
             if report_rows is not None:
                 row = report_rows.get((u.email, target.idnumber))
-                if row is not None:
-                    snap = replace(snap, **row)
-                base[u.id] = snap
-                continue
-            if prev is not None and not self.full and not needs_reread(prev, u, g, now, self.stale_after):
+                snap = replace(snap, **row) if row is not None else snap
+            elif prev is not None and not self.full and not needs_reread(
+                    prev, u, snapshot_grades(snap), now, self.stale_after):
                 snap = replace(snap, pulled_at=prev.pulled_at)  # completion carried forward, not re-read
             else:
                 reread.append(u)
             base[u.id] = snap
         base.update(_gone(marks, base, now))
         self.progress(len(students) - len(reread))
-
-        def read(u: EnrolledUser) -> dict[str, Any]:
-            # Course completion first. Where every tracked activity is a completion criterion (the number
-            # of tracked activities is known from the course contents in a full pull, else from this
-            # enrolment's last read), the criteria say what is done and the activities call is saved:
-            # Moodle 4.5 marks an activity's criterion when the activity completes (only the course's
-            # completion waits for cron; seen on a real 4.5.6 site).
-            try:
-                cc = self.m.course_completion(courseid, u.id)
-            except NotEnrolledError:
-                return {}  # unenrolled since the participant list was read
-            known = tracked or (marks[u.id].activities_total if u.id in marks else 0)
-            if cc is not None and known and cc.activity_criteria_total == known:
-                out: dict[str, Any] = {"activities_total": known, "activities_done": cc.activity_criteria_done}
-            else:
-                acts = self.m.activities_completion(courseid, u.id)
-                out = {"activities_total": len(acts), "activities_done": sum(1 for a in acts if a.done)}
-            if cc is not None:
-                out.update(completed=cc.completed, time_completed=cc.time_completed)
-            return out
-
+        self.stats.courses += 1
         self.stats.enrolments += len(students)
         self.stats.reread += len(reread)
-        return CoursePull(target, marks, base, reread, read)
+        return CoursePull(target, marks, base, reread, partial(self.read_completion, courseid, reads.tracked, marks))
+
+    def read_completion(self, courseid: int, tracked: int, marks: dict[int, CompletionSnapshot],
+                        u: EnrolledUser) -> dict[str, Any]:
+        """One enrolment's completion, as snapshot fields ({} when unenrolled since the list was read).
+
+        Course completion first. Where every tracked activity is a completion criterion (the number of
+        tracked activities, ``tracked``, is known from the course contents in a full pull, else from this
+        enrolment's last read), the criteria say what is done and the activities call is saved: Moodle 4.5
+        marks an activity's criterion when the activity completes (only the course's completion waits for
+        cron; seen on a real 4.5.6 site)."""
+        try:
+            cc = self.m.course_completion(courseid, u.id)
+        except NotEnrolledError:
+            return {}
+        known = tracked or (marks[u.id].activities_total if u.id in marks else 0)
+        if cc is not None and known and cc.activity_criteria_total == known:
+            out: dict[str, Any] = {"activities_total": known, "activities_done": cc.activity_criteria_done}
+        else:
+            acts = self.m.activities_completion(courseid, u.id)
+            out = {"activities_total": len(acts), "activities_done": sum(1 for a in acts if a.done)}
+        if cc is not None:
+            out.update(completed=cc.completed, time_completed=cc.time_completed)
+        return out
 
     def finish_course(self, course: CoursePull, results: Sequence[Any]) -> list[CompletionSnapshot]:
         """The course's snapshots once the completion reads of ``course.reread`` gave ``results``."""
@@ -294,6 +304,34 @@ class Puller:
                 continue
             base[u.id] = replace(base[u.id], **res)
         return list(base.values())
+
+
+def snapshot_grades(snap: CompletionSnapshot) -> dict[str, Any]:
+    """The grade fields of a snapshot (what :func:`needs_reread` compares)."""
+    return {name: getattr(snap, name) for name in GRADE_FIELDS}
+
+
+def base_snapshot(target: CourseTarget, courseid: int, u: EnrolledUser, prev: CompletionSnapshot | None,
+                  info: ParticipantInfo, reads: CourseReads, now: int) -> CompletionSnapshot:
+    """One participant's snapshot from the whole-course reads, completion as last read (``prev``): this
+    pull's access, grades (or the last ones, when the course's grades were not read), class and status."""
+    if reads.grades is not None:
+        grades = _grades_fields(reads.grades.get(u.id), target)
+    else:
+        grades = {k: getattr(prev, k) for k in GRADE_FIELDS} if prev is not None else {}
+    if reads.suspended is not None:
+        status = "suspended" if u.id in reads.suspended else "active"
+    else:
+        status = prev.enrol_status if prev is not None and prev.enrol_status != "unenrolled" else "active"
+    classes = sorted(reads.group_names[i] for i in u.groups if i in reads.group_names)
+    return CompletionSnapshot(
+        offering_id=target.offering_id, course_id=courseid, course_key=target.key, user_id=u.id,
+        email=u.email, fullname=u.fullname, class_name=", ".join(classes) or None,
+        regency=info.regency or target.regency, school_level=info.school_level, first_access=u.first_access,
+        last_access=u.last_course_access, pulled_at=now,
+        completed=prev.completed if prev else False, time_completed=prev.time_completed if prev else None,
+        activities_total=prev.activities_total if prev else 0, activities_done=prev.activities_done if prev else 0,
+        time_enrolled=time_enrolled(prev, info, target.key, now), enrol_status=status, **grades)
 
 
 def _gone(marks: dict[int, CompletionSnapshot], present: dict[int, CompletionSnapshot],
@@ -333,7 +371,7 @@ def _grades_may_have_changed(enrolled: Any, marks: dict[int, CompletionSnapshot]
 
 
 def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
-                      tz: ZoneInfo) -> dict[tuple[str, str], dict[str, Any]]:
+                      tz: dt.tzinfo) -> dict[tuple[str, str], dict[str, Any]]:
     """Turn a completion report's display values (English or Indonesian, see :mod:`.display`) into
     snapshot fields, by (e-mail, course idnumber). Progress is kept as a percentage: activities_done of
     100, rounded half up.
@@ -349,31 +387,36 @@ def parse_report_rows(headers: Sequence[str], rows: Iterable[Sequence[str]],
         index[name] = list(headers).index(header)
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for number, row in enumerate(rows, start=1):
-        email = row[index["email"]].strip().lower()
-        course = row[index["course"]].strip()
-
-        def read(name: str, parse: Callable[[str], Any]) -> Any:
-            try:
-                return parse(row[index[name]])
-            except DisplayValueError as exc:
-                raise MoodleSyncError(f"completion report, row {number} ({email}, {course}), column "
-                                      f"{REPORT_COLUMNS[name]!r}: {exc}") from None
-
-        completed = bool(read("completed", parse_yes_no))
-        progress = read("progress", parse_percent)
-        time_completed = read("timecompleted", lambda text: parse_time(text, tz))
-        out[(email, course)] = {
-            "completed": completed,
-            "time_completed": time_completed if completed else None,
-            "activities_total": 100 if progress is not None else 0,
-            "activities_done": int(Decimal(repr(progress)).quantize(Decimal(1), ROUND_HALF_UP))
-            if progress is not None else 0,
-        }
+        email, course = row[index["email"]].strip().lower(), row[index["course"]].strip()
+        out[(email, course)] = report_row_fields(number, row, index, tz)
     return out
 
 
+def report_row_fields(number: int, row: Sequence[str], index: dict[str, int], tz: dt.tzinfo) -> dict[str, Any]:
+    """One completion report row's snapshot fields (``index``: the column of each of :data:`REPORT_COLUMNS`).
+    Raises :class:`MoodleSyncError` naming the row, column and value when a value cannot be read."""
+    def read(name: str, parse: Callable[[str], Any]) -> Any:
+        try:
+            return parse(row[index[name]])
+        except DisplayValueError as exc:
+            who = f"{row[index['email']].strip().lower()}, {row[index['course']].strip()}"
+            raise MoodleSyncError(f"completion report, row {number} ({who}), column "
+                                  f"{REPORT_COLUMNS[name]!r}: {exc}") from None
+
+    completed = bool(read("completed", parse_yes_no))
+    progress = read("progress", parse_percent)
+    time_completed = read("timecompleted", lambda text: parse_time(text, tz))
+    return {
+        "completed": completed,
+        "time_completed": time_completed if completed else None,
+        "activities_total": 100 if progress is not None else 0,
+        "activities_done": int(Decimal(repr(progress)).quantize(Decimal(1), ROUND_HALF_UP))
+        if progress is not None else 0,
+    }
+
+
 def read_report(moodle: Moodle, reportid: int, *, perpage: int = 1000,
-                tz: ZoneInfo = ZoneInfo("Asia/Jakarta")) -> dict[tuple[str, str], dict[str, Any]]:
+                tz: dt.tzinfo = WIB) -> dict[tuple[str, str], dict[str, Any]]:
     """Every row of the completion report, page by page (all pages; never silently only the first)."""
     first = moodle.report_page(reportid, 0, perpage)
     rows = list(first.rows)
@@ -388,17 +431,19 @@ def read_report(moodle: Moodle, reportid: int, *, perpage: int = 1000,
     return parse_report_rows(first.headers, rows, tz)
 
 
-def since_point(store: Any, offering_id: str) -> int | None:
+def since_point(store: Store, offering_id: str) -> int | None:
     """When the last ``ok`` pull over the offering started (None if none): what an incremental pull may
     take as already seen. A partial, failed or interrupted run never moves it."""
     run = store.last_run(offering_id, status="ok")
     return run.started_at if run is not None else None
 
 
-def is_first_pull(store: Any, offering_id: str) -> bool:
+def is_first_pull(store: Store, offering_id: str) -> bool:
     """Whether no pull has saved evidence of the offering yet (no snapshot of it in the store): its
-    first pull then reads everything, as a full pull."""
-    return not store.current(offering_id)
+    first pull then reads everything, as a full pull. Looks course by course (the courses apply
+    recorded), so a later pull reads one course's snapshots, not the whole offering's."""
+    courses = [o.moodle_id for o in store.objects(offering_id, "course") if o.moodle_id]
+    return not any(store.pull_marks(offering_id, cid) for cid in courses) and not store.current(offering_id)
 
 
 def stopped_status(exc: BaseException) -> str:
@@ -428,7 +473,7 @@ class PullOutcome:
         return dict(vars(self))
 
 
-def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, full: bool = False,
+def pull_offerings(moodle: Moodle, store: Store, offering_ids: Sequence[str], *, full: bool = False,
                    report_id: int | None = None, stale_after: int = DAY, student_role_id: int = 5,
                    progress: Callable[[int], None] | None = None,
                    clock: Callable[[], float] = time.time, dry_run: bool = False,
@@ -447,87 +492,159 @@ def pull_offerings(moodle: Moodle, store: Any, offering_ids: Sequence[str], *, f
     on grading pages — accessed the course since the start of the last ``ok`` pull, or it has participants not
     seen before; otherwise the last grades are kept. A grade changed with nobody in the course (an import,
     a web service, a regrade by cron) then waits for the next full pull.
+
+    Courses are pulled a few at a time (as many as the client reads concurrently), each batch saved
+    before the next is read: memory holds one batch's enrolments, never the offering's.
     """
     if grades not in ("always", "on-activity"):
         raise ValueError(f"grades: {grades!r} is not always or on-activity")
-    last_start = {o: since_point(store, o) for o in offering_ids}
-    first = {o for o in offering_ids if is_first_pull(store, o)}
-    mode = "report" if report_id else ("full" if full or set(offering_ids) <= first else "incremental")
-    started = time.perf_counter()
-    before = moodle.client.stats.snapshot()
+    started, before = time.perf_counter(), moodle.client.stats.snapshot()
+    run = OfferingsPull(moodle, store, Puller(moodle, student_role_id=student_role_id, full=full or bool(report_id),
+                                        stale_after=stale_after, clock=clock, progress=progress),
+                  full=full, grades=grades, dry_run=dry_run)
+    mode = run.prepare(offering_ids, report_id)
     run_id = 0 if dry_run else store.start_run(list(offering_ids), mode).id
-    puller = Puller(moodle, student_role_id=student_role_id, full=full or bool(report_id), stale_after=stale_after,
-                    clock=clock, progress=progress)
-    changed = 0
     status = "ok"
     try:
-        report_rows = read_report(moodle, report_id) if report_id else None
+        run.run_id = run_id
+        run.report_rows = read_report(moodle, report_id) if report_id else None
         for offering_id in offering_ids:
-            record = store.get_offering(offering_id)
-            if record is None:
-                puller.stats.errors.append(f"{offering_id}: not in the store (apply it first)")
-                continue
-            # An offering's first pull is a full one: nothing to carry forward, and the course contents
-            # let the completion criteria stand for the activities (one call per course, not per enrolment).
-            puller.full = full or bool(report_id) or offering_id in first
-            people = {p.email: participant_info(p) for p in store.participants(offering_id)}
-            targets = [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
-                                    c.get("start_date") or 0, c.get("regency") if c.get("adopted") else None)
-                       for c in record.data.get("courses", [])]
-            mapped = {o.key: o.moodle_id for o in store.objects(offering_id, "course")}
-            ids = moodle.map_reads(lambda t: mapped.get(t.key) or puller.course_id(t), targets)
-            # Every course's whole-course reads at once (bounded by the concurrency), then course by course.
-            found = [cid for cid in ids if isinstance(cid, int)]
-            every = grades == "always" or full or report_rows is not None or last_start[offering_id] is None
-            thunks = [puller.course_reads(cid, report=report_rows is not None, with_grades=every) for cid in found]
-            flat = moodle.map_reads(lambda f: f(), [f for fs in thunks for f in fs])
-            prefetched: dict[int, list[Any]] = {}
-            for cid, fs in zip(found, thunks):
-                prefetched[cid], flat = flat[:len(fs)], flat[len(fs):]
-            if not every:
-                since = (last_start[offering_id] or 0) - CLOCK_MARGIN
-                active = [cid for cid in found if _grades_may_have_changed(
-                    prefetched[cid][0], store.pull_marks(offering_id, cid), since, student_role_id)]
-                for cid, res in zip(active, moodle.map_reads(lambda c: moodle.grades(c, 0), active)):
-                    prefetched[cid][1] = res
-            planned: list[tuple[CoursePull, int]] = []
-            for target, cid in zip(targets, ids):
-                if isinstance(cid, MoodleSyncError) or cid is None:
-                    puller.stats.errors.append(f"{offering_id}/{target.key}: course {target.idnumber} not found"
-                                               if cid is None else f"{offering_id}/{target.key}: {cid}")
-                    continue
-                try:
-                    try:
-                        planned.append((puller.plan_course(target, cid, people, store.pull_marks(offering_id, cid),
-                                                           report_rows, prefetched.get(cid)), cid))
-                    except MoodleSyncError:
-                        if mapped.get(target.key) != cid or (again := puller.course_id(target)) in (None, cid):
-                            raise
-                        # the course was made again since apply recorded it: use today's
-                        planned.append((puller.plan_course(target, again, people,
-                                                           store.pull_marks(offering_id, again), report_rows), again))
-                except MoodleSyncError as exc:
-                    puller.stats.errors.append(f"{offering_id}/{target.key}: {exc}")
-            # Every course's completion reads together, so the concurrency is used across courses.
-            results = run_reads(moodle, [course for course, _ in planned], on_done=lambda: puller.progress(1))
-            for course, cid in planned:
-                mine, results = results[:len(course.reread)], results[len(course.reread):]
-                snaps = puller.finish_course(course, mine)
-                if dry_run:
-                    changed += sum(1 for s in snaps if s.user_id not in course.marks
-                                   or course.marks[s.user_id].state() != s.state())
-                else:
-                    changed += store.save_snapshots(run_id, snaps)
-        if puller.stats.errors:
-            status = "partial"
+            run.pull_offering(offering_id)
+        status = "partial" if run.errors else "ok"
     except BaseException as exc:
         status = stopped_status(exc)
-        puller.stats.errors.append(f"{status}: {exc!r}" if not isinstance(exc, MoodleSyncError) else str(exc))
+        run.errors.append(f"{status}: {exc!r}" if not isinstance(exc, MoodleSyncError) else str(exc))
         raise
     finally:
         calls = moodle.client.stats.since(before).total_calls
+        stats = run.puller.stats
         if not dry_run:
-            store.finish_run(run_id, status, calls=calls, enrolments=puller.stats.enrolments,
-                             reread=puller.stats.reread, errors=puller.stats.errors)
-    return PullOutcome(run_id, mode, status, puller.stats.enrolments, puller.stats.reread, calls,
-                       round(time.perf_counter() - started, 3), changed, puller.stats.errors)
+            store.finish_run(run_id, status, calls=calls, enrolments=stats.enrolments, reread=stats.reread,
+                             errors=stats.errors)
+    return PullOutcome(run_id, mode, status, stats.enrolments, stats.reread, calls,
+                       round(time.perf_counter() - started, 3), run.changed, stats.errors)
+
+
+class OfferingsPull:
+    """One run over offerings, course batch by course batch: whole-course reads, the plan, the
+    completion reads, the save. Its ``puller`` keeps the counts and errors."""
+
+    def __init__(self, moodle: Moodle, store: Store, puller: Puller, *, full: bool, grades: str,
+                 dry_run: bool) -> None:
+        self.moodle, self.store, self.puller = moodle, store, puller
+        self.full, self.grades, self.dry_run = full, grades, dry_run
+        self.run_id = 0
+        self.changed = 0
+        self.report_rows: dict[tuple[str, str], dict[str, Any]] | None = None
+        self.last_start: dict[str, int | None] = {}
+        self.first: set[str] = set()
+        self.batch = max(1, moodle.client.concurrency)
+
+    @property
+    def errors(self) -> list[str]:
+        return self.puller.stats.errors
+
+    def prepare(self, offering_ids: Sequence[str], report_id: int | None) -> str:
+        """Read from the store where each offering's incremental pull starts; returns the run's mode."""
+        self.last_start = {o: since_point(self.store, o) for o in offering_ids}
+        self.first = {o for o in offering_ids if is_first_pull(self.store, o)}
+        if report_id:
+            return "report"
+        return "full" if self.full or set(offering_ids) <= self.first else "incremental"
+
+    def pull_offering(self, offering_id: str) -> None:
+        """Pull one offering's courses, batch by batch (each batch saved before the next is read)."""
+        record = self.store.get_offering(offering_id)
+        if record is None:
+            self.errors.append(f"{offering_id}: not in the store (apply it first)")
+            return
+        # An offering's first pull is a full one: nothing to carry forward, and the course contents
+        # let the completion criteria stand for the activities (one call per course, not per enrolment).
+        self.puller.full = self.full or self.report_rows is not None or offering_id in self.first
+        people = {p.email: participant_info(p) for p in self.store.participants(offering_id)}
+        mapped = {o.key: o.moodle_id for o in self.store.objects(offering_id, "course")}
+        located = self.locate(offering_id, course_targets(offering_id, record.data), mapped)
+        for i in range(0, len(located), self.batch):
+            self.pull_batch(offering_id, located[i:i + self.batch], people, mapped)
+
+    def locate(self, offering_id: str, targets: Sequence[CourseTarget],
+               mapped: dict[str, int]) -> list[tuple[CourseTarget, int]]:
+        """Each course's Moodle id (the one apply recorded, else by idnumber); those not found are noted."""
+        ids = self.moodle.map_reads(lambda t: mapped.get(t.key) or self.puller.course_id(t), targets)
+        found: list[tuple[CourseTarget, int]] = []
+        for target, cid in zip(targets, ids):
+            if isinstance(cid, int):
+                found.append((target, cid))
+            elif cid is None:
+                self.errors.append(f"{offering_id}/{target.key}: course {target.idnumber} not found")
+            else:
+                self.errors.append(f"{offering_id}/{target.key}: {cid}")
+        return found
+
+    def pull_batch(self, offering_id: str, batch: Sequence[tuple[CourseTarget, int]],
+                   people: dict[str, ParticipantInfo], mapped: dict[str, int]) -> None:
+        """A few courses: their whole-course reads at once, then every completion read they need
+        together (so the concurrency is used across courses), then each course saved."""
+        marks = {cid: self.store.pull_marks(offering_id, cid) for _, cid in batch}
+        prefetched = self.prefetch(offering_id, [cid for _, cid in batch], marks)
+        planned: list[CoursePull] = []
+        for target, cid in batch:
+            course = self.plan(target, cid, people, marks[cid], prefetched[cid], mapped)
+            if course is not None:
+                planned.append(course)
+        results = run_reads(self.moodle, planned, on_done=lambda: self.puller.progress(1))
+        for course in planned:
+            mine, results = results[:len(course.reread)], results[len(course.reread):]
+            self.save(course, self.puller.finish_course(course, mine))
+
+    def prefetch(self, offering_id: str, course_ids: Sequence[int],
+                 marks: dict[int, dict[int, CompletionSnapshot]]) -> dict[int, list[Any]]:
+        """Every course's whole-course reads at once (bounded by the concurrency); with
+        ``grades="on-activity"``, grades only of the courses someone accessed since the last pull."""
+        every = (self.grades == "always" or self.full or self.report_rows is not None
+                 or self.last_start[offering_id] is None)
+        reads = [self.puller.course_reads(cid, report=self.report_rows is not None, with_grades=every)
+                 for cid in course_ids]
+        flat = self.moodle.map_reads(lambda f: f(), [f for fs in reads for f in fs])
+        out: dict[int, list[Any]] = {}
+        for cid, fs in zip(course_ids, reads):
+            out[cid], flat = flat[:len(fs)], flat[len(fs):]
+        if not every:
+            since = (self.last_start[offering_id] or 0) - CLOCK_MARGIN
+            role = self.puller.student_role_id
+            active = [cid for cid in course_ids if _grades_may_have_changed(out[cid][0], marks[cid], since, role)]
+            for cid, res in zip(active, self.moodle.map_reads(lambda c: self.moodle.grades(c, 0), active)):
+                out[cid][1] = res
+        return out
+
+    def plan(self, target: CourseTarget, cid: int, people: dict[str, ParticipantInfo],
+             marks: dict[int, CompletionSnapshot], prefetched: list[Any],
+             mapped: dict[str, int]) -> CoursePull | None:
+        """The course's plan; None (the error noted) when its reads failed. A course made again since
+        apply recorded it (its recorded id fails, its idnumber names another) is pulled by today's id."""
+        try:
+            try:
+                return self.puller.plan_course(target, cid, people, marks, self.report_rows, prefetched)
+            except MoodleSyncError:
+                if mapped.get(target.key) != cid or (again := self.puller.course_id(target)) in (None, cid):
+                    raise
+                return self.puller.plan_course(target, again, people,
+                                               self.store.pull_marks(target.offering_id, again), self.report_rows)
+        except MoodleSyncError as exc:
+            self.errors.append(f"{target.offering_id}/{target.key}: {exc}")
+            return None
+
+    def save(self, course: CoursePull, snaps: list[CompletionSnapshot]) -> None:
+        """Save a course's snapshots (one transaction); in a dry run, count what would change."""
+        if self.dry_run:
+            self.changed += sum(1 for s in snaps if s.user_id not in course.marks
+                                or course.marks[s.user_id].state() != s.state())
+        else:
+            self.changed += self.store.save_snapshots(self.run_id, snaps)
+
+
+def course_targets(offering_id: str, data: dict[str, Any]) -> list[CourseTarget]:
+    """The courses of an offering as provisioning saved it (its record's ``data``)."""
+    return [CourseTarget(offering_id, c["key"], c["idnumber"], c.get("pretest"), c.get("posttest"),
+                         c.get("start_date") or 0, c.get("regency") if c.get("adopted") else None)
+            for c in data.get("courses", [])]
