@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(json.dumps(exc.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code if not isinstance(exc, ConfigError) else EXIT_USAGE)
-    except Exception:  # a bug: say so, keep the details, never the token
+    except Exception:  # noqa: BLE001 - a bug: say so, keep the details, never the token
         text = redact(traceback.format_exc())
         click.echo(text, err=True)
         click.echo("Internal error: this is a bug in moodle-sync; please report it with the text above.",

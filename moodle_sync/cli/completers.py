@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -11,6 +12,7 @@ from rich.markup import escape
 from ..reports.completers import (
     HEADER,
     Completer,
+    Lapsed,
     build_completers,
     completers_document,
     lapsed,
@@ -21,6 +23,11 @@ from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from .app import App, pass_app, table
 from .common import offering_argument, output_options, render, templates_option
 from .report import current_snapshots, no_evidence
+
+if TYPE_CHECKING:
+    from ..offerings import CertificatePattern
+    from ..store.certificates import CertificateRecord
+    from ..store.store import Store
 
 
 def _write(listed: list[Completer], target: Path, fmt: str, dialect: str) -> Path:
@@ -72,37 +79,48 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
         return no_evidence(spec.offering_id)
     store = app.store()
     passed = build_completers(snapshots, store.participants(spec.offering_id), rule=rule, variables=spec.variables)
-    year = offering.start.year
-    if dry_run:
-        issued = store.certificates(spec.offering_id)
-    else:
-        try:
-            issued = store.issue_certificates(spec.offering_id, [(c.email, c.completed_at) for c in passed],
-                                              pattern=pattern.text, year=year if pattern.yearly else 0,
-                                              number=lambda seq: pattern.number(seq, year, spec.offering_id))
-        except ValueError as exc:   # a pattern whose numbers collide with ones already issued
-            click.echo(f"Error: {where}: variables.nomor_sertifikat: {exc}; nothing was issued", err=True)
-            return 1
+    try:
+        issued = store.certificates(spec.offering_id) if dry_run else _issue(store, spec.offering_id, passed,
+                                                                              pattern, offering.start.year)
+    except ValueError as exc:   # a pattern whose numbers collide with ones already issued
+        click.echo(f"Error: {where}: variables.nomor_sertifikat: {exc}; nothing was issued", err=True)
+        return 1
     listed = with_numbers(passed, {email: c.number for email, c in issued.items()})
     gone = lapsed(passed, issued)
-    for g in gone:
-        click.echo(f"Warning: {g.email} holds certificate {g.certificate_number} but no longer passes "
-                   f"{spec.offering_id} (grade or completion changed in Moodle); not listed, number not reused",
-                   err=True)
+    _warn_lapsed(gone, spec.offering_id)
     written = None if dry_run else _write(listed, output or Path(f"{spec.offering_id}-completers.{fmt}"), fmt,
                                           dialect or ("excel-id" if csv_delimiter == ";" else "standard"))
-
-    def human() -> None:
-        shown = [[escape(str(v)) if v is not None else "—" for v in (r[0], r[1], r[2], r[6], r[8], r[9])]
-                 for r in rows(listed)]
-        app.out.print(table(f"{len(listed)} passed {spec.offering_id}", ["certificate", "name", "NUPTK", "regency",
-                                                                         "JP", "completed"], shown))
-        if written:
-            app.out.print(f"Wrote {escape(str(written))}", highlight=False)
-
     app.emit({**completers_document(spec.offering_id, listed, gone), "written": str(written) if written else None,
-              "dry_run": dry_run}, human)
+              "dry_run": dry_run}, lambda: _human(app, spec.offering_id, listed, written))
     return 0
+
+
+def _issue(store: Store, offering_id: str, passed: list[Completer], pattern: CertificatePattern,
+           year: int) -> dict[str, CertificateRecord]:
+    """Issue a certificate number to everyone in ``passed`` who has none yet, in completion order (one
+    transaction, locked per pattern and year); returns every number the offering holds, by e-mail.
+    Raises ``ValueError`` when the pattern's numbers would collide with ones already issued."""
+    return store.issue_certificates(offering_id, [(c.email, c.completed_at) for c in passed],
+                                    pattern=pattern.text, year=year if pattern.yearly else 0,
+                                    number=lambda seq: pattern.number(seq, year, offering_id))
+
+
+def _warn_lapsed(gone: list[Lapsed], offering_id: str) -> None:
+    """Name on stderr everyone who holds a number but no longer passes (the number is kept, never reused)."""
+    for g in gone:
+        click.echo(f"Warning: {g.email} holds certificate {g.certificate_number} but no longer passes "
+                   f"{offering_id} (grade or completion changed in Moodle); not listed, number not reused",
+                   err=True)
+
+
+def _human(app: App, offering_id: str, listed: list[Completer], written: Path | None) -> None:
+    """Who passed, as a table, and the file written."""
+    shown = [[escape(str(v)) if v is not None else "—" for v in (r[0], r[1], r[2], r[6], r[8], r[9])]
+             for r in rows(listed)]
+    app.out.print(table(f"{len(listed)} passed {offering_id}", ["certificate", "name", "NUPTK", "regency", "JP",
+                                                                "completed"], shown))
+    if written:
+        app.out.print(f"Wrote {escape(str(written))}", highlight=False)
 
 
 COMMANDS = [completers]

@@ -25,7 +25,15 @@ from ..reports.followup_files import write_packs
 from ..reports.source import course_ends, course_names
 from ..store.messages import MessageRecord
 from .app import App, pass_app, table
-from .common import offering_argument, output_options, render, templates_option
+from .common import (
+    confirm_writes,
+    offering_argument,
+    offering_id_of,
+    output_options,
+    render,
+    templates_option,
+    yes_option,
+)
 from .report import current_snapshots, no_evidence
 
 
@@ -59,9 +67,12 @@ def _settle_lost(moodle: Any, store: Any, record: MessageRecord) -> str:
     return outcome
 
 
-def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[str, Any]]]:
+Sending = dict[str, list[dict[str, Any]]]
+
+
+def _send(app: App, pack: FollowupPack, dry_run: bool) -> Sending:
     """Send every facilitator's message once today; returns what was sent, skipped, failed or is unknown."""
-    result: dict[str, list[dict[str, Any]]] = {"sent": [], "skipped": [], "failed": [], "unknown": []}
+    result: Sending = {"sent": [], "skipped": [], "failed": [], "unknown": []}
     recipients = _recipients(pack)
     if not recipients:
         return result
@@ -78,34 +89,40 @@ def _send(app: App, pack: FollowupPack, dry_run: bool) -> dict[str, list[dict[st
         if dry_run:
             result["sent" if record is None or record.outcome == "failed" else "skipped"].append({**entry, "text": text})
             continue
-        settled = _settle_lost(moodle, store, record) if record is not None and record.outcome == "unknown" else None
-        if settled in ("ok", "unknown"):
-            result["skipped"].append({**entry, "why": f"sent on {day}: its answer was lost, Moodle has it"
-                                      if settled == "ok" else f"maybe sent on {day} (its answer was lost or is "
-                                      "awaited; Moodle's messages could not settle it)"})
-            continue
-        reserved = store.reserve_message(pack.offering_id, day, facilitator.email, userid, message_digest(text))
-        if reserved is None:
-            result["skipped"].append({**entry, "why": f"already sent (or maybe sent) on {day}"})
-            continue
-        try:
-            answer = moodle.send_message(userid, text, f"followup{reserved.id}")
-        except WriteOutcomeUnknownError as exc:
-            store.settle_message(reserved.id, "unknown", detail=str(exc))
-            result["unknown"].append({**entry, "error": str(exc)})
-            continue
-        except MoodleSyncError as exc:
-            store.settle_message(reserved.id, "failed", detail=str(exc))
-            result["failed"].append({**entry, "error": str(exc)})
-            continue
-        store.settle_message(reserved.id, "ok" if answer.sent else "failed", msgid=answer.msgid, detail=answer.error)
-        result["sent" if answer.sent else "failed"].append(
-            {**entry, "msgid": answer.msgid} if answer.sent else {**entry, "error": answer.error})
+        outcome, detail = _send_once(moodle, store, pack.offering_id, day, (facilitator.email, userid, text), record)
+        result[outcome].append({**entry, **detail})
     return result
 
 
-def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str, Any] | None,
-           dry_run: bool) -> None:
+def _send_once(moodle: Any, store: Any, offering_id: str, day: str, message: tuple[str, int, str],
+               record: MessageRecord | None) -> tuple[str, dict[str, Any]]:
+    """Send one facilitator's message (``(e-mail, Moodle user id, text)``) unless today's is sent or may be:
+    a lost answer of today's is settled first by reading Moodle. Returns the outcome (``sent``, ``skipped``,
+    ``failed``, ``unknown``) and what to say about it (``msgid``, ``why`` or ``error``)."""
+    email, userid, text = message
+    settled = _settle_lost(moodle, store, record) if record is not None and record.outcome == "unknown" else None
+    if settled == "ok":
+        return "skipped", {"why": f"sent on {day}: its answer was lost, Moodle has it"}
+    if settled == "unknown":
+        return "skipped", {"why": f"maybe sent on {day} (its answer was lost or is awaited; Moodle's messages "
+                                  "could not settle it)"}
+    reserved = store.reserve_message(offering_id, day, email, userid, message_digest(text))
+    if reserved is None:
+        return "skipped", {"why": f"already sent (or maybe sent) on {day}"}
+    try:
+        answer = moodle.send_message(userid, text, f"followup{reserved.id}")
+    except WriteOutcomeUnknownError as exc:
+        store.settle_message(reserved.id, "unknown", detail=str(exc))
+        return "unknown", {"error": str(exc)}
+    except MoodleSyncError as exc:
+        store.settle_message(reserved.id, "failed", detail=str(exc))
+        return "failed", {"error": str(exc)}
+    store.settle_message(reserved.id, "ok" if answer.sent else "failed", msgid=answer.msgid, detail=answer.error)
+    return ("sent", {"msgid": answer.msgid}) if answer.sent else ("failed", {"error": answer.error})
+
+
+def _human(app: App, pack: FollowupPack, written: list[Path], sending: Sending | None, dry_run: bool) -> None:
+    """The pack per class for people, the files written, and what was (or would be) sent."""
     rows = [[escape(c.label), escape(", ".join(f.name for f in c.facilitators) or "—"),
              *[str(sum(1 for p in c.people if p.status == s)) for s in STATUSES]] for c in pack.classes]
     if rows:
@@ -115,8 +132,11 @@ def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str,
         app.out.print(f"Nobody to follow up in {pack.offering_id}.")
     for path in written:
         app.out.print(f"Wrote {escape(str(path))}", highlight=False)
-    if sending is None:
-        return
+    if sending is not None:
+        _print_sending(app, sending, dry_run)
+
+
+def _print_sending(app: App, sending: Sending, dry_run: bool) -> None:
     verb = "would send" if dry_run else "sent"
     for e in sending["sent"]:
         app.out.print(f"{verb}: {escape(e['name'])} <{e['email']}> ({e['participants']} participants)")
@@ -132,6 +152,23 @@ def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str,
                       f"{escape(e['name'])} <{e['email']}>")
 
 
+def _pack(app: App, offering_file: Path, templates: tuple[str, ...], stalled_days: int) -> FollowupPack | None:
+    """The offering's follow-up pack from the store's evidence; None when the store has none of it."""
+    from ..offerings import load_offering, pass_rule
+
+    offering = load_offering(offering_file)
+    spec = render(app, offering_file, templates)
+    rule = pass_rule(spec.variables, offering.file or str(offering_file))
+    snapshots = current_snapshots(app, spec.offering_id)
+    if not snapshots:
+        return None
+    store = app.store()
+    saved = store.get_offering(spec.offering_id)
+    return build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
+                          stalled_days=stalled_days, course_names=course_names(saved.data) if saved else None,
+                          course_ends=course_ends(saved.data) if saved else None)
+
+
 @click.command("followup")
 @offering_argument
 @templates_option
@@ -140,32 +177,26 @@ def _human(app: App, pack: FollowupPack, written: list[Path], sending: dict[str,
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the facilitators' XLSX and HTML files (default: ./OFFERING-followup).")
 @click.option("--send", type=click.Choice(["moodle"]),
-              help="Also send each facilitator their list as a Moodle message (once a day).")
+              help="Also send each facilitator their list as a Moodle message (once a day; asks first unless --yes).")
+@yes_option
 @click.option("--dry-run", is_flag=True, help="Show who would get what; write no file, send nothing.")
 @output_options
 @pass_app
 def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_days: int,
-             output_dir: Path | None, send: str | None, dry_run: bool) -> int:
+             output_dir: Path | None, send: str | None, yes: bool, dry_run: bool) -> int:
     """Per class and facilitator: participants not started, stalled, missing the pre-test or post-test, or
     below the pass mark, with school and a WhatsApp link carrying a prefilled message.
 
     Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store, or a message
     could not be sent (or its answer was lost: it is not sent again the same day).
     """
-    from ..offerings import load_offering, pass_rule
-
-    offering = load_offering(offering_file)
-    spec = render(app, offering_file, templates)
-    rule = pass_rule(spec.variables, offering.file or str(offering_file))
-    snapshots = current_snapshots(app, spec.offering_id)
-    if not snapshots:
-        return no_evidence(spec.offering_id)
-    store = app.store()
-    saved = store.get_offering(spec.offering_id)
-    pack = build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
-                          stalled_days=stalled_days, course_names=course_names(saved.data) if saved else None,
-                          course_ends=course_ends(saved.data) if saved else None)
-    written = [] if dry_run else write_packs(pack, output_dir or Path(f"{spec.offering_id}-followup"))
+    pack = _pack(app, offering_file, templates, stalled_days)
+    if pack is None:
+        return no_evidence(offering_id_of(str(offering_file)))
+    if send == "moodle" and not dry_run and _recipients(pack):
+        confirm_writes(app, f"Send {len(_recipients(pack))} facilitator(s) their follow-up list as a Moodle "
+                            f"message on {app.settings.url}?", yes)
+    written = [] if dry_run else write_packs(pack, output_dir or Path(f"{pack.offering_id}-followup"))
     sending = _send(app, pack, dry_run) if send == "moodle" else None
     document: dict[str, Any] = {**pack_document(pack), "written": [str(p) for p in written], "dry_run": dry_run}
     if sending is not None:

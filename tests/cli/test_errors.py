@@ -173,9 +173,33 @@ def test_a_wrong_token_stops_a_pull_at_once(capsys: pytest.CaptureFixture[str], 
     path = str(small_offering(tmp_path / "offering"))
     assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
     assert run(capsys, "select", path, "--applicants", str(EXAMPLES / "registrations.csv"), "--quiet")[0] == 0
-    assert run(capsys, "enrol", path, "--quiet")[0] == 0
+    assert run(capsys, "enrol", path, "--quiet", "--yes")[0] == 0
     before = sum(sandbox_env.control.call_counts().values())
     monkeypatch.setenv("MOODLE_TOKEN", "0" * 32)
     code, out, err = run(capsys, "pull")
     assert code == 1 and "Invalid token - token not found [invalidtoken]" in err
     assert sum(sandbox_env.control.call_counts().values()) - before <= 4   # one per concurrent read at most
+
+
+def test_offering_is_a_file_or_the_id_of_one_the_store_recorded(capsys: pytest.CaptureFixture[str],
+                                                                 sandbox_env: SandboxServer, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import small_offering
+
+    monkeypatch.setenv("MOODLE_SYNC_STORE", str(tmp_path / "store.sqlite"))
+    monkeypatch.chdir(tmp_path)
+    path = small_offering(tmp_path / "offering", id="by-id-1", category="T by-id / Koding")
+    code, _, err = run(capsys, "plan", "by-id-1")
+    assert code == 2 and "no store records an offering 'by-id-1': give its YAML file" in err
+    assert run(capsys, "apply", str(path), "--yes", "--quiet")[0] == 0
+
+    by_id, by_file = run(capsys, "plan", "by-id-1"), run(capsys, "plan", str(path))
+
+    assert by_id[0] == 0 and by_id[:2] == by_file[:2] and "by-id-1" in by_id[1]
+    code, _, err = run(capsys, "followup", "other-id", "--dry-run")
+    assert code == 2 and "offering 'other-id' is not in the store: give its YAML file" in err
+    code, _, err = run(capsys, "enrol", "missing.yaml", "--dry-run")
+    assert code == 2 and "missing.yaml: no such offering file" in err
+    path.rename(tmp_path / "moved.yaml")
+    code, _, err = run(capsys, "completers", "by-id-1", "--dry-run")
+    assert code == 2 and "no longer there: give its YAML file" in err

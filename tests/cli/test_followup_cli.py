@@ -30,7 +30,7 @@ def _scenario(sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixt
     assert run(capsys, "apply", offering, "--yes")[0] == 0
     assert run(capsys, "select", offering, "--applicants", str(EXAMPLES / "registrations.csv"),
                "--output", str(tmp_path / offering_id / "seleksi"), "--no-moodle-history")[0] == 0
-    assert run_json(capsys, "enrol", offering)[0] == 0
+    assert run_json(capsys, "enrol", offering, "--yes")[0] == 0
     env = {**os.environ, "MOODLE_URL": sandbox.url, "MOODLE_TOKEN": sandbox.token}
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "simulate_progress.py"), offering_id], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -42,13 +42,17 @@ def _scenario(sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixt
 def test_a_lost_answer_is_recorded_unknown_and_never_resent(sandbox_env: SandboxServer, store_path: Path,
                                                            tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     offering, offering_id = _scenario(sandbox_env, tmp_path, capsys, "fu")
+    code, _, err = run(capsys, "followup", offering, "--send", "moodle")     # no one to ask: needs --yes
+    assert code == 2 and "add --yes" in err and sandbox_env.control.messages() == []
+    code, _, err = run(capsys, "followup", offering, "--send", "moodle", "--json")
+    assert code == 2 and "--json needs --yes" in err and sandbox_env.control.messages() == []
     sandbox_env.control.inject_fault("core_message_send_instant_messages", "apply_then_drop")
 
-    code, first = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, first = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
 
     assert code == 1 and len(first["unknown"]) == 1, first
     assert len(first["sent"]) + len(first["unknown"]) == len(sandbox_env.control.messages())
-    code, second = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, second = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0 and second["sent"] == []
     assert {s["email"] for s in second["skipped"]} == {s["email"] for s in first["sent"] + first["unknown"]}
     assert len(sandbox_env.control.messages()) == len(first["sent"]) + 1    # the lost one landed, once
@@ -67,7 +71,7 @@ def test_a_lost_message_moodle_never_stored_is_sent_on_the_rerun(sandbox_env: Sa
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     offering, offering_id = _scenario(sandbox_env, tmp_path, capsys, "fn")
     sandbox_env.control.inject_fault("core_message_send_instant_messages", "apply_then_drop")
-    code, first = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, first = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 1 and len(first["unknown"]) == 1, first
     moodle = sandbox_env.moodle
     with moodle.lock:                           # as if the request had died before Moodle stored it
@@ -75,10 +79,10 @@ def test_a_lost_message_moodle_never_stored_is_sent_on_the_rerun(sandbox_env: Sa
         moodle.state.delete("messages", next(m for m in moodle.state.messages if m.useridto == to))
     before = len(sandbox_env.control.messages())
 
-    code, second = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, second = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0 and [s["email"] for s in second["sent"]] == [first["unknown"][0]["email"]], (second["skipped"], second["failed"])
     assert len(sandbox_env.control.messages()) == before + 1
-    code, third = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, third = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0 and third["sent"] == [] and len(sandbox_env.control.messages()) == before + 1
     with Store.open(str(store_path)) as store:
         assert {m.outcome for m in store.messages(offering_id)} == {"ok"}
@@ -147,7 +151,7 @@ def test_schedule_prints_a_weekly_followup_line(tmp_path: Path, capsys: pytest.C
     code, doc = run_json(capsys, "schedule", "--followup", "examples/offering-koding.yaml")
     lines = doc["crontab"].splitlines()
     assert code == 0 and len(lines) == 2 and lines[0].endswith("# moodle-sync: completion pull")
-    assert lines[1].startswith("0 7 * * 1 ") and "followup " in lines[1] and "--send moodle --quiet" in lines[1]
+    assert lines[1].startswith("0 7 * * 1 ") and "followup " in lines[1] and "--send moodle --yes --quiet" in lines[1]
     assert str(Path("examples/offering-koding.yaml").resolve()) in lines[1]
 
 
