@@ -132,11 +132,14 @@ def apply_offering(moodle: Moodle, offering_file: PathLike, *, store: Store, tem
     """Make Moodle match the offering: plan as :func:`plan_offering` does, then execute the plan, and keep
     the offering and every write in ``store``. Nothing is deleted; one refusal never stops the rest
     (``result.failed`` lists Moodle's reasons, ``result.unknown`` the writes whose answer was lost: run it
-    again to settle them by reading Moodle). Writes nothing when the plan has problems: raises
-    :class:`~moodle_sync.exceptions.InputError` listing them. ``reimport``: course keys whose unanswered
-    content import may be sent again (only after checking the course). Holds the offering's one-writer
-    lock (:class:`~moodle_sync.store.locks.BusyError` while another run changes it).
-    Offerings that adopt existing courses (``adopt:``) are recorded by the ``apply`` command."""
+    again to settle them by reading Moodle). ``reimport``: course keys whose unanswered content import may
+    be sent again (only after checking the course). Offerings that adopt existing courses (``adopt:``) are
+    recorded by the ``apply`` command.
+
+    Raises :class:`~moodle_sync.exceptions.InputError` listing the plan's problems (then nothing is
+    written), what :func:`render_offering` raises, :class:`~moodle_sync.store.locks.BusyError` while another
+    run changes the offering (the offering's one-writer lock is held), and what stops every write (a bad
+    token, an unreachable site)."""
     from .provision.apply import apply_plan
     from .provision.observe import observe
     from .provision.plan import plan_offering as plan_spec
