@@ -42,9 +42,9 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def write_private(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
-    """Write a file through ``write(tmp_path)`` and put it at ``path`` atomically, ``0600`` (its folder
-    created ``0700`` if missing). A file already at ``path`` is replaced, whatever its mode was. Returns the
+def write_private(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Write a file through ``write(tmp_path)`` (what it returns is ignored) and put it at ``path``
+    atomically, ``0600`` (its folder created ``0700`` if missing). A file already at ``path`` is replaced, whatever its mode was. Returns the
     path; raises ``OSError`` (the partial file is removed)."""
     target = Path(path)
     private_dir(target.parent)

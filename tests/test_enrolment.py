@@ -154,8 +154,8 @@ def test_a_course_not_provisioned_yet(moodle: Moodle) -> None:
     o = load_offering(EXAMPLE)
     spec = render_offering(o, load_template(o.template))
     result = enrol_participants(moodle, spec, [person(1)])
-    assert result.failed == [(person(1).email, f"course {spec.course('metro').idnumber} does not exist yet: "
-                                               "run apply first")]
+    assert result.failed == [(person(1).email, (f"course {spec.course('metro').idnumber} does not exist yet: "
+                                                "run apply first"))]
     assert result.created == 0
 
 

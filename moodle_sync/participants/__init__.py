@@ -30,6 +30,7 @@ from .selection import (
                         Promotion,
                         Selection,
                         TierAllocation,
+                        next_in_line,
                         promote_from_waitlist,
                         select_participants,
 )
@@ -64,6 +65,7 @@ __all__ = [
                         "import_table",
                         "load_mapping",
                         "mask_email",
+                        "next_in_line",
                         "normalise_name",
                         "parse_name",
                         "promote_from_waitlist",

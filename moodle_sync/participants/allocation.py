@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 __all__ = ["Allocation", "Share", "allocate_seats"]
 
@@ -55,7 +56,7 @@ def _floors(demand: Mapping[str, int], minimum: int, already: Mapping[str, int])
 def _solve_lambda(demand: Mapping[str, int], floors: Mapping[str, int], seats: int) -> Fraction:
     """The ``λ`` in [0, 1] with ``sum(max(f, λ·d)) == seats`` (requires ``sum(f) <= seats <= sum(d)``)."""
     breakpoints = sorted({Fraction(floors[k], d) for k, d in demand.items()} | {Fraction(0), Fraction(1)})
-    for lo, hi in zip(breakpoints, breakpoints[1:], strict=False):
+    for lo, hi in pairwise(breakpoints):
         # On (lo, hi]: regencies with f/d >= hi keep their floor, the others are proportional.
         fixed = sum(floors[k] for k, d in demand.items() if Fraction(floors[k], d) >= hi)
         slope = sum(d for k, d in demand.items() if Fraction(floors[k], d) < hi)

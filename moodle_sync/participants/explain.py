@@ -75,11 +75,8 @@ def explain(selection: Selection, email: str) -> str:
     the e-mail is not among the applicants."""
     p = selection.placement(email)
     a = p.applicant
-    lines = [f"{a.fullname} <{a.email}>, {a.regency_name}, registered {a.registered_at:%d/%m/%Y %H:%M:%S} "
-             f"(row {a.row} of {a.file})."]
-    tier = next((t for t in selection.tiers if t.tier == p.tier), None)
-    share = tier.allocation.share_of(a.regency) if tier else None
-    region = a.regency_name
+    lines = [(f"{a.fullname} <{a.email}>, {a.regency_name}, registered {a.registered_at:%d/%m/%Y %H:%M:%S} "
+              f"(row {a.row} of {a.file}).")]
     if p.status == OTHER_PROGRAMME:
         lines.append(f"Programme choice: {' / '.join(a.choices)}; none of these answers means this offering. "
                      f"Result: an applicant for another programme, not for this one.")
@@ -87,42 +84,52 @@ def explain(selection: Selection, email: str) -> str:
     if a.choices:
         lines.append(f"Programme choice: this offering is their {ordinal(p.choice)} choice"
                      + (" (second-choice applicants get seats after first-choice ones)." if p.choice == 2 else "."))
-    if p.status == NOT_ELIGIBLE:
-        lines.append(f"Eligibility rule '{p.cause}' excluded them: {p.reason.split(': ', 1)[-1]}. "
-                     f"Result: not eligible (the offering's target audience, applicants.eligible).")
-        return "\n".join(lines)
-    if p.status == SELECTED and p.cause == CAUSE_MODEL_SCHOOL:
-        lines.append(f"Rule 0 (model schools first): {p.note}; never-trained teachers of the school first, "
-                     f"then by registration time.")
-        lines.append(f"Result: selected, rank {p.rank} of {len(selection.selected)}, in their school's class.")
-        return "\n".join(lines)
-    if p.status == NOT_SELECTED and p.cause == CAUSE_NOT_OFFERED:
-        lines.append(f"Result: not selected. {region} is not one of the regencies this offering serves "
-                     f"({len(selection.regencies)} regencies).")
-        return "\n".join(lines)
+    decided = _out_before_seats(selection, p)
+    if decided:
+        return "\n".join([*lines, *decided])
     lines.append("Rule 1 (never trained first): " + _training_line(p))
     if p.status == NOT_SELECTED and p.cause == CAUSE_TRAINED:
         lines.append("Result: not selected. This offering takes no already-trained applicants.")
-        return "\n".join(lines)
-    if p.status == WITHDRAWN:
+    elif p.status == WITHDRAWN:
         lines.append(f"Result: withdrew ({p.reason}).")
-        return "\n".join(lines)
-    if tier is not None:
-        lines.append("Rule 2 (fair spread over regencies): " + _quota_line(p, tier, share))
-    if p.status == SELECTED:
-        if p.cause == CAUSE_PROMOTED:
-            lines.append(f"Result: selected (rank {p.rank} of {len(selection.selected)}), {p.note}.")
-        else:
-            lines.append(f"Rule 3 (earlier registration first): {ordinal(p.regency_rank or 0)} in {region} "
-                         f"among those selected, which is within its {share.seats if share else 0} seat(s).")
-            lines.append(f"Result: selected, rank {p.rank} of {len(selection.selected)}.")
+    else:
+        lines += _seat_lines(selection, p)
+    return "\n".join(lines)
+
+
+def _out_before_seats(selection: Selection, p: Placement) -> list[str]:
+    """The lines for an applicant decided before the priority rules: not eligible, on a model school's
+    reserved seat, or from a regency the offering does not serve; none for the others."""
+    if p.status == NOT_ELIGIBLE:
+        return [(f"Eligibility rule '{p.cause}' excluded them: {p.reason.split(': ', 1)[-1]}. "
+                 f"Result: not eligible (the offering's target audience, applicants.eligible).")]
+    if p.status == SELECTED and p.cause == CAUSE_MODEL_SCHOOL:
+        return [(f"Rule 0 (model schools first): {p.note}; never-trained teachers of the school first, "
+                 f"then by registration time."),
+                f"Result: selected, rank {p.rank} of {len(selection.selected)}, in their school's class."]
+    if p.status == NOT_SELECTED and p.cause == CAUSE_NOT_OFFERED:
+        return [(f"Result: not selected. {p.applicant.regency_name} is not one of the regencies this offering "
+                 f"serves ({len(selection.regencies)} regencies).")]
+    return []
+
+
+def _seat_lines(selection: Selection, p: Placement) -> list[str]:
+    """Rules 2 and 3 and the result for an applicant who took part in sharing the seats."""
+    tier = next((t for t in selection.tiers if t.tier == p.tier), None)
+    share = tier.allocation.share_of(p.applicant.regency) if tier else None
+    seats = share.seats if share else 0
+    region = p.applicant.regency_name
+    lines = ["Rule 2 (fair spread over regencies): " + _quota_line(p, tier, share)] if tier is not None else []
+    if p.status == SELECTED and p.cause == CAUSE_PROMOTED:
+        lines.append(f"Result: selected (rank {p.rank} of {len(selection.selected)}), {p.note}.")
+    elif p.status == SELECTED:
+        lines.append(f"Rule 3 (earlier registration first): {ordinal(p.regency_rank or 0)} in {region} "
+                     f"among those selected, which is within its {seats} seat(s).")
+        lines.append(f"Result: selected, rank {p.rank} of {len(selection.selected)}.")
     elif p.status == WAITLISTED:
-        seats = share.seats if share else 0
-        if seats:
-            lines.append(f"Rule 3 (earlier registration first): the {seats} seat(s) of {region} in this tier "
-                         f"went to applicants who registered earlier.")
-        else:
-            lines.append(f"{region} got no seat in this tier.")
+        lines.append(f"Rule 3 (earlier registration first): the {seats} seat(s) of {region} in this tier "
+                     f"went to applicants who registered earlier." if seats else
+                     f"{region} got no seat in this tier.")
         lines.append(f"Result: waitlist position {p.rank} overall ({ordinal(p.regency_rank or 0)} in "
                      f"{region}). When someone selected from {region} withdraws, the first on {region}'s "
                      f"waitlist gets the seat; if {region} has no one waiting, the first on the overall "
@@ -130,7 +137,7 @@ def explain(selection: Selection, email: str) -> str:
     elif p.cause == CAUSE_BEYOND_WAITLIST:
         lines.append(f"Result: not selected; the waitlist holds only {selection.waitlist_size} people and "
                      f"this applicant came after them.")
-    return "\n".join(lines)
+    return lines
 
 
 def explain_import(imported: ImportResult, email: str) -> str | None:

@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -189,7 +190,7 @@ def import_table(tables: Table | Sequence[Table], *,
     rows = 0
     columns: dict[str, dict[str, str]] = {}
     for table in tables:
-        table = find_header(table, lambda h, f=table.file: _resolves(h, f, mapping, mapping_file))
+        table = find_header(table, partial(_resolves, file=table.file, mapping=mapping, mapping_file=mapping_file))
         cmap = resolve_columns(table.header, file=table.file, mapping=mapping, mapping_file=mapping_file,
                                unanswered=_unanswered(table))
         columns[table.file] = dict(cmap.header)

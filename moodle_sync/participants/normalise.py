@@ -12,8 +12,9 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
+from ..localtime import WIB
+
 __all__ = [
-    "FORM_TIMEZONE",
     "InvalidValue",
     "detect_dayfirst",
     "normalise_email",
@@ -24,9 +25,6 @@ __all__ = [
     "parse_timestamp",
     "parse_yes_no",
 ]
-
-FORM_TIMEZONE = timezone(timedelta(hours=7), "WIB")
-"""Times with an explicit offset are converted to this zone (Lampung is on WIB, UTC+7) and stored naive."""
 
 
 class InvalidValue(ValueError):
@@ -229,7 +227,7 @@ def _from_match(m: re.Match[str], text: str, *, day: int, month: int) -> datetim
         else:
             offset = timedelta(hours=int(m.group("oh") or 0), minutes=int(m.group("om") or 0))
             offset = -offset if m.group("sign") == "-" else offset
-        result = result.replace(tzinfo=timezone(offset)).astimezone(FORM_TIMEZONE).replace(tzinfo=None)
+        result = result.replace(tzinfo=timezone(offset)).astimezone(WIB).replace(tzinfo=None)
     return result
 
 
@@ -277,7 +275,7 @@ def parse_timestamp(value: str | None, *, dayfirst: bool = True) -> datetime:
         except ValueError as exc:
             raise InvalidValue(f"{text!r} is not a date and time we can read") from exc
         if result.tzinfo is not None:
-            result = result.astimezone(FORM_TIMEZONE).replace(tzinfo=None)
+            result = result.astimezone(WIB).replace(tzinfo=None)
     if not 2000 <= result.year <= 2100:
         raise InvalidValue(f"{text!r} is not a plausible registration time")
     return result

@@ -16,7 +16,7 @@ import difflib
 import re
 import unicodedata
 
-from ..regions import BY_SLUG, LAMPUNG
+from ..regions import LAMPUNG
 
 __all__ = ["InvalidRegency", "normalise_regency"]
 
@@ -79,14 +79,14 @@ def _strip_words(key: str) -> list[str]:
     return variants
 
 
-def normalise_regency(text: str) -> str:
+def normalise_regency(text: str | None) -> str:
     """The slug of the Lampung regency or city that ``text`` names.
 
-    Raises :class:`InvalidRegency` (a ``ValueError``) when ``text`` is empty, names only the province,
+    Raises :class:`InvalidRegency` (a ``ValueError``) when ``text`` is empty or ``None``, names only the province,
     names a place outside Lampung, or is too unlike any of the 15 to be sure.
     """
-    key = _key(text)
-    if not key:
+    key = _key(text or "")
+    if text is None or not key:
         raise InvalidRegency("the regency/city is empty")
     code = re.sub(r"[\s.]", "", text)
     if code in _BY_CODE:                                   # the BPS code: "1871", "18.71"
@@ -107,7 +107,3 @@ def normalise_regency(text: str) -> str:
             return slugs.pop()
     raise InvalidRegency(f"{text.strip()!r} is not one of Lampung's 15 regencies and cities")
 
-
-def official_names() -> list[str]:
-    """The 15 official names, for messages."""
-    return [BY_SLUG[r.slug].name for r in LAMPUNG]

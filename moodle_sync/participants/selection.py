@@ -35,11 +35,11 @@ past ``waitlist_size`` are not selected, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from ..exceptions import InputError
 from ..regions import BY_SLUG, LAMPUNG, by_slug
@@ -61,9 +61,12 @@ __all__ = [
     "Promotion",
     "Selection",
     "TierAllocation",
+    "next_in_line",
     "promote_from_waitlist",
     "select_participants",
 ]
+
+W = TypeVar("W")
 
 SELECTED, WAITLISTED, NOT_SELECTED, WITHDRAWN = "selected", "waitlisted", "not_selected", "withdrawn"
 NOT_ELIGIBLE, OTHER_PROGRAMME = "not_eligible", "other_programme"
@@ -252,20 +255,21 @@ _Pending = tuple[Applicant, bool, "str | None", "str | None", int]   # applicant
 def _gate(a: Applicant, trained: bool, source: str | None, conflict: str | None, *, choice: Sequence[str],
           offered: Sequence[str], eligible: Eligibility | None, exclude_trained: bool) -> Placement | int:
     """The placement of an applicant who is out before the seats are shared, else their choice rank."""
-    extra = {"trained": trained, "trained_source": source, "conflict": conflict}
+
+    def out(status: str, cause: str, reason: str, rank: int = 1) -> Placement:
+        return Placement(a, status, cause, reason, trained=trained, trained_source=source, conflict=conflict,
+                         choice=rank)
+
     rank = choice_rank(a, choice) if choice else 1
     if rank is None:
-        return Placement(a, OTHER_PROGRAMME, CAUSE_OTHER_PROGRAMME,
-                         f"chose {' / '.join(a.choices)}, not this programme", **extra)
+        return out(OTHER_PROGRAMME, CAUSE_OTHER_PROGRAMME, f"chose {' / '.join(a.choices)}, not this programme")
     if a.regency not in offered:
-        return Placement(a, NOT_SELECTED, CAUSE_NOT_OFFERED, f"{a.regency_name} is not served by this offering",
-                         choice=rank, **extra)
+        return out(NOT_SELECTED, CAUSE_NOT_OFFERED, f"{a.regency_name} is not served by this offering", rank)
     failed = ineligible(a, eligible) if eligible else None
     if failed:
-        return Placement(a, NOT_ELIGIBLE, failed[0], f"not eligible ({failed[0]}): {failed[1]}", choice=rank,
-                         **extra)
+        return out(NOT_ELIGIBLE, failed[0], f"not eligible ({failed[0]}): {failed[1]}", rank)
     if trained and exclude_trained:
-        return Placement(a, NOT_SELECTED, CAUSE_TRAINED, f"already trained ({source})", choice=rank, **extra)
+        return out(NOT_SELECTED, CAUSE_TRAINED, f"already trained ({source})", rank)
     return rank
 
 
@@ -379,7 +383,18 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
     if seats < 0 or min_per_regency < 0 or (waitlist_size is not None and waitlist_size < 0):
         raise InputError("seats, min_per_regency and waitlist_size must not be negative", field="seats")
     offered = _offered(regencies)
-    records = {k.strip().lower(): v for k, v in (previously_trained or {}).items()}
+    _refuse_shared_emails(applicants)
+    done, pending = _gate_all(applicants, previously_trained or {}, choice=choice, offered=offered,
+                              eligible=eligible, exclude_trained=exclude_trained)
+    model = _model_school_seats(pending, model_schools, seats)
+    chosen, tiers = _fill_seats(pending, model, seats, min_per_regency, quotas, level_quotas)
+    placements = done + _ranked(pending, model, chosen, waitlist_size)
+    return Selection(seats, min_per_regency, offered, _renumber(placements), tuple(tiers),
+                     waitlist_size=waitlist_size)
+
+
+def _refuse_shared_emails(applicants: Sequence[Applicant]) -> None:
+    """Raises :class:`InputError` when two applicants have one e-mail (the import de-duplicates)."""
     seen: set[str] = set()
     for a in applicants:
         if a.email in seen:
@@ -387,8 +402,15 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
                              field="email")
         seen.add(a.email)
 
-    pending: list[_Pending] = []
+
+def _gate_all(applicants: Sequence[Applicant], previously_trained: Mapping[str, str], *, choice: Sequence[str],
+              offered: Sequence[str], eligible: Eligibility | None, exclude_trained: bool
+              ) -> tuple[list[Placement], list[_Pending]]:
+    """The applicants (in registration order) who are out before the seats are shared, placed; and the
+    others, pending with their training and choice rank (see :func:`_gate`)."""
+    records = {k.strip().lower(): v for k, v in previously_trained.items()}
     done: list[Placement] = []
+    pending: list[_Pending] = []
     for a in sorted(applicants, key=_order_key):
         trained, source, conflict = _training(a, records)
         out = _gate(a, trained, source, conflict, choice=choice, offered=offered, eligible=eligible,
@@ -397,39 +419,45 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
             done.append(out)
         else:
             pending.append((a, trained, source, conflict, out))
+    return done, pending
 
-    model = _model_school_seats(pending, model_schools, seats)
+
+def _fill_seats(pending: Sequence[_Pending], model: Mapping[str, str], seats: int, minimum: int,
+                quotas: Mapping[str, int] | None, level_quotas: Mapping[str, Mapping[str, int]] | None
+                ) -> tuple[set[str], list[TierAllocation]]:
+    """Who of ``pending`` gets a seat (the ``model`` schools' seats taken already), and how each tier's
+    seats were shared: by ``quotas`` (scaled down to the seats if they add up to more; the seats a regency
+    cannot fill from its quota then go to those waiting elsewhere), else proportionally with ``minimum``."""
     given: dict[str, int] = {}
-    for a, *_ in pending:
-        if a.email in model:
-            given[a.regency] = given.get(a.regency, 0) + 1
     level_given: dict[tuple[str, str | None], int] = {}
     for a, *_ in pending:
         if a.email in model:
+            given[a.regency] = given.get(a.regency, 0) + 1
             level_given[(a.regency, a.school_level)] = level_given.get((a.regency, a.school_level), 0) + 1
     chosen: set[str] = set(model)
     tiers: list[TierAllocation] = []
     fitting = _fitting_quotas(quotas, seats)
     levels = level_quotas if fitting is quotas else None   # scaled-down quotas: the level split no longer adds up
-    quotas = fitting
-    remaining = seats - len(model)
-    remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=quotas, minimum=min_per_regency,
+    remaining = _fill_tiers(pending, chosen, given, tiers, seats - len(model), quotas=fitting, minimum=minimum,
                             levels=levels, level_given=level_given)
-    if quotas is not None and remaining:   # seats a regency cannot fill from its quota go to those waiting
-        remaining = _fill_tiers(pending, chosen, given, tiers, remaining, quotas=None, minimum=0,
-                                record_empty=False)
+    if fitting is not None and remaining:   # seats a regency cannot fill from its quota go to those waiting
+        _fill_tiers(pending, chosen, given, tiers, remaining, quotas=None, minimum=0, record_empty=False)
+    return chosen, tiers
 
-    tier_order = sorted(pending, key=lambda p: (p[0].email not in model, p[4], p[1], _order_key(p[0])))
-    placements = done
-    rank_no = 0
-    for a, trained, source, conflict, ch in tier_order:
-        if a.email not in chosen:
-            continue
-        rank_no += 1
+
+def _ranked(pending: Sequence[_Pending], model: Mapping[str, str], chosen: Collection[str],
+            waitlist_size: int | None) -> list[Placement]:
+    """The placements of ``pending``: the ``chosen`` selected (model schools' first, then by choice, tier
+    and registration), the others on the waitlist in the same order, or not selected past
+    ``waitlist_size``. Ranks are provisional (see :func:`_renumber`)."""
+    order = sorted(pending, key=lambda p: (p[0].email not in model, p[4], p[1], _order_key(p[0])))
+    placements: list[Placement] = []
+    selected = (p for p in order if p[0].email in chosen)
+    for rank_no, (a, trained, source, conflict, ch) in enumerate(selected, start=1):
         placements.append(Placement(a, SELECTED, CAUSE_MODEL_SCHOOL if a.email in model else CAUSE_QUOTA, "",
                                     rank_no, trained=trained, trained_source=source, conflict=conflict,
                                     note=model.get(a.email), choice=ch))
-    waiting = [p for p in tier_order if p[0].email not in chosen]
+    waiting = (p for p in order if p[0].email not in chosen)
     for position, (a, trained, source, conflict, ch) in enumerate(waiting, start=1):
         if waitlist_size is not None and position > waitlist_size:
             placements.append(Placement(a, NOT_SELECTED, CAUSE_BEYOND_WAITLIST,
@@ -438,8 +466,7 @@ def select_participants(applicants: Sequence[Applicant], *, seats: int,
         else:
             placements.append(Placement(a, WAITLISTED, CAUSE_WAITLIST, "", position, trained=trained,
                                         trained_source=source, conflict=conflict, choice=ch))
-    return Selection(seats, min_per_regency, offered, _renumber(placements), tuple(tiers),
-                     waitlist_size=waitlist_size)
+    return placements
 
 
 def _renumber(placements: list[Placement]) -> tuple[Placement, ...]:
@@ -473,6 +500,22 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def next_in_line(waitlist: Sequence[W], regency: str | None, *, tier_of: Callable[[W], tuple[int, bool]],
+                 regency_of: Callable[[W], str | None]) -> tuple[W, bool] | None:
+    """Who takes a seat freed in ``regency``: of the highest priority tier still waiting (``tier_of`` gives
+    ``(choice, trained)``: first choice before second, never trained before trained), the first of that
+    regency, else the tier's first overall. ``waitlist`` is in waitlist order. Returns that one and whether
+    they are of the same regency; ``None`` when no one is waiting. The one rule of waitlist promotion,
+    for a :class:`Selection` (:func:`promote_from_waitlist`) and for a stored roster
+    (:func:`moodle_sync.roster.next_on_waitlist`)."""
+    if not waitlist:
+        return None
+    top = min(tier_of(w) for w in waitlist)
+    tier = [w for w in waitlist if tier_of(w) == top]
+    same = [w for w in tier if regency_of(w) == regency]
+    return (same[0], True) if same else (tier[0], False)
+
+
 def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[Selection, Placement | None]:
     """Record that ``withdrawn_email`` withdrew and, if they held a seat, give it to the next in line.
 
@@ -493,25 +536,18 @@ def promote_from_waitlist(selection: Selection, withdrawn_email: str) -> tuple[S
     promoted: Placement | None = None
     rule = f"{person.email} withdrew while {person.status.replace('_', ' ')}; no seat was freed"
     if person.status == SELECTED:
-        region = person.applicant.regency
-        waitlist = selection.waitlist
-        candidate, rule = None, f"seat freed in {by_slug(region).name}, but the waitlist is empty"
-        for choice, tier_trained in ((1, False), (1, True), (2, False), (2, True)):
-            same = [p for p in waitlist if p.trained is tier_trained and p.choice == choice
-                    and p.applicant.regency == region]
-            other = [p for p in waitlist if p.trained is tier_trained and p.choice == choice]
-            if same:
-                candidate, where = same[0], f"first on the waitlist of {by_slug(region).name}"
-            elif other:
-                candidate, where = other[0], (f"{by_slug(region).name} has no one waiting in this tier, "
-                                              f"so the first on the overall waitlist")
-            else:
-                continue
-            tier_text = ("second-choice " if choice == 2 else "") + ("trained" if tier_trained else "never-trained")
-            rule = (f"seat freed by {person.email} ({by_slug(region).name}) went to {candidate.email}: "
+        region = by_slug(person.applicant.regency).name
+        found = next_in_line(selection.waitlist, person.applicant.regency,
+                             tier_of=lambda p: (p.choice, p.trained), regency_of=lambda p: p.applicant.regency)
+        rule = f"seat freed in {region}, but the waitlist is empty"
+        if found is not None:
+            candidate, same = found
+            where = (f"first on the waitlist of {region}" if same else
+                     f"{region} has no one waiting in this tier, so the first on the overall waitlist")
+            tier_text = ("second-choice " if candidate.choice == 2 else "") + \
+                ("trained" if candidate.trained else "never-trained")
+            rule = (f"seat freed by {person.email} ({region}) went to {candidate.email}: "
                     f"{where} ({tier_text} tier, waitlist position {candidate.rank})")
-            break
-        if candidate is not None:
             top = max((p.rank or 0 for p in selection.selected), default=0)
             promoted = replace(candidate, status=SELECTED, cause=CAUSE_PROMOTED, rank=top + 1,
                                note=f"promoted from waitlist position {candidate.rank} after "

@@ -70,7 +70,7 @@ def test_propose_without_a_matching_topic_says_use_topic(capsys: pytest.CaptureF
     offering = tmp_path / "o.yaml"
     shutil.copy(EXAMPLES / "offering-koding.yaml", offering)
     shutil.copy(EXAMPLES / "facilitators.csv", tmp_path / "facilitators.csv")
-    code, out, err = run(capsys, "needs", SURVEY, "--propose", str(offering), "--topic", "Robotika")
+    code, _out, err = run(capsys, "needs", SURVEY, "--propose", str(offering), "--topic", "Robotika")
     assert code == 1 and "--topic" in err
     code, doc = run_json(capsys, "needs", SURVEY, "--propose", str(offering), "--dry-run")
     assert code == 0 and doc["proposal"]["topics"] == ["Koding"] and sum(doc["quotas"].values()) == 300
@@ -123,7 +123,7 @@ def test_propose_finds_the_offering_by_its_template_alias(capsys: pytest.Capture
 def test_needs_mapping_names_the_survey_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     survey = tmp_path / "survei.csv"
     survey.write_text(SMALL_SURVEY, encoding="utf-8")
-    code, out, err = run(capsys, "needs", str(survey), "--json")
+    code, _out, err = run(capsys, "needs", str(survey), "--json")
     assert code == 1 and "required survey column(s)" in err
     mapping = tmp_path / "map.yaml"
     mapping.write_text(SURVEY_MAPPING, encoding="utf-8")
@@ -139,10 +139,10 @@ def test_needs_mapping_errors_name_the_file_and_field(capsys: pytest.CaptureFixt
     survey.write_text(SMALL_SURVEY, encoding="utf-8")
     mapping = tmp_path / "map.yaml"
     mapping.write_text(SURVEY_MAPPING.replace("Minat", "Topik yang Diminati"), encoding="utf-8")
-    code, out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
+    code, _out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
     assert code == 1 and str(survey) in err and "'Topik yang Diminati' for topics" in err
     mapping.write_text(SURVEY_MAPPING + "email: Surel\n", encoding="utf-8")
-    code, out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
+    code, _out, err = run(capsys, "needs", str(survey), "--mapping", str(mapping))
     assert code == 1 and str(mapping) in err and "unknown field 'email'" in err
 
 

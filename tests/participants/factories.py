@@ -34,6 +34,6 @@ def crowd(counts: dict[str, int], *, trained_every: int = 0, start: int = 0) -> 
                 n = len(out) + 1
                 trained = bool(trained_every) and n % trained_every == 0
                 out.append(applicant(f"guru{n}@example.id", regency, minute=minute, row=n + 1,
-                                     trained=True if trained else False))
+                                     trained=trained))
                 minute += 1
     return out

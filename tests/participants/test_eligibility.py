@@ -109,7 +109,7 @@ def test_model_school_teachers_share_one_class_in_the_roster() -> None:
               for i in range(7)]
     sel = select_participants(others + school, seats=12, model_schools=[ModelSchool("10807001", 5)])
     classes = _classes(sel, 4, lambda regency: "metro")["metro"]
-    assert [g.code for g in classes] == ["A", "B", "C"] and [g.name for g in classes][0] == "Kelas A"
+    assert [g.code for g in classes] == ["A", "B", "C"] and classes[0].name == "Kelas A"
     assert {a.email for a in classes[0].members} == {f"m{i}@x.id" for i in range(5)}   # whole, past class_size
     # the usual packing (classes of at most 4) would split the school
     plain = assign_classes(sel.selected, class_size=4, course_of=lambda a: "metro")["metro"]

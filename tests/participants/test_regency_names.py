@@ -39,8 +39,8 @@ def test_every_official_name_and_slug(region) -> None:  # type: ignore[no-untype
 @pytest.mark.parametrize("raw, reason", [
     ("Kota Palembang", "not one of Lampung"), ("Kab. Ogan Komering Ilir", "not one of Lampung"),
     ("Jakarta Timur", "not one of Lampung"), ("Lampung", "province"), ("Provinsi Lampung", "province"),
-    ("", "empty"), ("Lampung Raya", "not one of Lampung"), ("Tulang", "not one of Lampung"),
+    ("", "empty"), (None, "empty"), ("Lampung Raya", "not one of Lampung"), ("Tulang", "not one of Lampung"),
 ])
-def test_regency_rejected(raw: str, reason: str) -> None:
+def test_regency_rejected(raw: str | None, reason: str) -> None:
     with pytest.raises(InvalidRegency, match=reason):
         normalise_regency(raw)

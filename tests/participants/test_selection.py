@@ -15,6 +15,7 @@ from moodle_sync.participants import (
     SELECTED,
     WAITLISTED,
     WITHDRAWN,
+    next_in_line,
     promote_from_waitlist,
     select_participants,
 )
@@ -184,3 +185,19 @@ def test_selection_properties(rows, seats: int, minimum: int, exclude: bool) -> 
         assert len(new.selected) == len(sel.selected) - (promoted is None)
         assert (promoted is None) == (not sel.waitlist)
         assert sorted(p.email for p in new.placements) == sorted(a.email for a in people)
+
+
+def test_next_in_line_is_the_highest_tier_then_the_regency_then_the_order() -> None:
+    # (name, regency, choice, trained) in waitlist order
+    waiting = [("a", "metro", 1, True), ("b", "pesawaran", 2, False), ("c", "pesawaran", 1, True),
+               ("d", "metro", 1, True)]
+
+    def pick(items: list[tuple[str, str, int, bool]], regency: str) -> tuple[str, bool] | None:
+        found = next_in_line(items, regency, tier_of=lambda w: (w[2], w[3]), regency_of=lambda w: w[1])
+        return (found[0][0], found[1]) if found else None
+
+    assert pick(waiting, "pesawaran") == ("c", True)      # first choice, though trained, before second choice
+    assert pick(waiting, "metro") == ("a", True)
+    assert pick(waiting, "tanggamus") == ("a", False)     # nobody of the regency: the tier's first overall
+    assert pick(waiting[1:2], "metro") == ("b", False)
+    assert pick([], "metro") is None

@@ -103,8 +103,8 @@ def write_needs_html(survey: Survey, path: str | os.PathLike[str], lang: str = "
     L, doc = _L[lang], needs_document(survey)
     pct = lambda x: f"{x * 100:.1f}%"
     parts = [f"<h1>{html.escape(L['title'])}</h1>",
-             f"<p>{L['rows']}: {doc['rows']} &middot; {L['respondents']}: {doc['respondents']} &middot; "
-             f"{L['rejected']}: {len(doc['rejected'])}</p>"]
+             (f"<p>{L['rows']}: {doc['rows']} &middot; {L['respondents']}: {doc['respondents']} &middot; "
+              f"{L['rejected']}: {len(doc['rejected'])}</p>")]
     if doc["topics"]:
         parts.append(_bars([(t["topic"], t["count"]) for t in doc["topics"]], L["topics_chart"], "topics"))
         parts.append(_bars([(r["name"], r["count"]) for r in doc["regencies"]], L["regency"], "regencies"))
