@@ -325,6 +325,23 @@ def enrol_participants(moodle: Moodle, offering: OfferingSpec, participants: Seq
     return result
 
 
+
+def end_enrolment(moodle: Moodle, offering: OfferingSpec, person: ParticipantRecord, *, unenrol: bool = False,
+                  student_role_id: int = 5) -> bool:
+    """End an enrolled participant's enrolment in their course: suspend it (their work kept) or, with
+    ``unenrol``, remove it. Nothing is sent for someone not enrolled (by the store's record) or whose
+    course Moodle does not have. Returns whether a write was made; raises the error Moodle answered."""
+    if person.status != "enrolled" or not person.moodle_user_id or not person.course_key:
+        return False
+    course = moodle.courses_by_field("idnumber", offering.course(person.course_key).idnumber)
+    if not course:
+        return False
+    entry = {"userid": person.moodle_user_id, "courseid": course[0].id}
+    out = moodle.unenrol([entry]) if unenrol else moodle.enrol([{**entry, "roleid": student_role_id, "suspend": 1}])
+    if out.failed:
+        raise out.failed[0][1]
+    return True
+
 # New users per chunk: one create, one enrol and one class-membership call each.
 NEW_USER_CHUNK = MIN_PARALLEL_BATCH
 

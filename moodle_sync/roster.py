@@ -13,21 +13,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from .exceptions import MoodleSyncError
+from .enrolment import EnrolResult, end_enrolment, enrol_participants
+from .exceptions import InputError, MoodleSyncError
+from .localtime import WIB
 from .participants.classes import ClassGroup, assign_classes, class_code
 from .participants.eligibility import ApplicantRules
 from .participants.model import Applicant
-from .participants.selection import CAUSE_MODEL_SCHOOL, Placement, Selection, select_participants
+from .participants.selection import (
+    CAUSE_MODEL_SCHOOL,
+    Placement,
+    Selection,
+    next_in_line,
+    select_participants,
+)
 from .provision.spec import GroupSpec, OfferingSpec
 from .store.records import ParticipantRecord
 
 if TYPE_CHECKING:
     from .offerings import Facilitator, Offering
     from .templates import Template
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 def course_chooser(offering: OfferingSpec) -> Callable[[str | None], str | None]:
@@ -36,7 +41,7 @@ def course_chooser(offering: OfferingSpec) -> Callable[[str | None], str | None]
     if not by_regency:
         only = offering.courses[0].key if offering.courses else None
         return lambda regency: only
-    return lambda regency: by_regency.get(regency)
+    return lambda regency: by_regency.get(regency) if regency else None
 
 
 def moodle_history(moodle: Any, store: Any, offering_id: str, applicants: Sequence[Applicant]) -> dict[str, str]:
@@ -287,3 +292,98 @@ def _record(p: Placement, course_key: str | None, class_name: str | None) -> Par
 
 def _unix(moment: datetime) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=WIB)).timestamp())
+
+
+# --- withdrawal ------------------------------------------------------------------------------------------
+OnResult = Callable[[ParticipantRecord, "int | None", "str | None"], None]
+
+
+def next_on_waitlist(people: Iterable[ParticipantRecord], leaving: ParticipantRecord
+                     ) -> tuple[ParticipantRecord, bool] | None:
+    """Who of a stored roster's waitlist takes the seat ``leaving`` frees, by the selection's one rule
+    (:func:`~moodle_sync.participants.selection.next_in_line`): never trained before trained, then
+    ``leaving``'s regency first, else the first overall, in waitlist order. (The store keeps no programme
+    choice: a second-choice applicant counts in their training tier, behind the first-choice ones of their
+    regency.) Returns that record and whether they are of the same regency; ``None`` when no one waits. Pure.
+    """
+    waiting = sorted((p for p in people if p.status == "waitlist"), key=lambda p: p.rank or 0)
+    return next_in_line(waiting, leaving.regency, tier_of=lambda p: (1, bool(p.trained)),
+                        regency_of=lambda p: p.regency)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What withdrawing ``person`` does (see :func:`plan_withdrawal`): their enrolment suspended or removed
+    (``unenrol``) when they are enrolled, and the seat they free (``freed``) given, when ``promote``, to
+    ``promoted`` (as they will be stored: selected, in the course and class of the one who left), of
+    ``person``'s regency when ``same_regency`` (``None``: the waitlist is empty)."""
+
+    person: ParticipantRecord
+    unenrol: bool
+    freed: bool                              # they held a seat (selected or enrolled)
+    promote: bool = True                     # a freed seat goes to the waitlist
+    promoted: ParticipantRecord | None = None
+    same_regency: bool = False
+
+    @property
+    def verb(self) -> str:
+        """What happens to the enrolment: ``unenrolled`` or ``suspended``."""
+        return "unenrolled" if self.unenrol else "suspended"
+
+    @property
+    def action(self) -> str:
+        """What Moodle sees: the :attr:`verb`, or ``none (not enrolled)``."""
+        return self.verb if self.person.status == "enrolled" else "none (not enrolled)"
+
+
+def plan_withdrawal(offering: OfferingSpec, people: Sequence[ParticipantRecord], email: str, *,
+                    unenrol: bool = False, promote: bool = True) -> Withdrawal:
+    """Plan withdrawing ``email`` (any case) from the stored roster ``people`` of ``offering``: the freed
+    seat (if they held one and ``promote``) goes to :func:`next_on_waitlist`, in the class of the one who
+    left (their course, else the course serving the promoted person's regency). Pure.
+
+    Raises :class:`~moodle_sync.exceptions.InputError` (field ``email``) when ``email`` is not a
+    participant or has already withdrawn."""
+    key = email.strip().lower()
+    person = next((p for p in people if p.email == key), None)
+    if person is None:
+        raise InputError(f"{key} is not a participant of {offering.offering_id}", field="email")
+    if person.status == "withdrawn":
+        raise InputError(f"{key} has already withdrawn", field="email")
+    freed = person.status in ("selected", "enrolled")
+    found = next_on_waitlist(people, person) if freed and promote else None
+    if found is None:
+        return Withdrawal(person, unenrol, freed, promote)
+    promoted, same = found
+    seat = replace(promoted, status="selected", class_name=person.class_name,
+                   course_key=person.course_key or course_chooser(offering)(promoted.regency),
+                   reason=f"promoted from the waitlist: seat of {key}")
+    return Withdrawal(person, unenrol, freed, promote, seat, same)
+
+
+def store_results(store: Any, offering_id: str) -> OnResult:
+    """The ``on_result`` of :func:`~moodle_sync.enrolment.enrol_participants` that keeps each participant's
+    outcome in ``store``: enrolled with their Moodle user id, or failed with the reason."""
+    def record(p: ParticipantRecord, user_id: int | None, reason: str | None) -> None:
+        store.update_participant(offering_id, p.email, status="failed" if reason else "enrolled",
+                                 moodle_user_id=user_id, reason=reason or p.reason)
+    return record
+
+
+def withdraw(moodle: Any, store: Any, offering: OfferingSpec, plan: Withdrawal, *, student_role_id: int = 5,
+             auth: str = "manual") -> EnrolResult | None:
+    """Carry out ``plan``: end the enrolment in Moodle (:func:`~moodle_sync.enrolment.end_enrolment`),
+    record the withdrawal in ``store``, then store the promoted person as selected and enrol them at once
+    (their outcome recorded as ``enrol`` records it). Returns the promoted person's enrolment, or ``None``.
+    Raises what ending the enrolment raises (then nothing is recorded)."""
+    person = plan.person
+    end_enrolment(moodle, offering, person, unenrol=plan.unenrol, student_role_id=student_role_id)
+    store.update_participant(offering.offering_id, person.email, status="withdrawn",
+                             reason=f"withdrew ({plan.verb})")
+    seat = plan.promoted
+    if seat is None:
+        return None
+    store.update_participant(offering.offering_id, seat.email, status="selected", course_key=seat.course_key,
+                             class_name=seat.class_name, reason=seat.reason)
+    return enrol_participants(moodle, offering, [seat], auth=auth, student_role_id=student_role_id,
+                              write_log=store, on_result=store_results(store, offering.offering_id))

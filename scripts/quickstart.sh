@@ -47,8 +47,8 @@ moodle-sync participants check "$registrations" --rejects "$work/registrations.r
 step "moodle-sync select $offering --applicants $registrations"
 moodle-sync select "$offering" --applicants "$registrations" --output "$work/seleksi" --no-moodle-history
 
-step "moodle-sync enrol $offering"
-moodle-sync enrol "$offering" --stats
+step "moodle-sync enrol $offering --yes"
+moodle-sync enrol "$offering" --yes --stats
 
 step "Simulating participants' progress in the sandbox (visits, tests, activities, cron)"
 python scripts/simulate_progress.py koding-2026-a1

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from moodle_sync.exceptions import MoodleSyncError
+from moodle_sync.exceptions import InputError, MoodleSyncError
 from moodle_sync.offerings import Offering, load_facilitators, load_offering
 from moodle_sync.participants.classes import assign_classes, class_code
+from moodle_sync.participants.selection import promote_from_waitlist
 from moodle_sync.provision.spec import CourseSpec, GroupSpec, OfferingSpec
 from moodle_sync.roster import (
     build_roster,
@@ -23,6 +24,8 @@ from moodle_sync.roster import (
     course_chooser,
     desired_offering,
     moodle_history,
+    next_on_waitlist,
+    plan_withdrawal,
     school_classes,
 )
 from moodle_sync.store.records import MappedObject, OfferingRecord
@@ -163,6 +166,53 @@ def test_trained_before_comes_after_never_trained() -> None:
 def test_no_seat_limit_takes_everyone_served() -> None:
     roster = build_roster(per_regency(seats=0), crowd({"metro": 5, "tanggamus": 2}), previously_trained={})
     assert Counter(r.status for r in roster.records) == Counter({"selected": 5, "not_selected": 2})
+
+
+# withdrawal: the selection's promotion rule, on the stored roster -------------------------------------
+
+def small_roster() -> list[Any]:
+    """Three seats: metro's two never-trained, pesawaran's one; waiting: a never-trained metro teacher
+    and two trained pesawaran ones."""
+    people = [applicant(f"m{i}@x.id", "metro", minute=i) for i in range(3)] + \
+        [applicant("p0@x.id", "pesawaran", minute=3)] + \
+        [applicant(f"p{i}@x.id", "pesawaran", minute=3 + i, trained=True) for i in (1, 2)]
+    return build_roster(per_regency(seats=3), people, previously_trained={}).records
+
+
+def test_the_stored_roster_promotes_by_the_selections_one_rule() -> None:
+    people = crowd({"metro": 5, "pesawaran": 7}, trained_every=3)
+    roster = build_roster(per_regency(seats=4), people, previously_trained={})
+    records = {r.email: r for r in roster.records}
+    for leaving in roster.selection.selected:
+        _, promoted = promote_from_waitlist(roster.selection, leaving.email)
+        found = next_on_waitlist(roster.records, records[leaving.email])
+        assert promoted is not None and found is not None and found[0].email == promoted.email
+    records = {r.email: r for r in small_roster()}
+    assert [e for e, r in records.items() if r.status == "selected"] == ["m0@x.id", "m1@x.id", "p0@x.id"]
+    assert next_on_waitlist(records.values(), records["m0@x.id"]) == (records["m2@x.id"], True)
+    # pesawaran has only trained teachers waiting: the never-trained tier comes first, from anywhere
+    assert next_on_waitlist(records.values(), records["p0@x.id"]) == (records["m2@x.id"], False)
+
+
+def test_a_withdrawal_gives_the_seat_in_the_leavers_course_and_class() -> None:
+    people = small_roster()
+    spec = per_regency(seats=3)
+    plan = plan_withdrawal(spec, people, " P0@X.ID ", unenrol=True)
+    assert plan.person.email == "p0@x.id" and plan.freed and plan.unenrol and plan.verb == "unenrolled"
+    assert plan.action == "none (not enrolled)"     # selected, not enrolled yet: Moodle has nothing to end
+    seat = plan.promoted
+    assert seat is not None and not plan.same_regency
+    assert (seat.email, seat.status, seat.course_key, seat.class_name) == \
+        ("m2@x.id", "selected", "pesawaran", plan.person.class_name)
+    assert seat.reason == "promoted from the waitlist: seat of p0@x.id"
+    assert plan_withdrawal(spec, people, "p0@x.id", promote=False).promoted is None
+    waiting = plan_withdrawal(spec, people, "p1@x.id")   # no seat freed, none given
+    assert not waiting.freed and waiting.promoted is None
+    with pytest.raises(InputError, match="not a participant"):
+        plan_withdrawal(spec, people, "nobody@x.id")
+    gone = [replace(p, status="withdrawn") if p.email == "m0@x.id" else p for p in people]
+    with pytest.raises(InputError, match="already withdrawn"):
+        plan_withdrawal(spec, gone, "m0@x.id")
 
 
 # moodle_history ---------------------------------------------------------------------------------------

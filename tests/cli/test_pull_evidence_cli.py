@@ -23,7 +23,7 @@ def enrol_small_offering(capsys: pytest.CaptureFixture[str], folder: Path) -> No
     path = str(small_offering(folder))
     assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
     assert run(capsys, "select", path, "--applicants", str(EXAMPLES / "registrations.csv"), "--quiet")[0] == 0
-    assert run(capsys, "enrol", path, "--quiet")[0] == 0
+    assert run(capsys, "enrol", path, "--quiet", "--yes")[0] == 0
 
 
 def runs(store_path: Path) -> list[Any]:

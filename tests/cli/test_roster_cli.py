@@ -6,6 +6,7 @@ waitlist in both) with the example registrations; the selection test uses the ex
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +15,12 @@ from typing import Any
 import pytest
 
 from moodle_sync.sandbox import SandboxServer
-from moodle_sync.store import Store
 from moodle_sync.store.locks import offering_lock
 from moodle_sync.ws import connect
 from moodle_sync.ws.moodle import Moodle
 from tests.store.conftest import PG_URL, _pg_schema
 
-from .conftest import run, run_json, small_offering, writes
+from .conftest import run, run_json, site_store, small_offering, writes
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 REGISTRATIONS = str(EXAMPLES / "registrations.csv")
@@ -51,7 +51,7 @@ def offering(sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsy
 
 
 def participants(store_path: Path) -> dict[str, Any]:
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         return {p.email: p for p in store.participants(OFFERING_ID)}
 
 
@@ -131,7 +131,7 @@ def test_enrol_everyone_selected_exactly_once_and_rerun_changes_nothing(offering
     selected = {e: p for e, p in participants(store_path).items() if p.status == "selected"}
     assert len(selected) == 12
 
-    code, doc = run_json(capsys, "enrol", offering)
+    code, doc = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0, doc
     assert (doc["participants"], doc["created"], doc["enrolled"], doc["failed"]) == (12, 12, 12, [])
     for key in ("metro", "pesawaran"):
@@ -147,12 +147,12 @@ def test_enrol_everyone_selected_exactly_once_and_rerun_changes_nothing(offering
     assert all(stored[e].status == "enrolled" and stored[e].moodle_user_id for e in selected)
 
     before = writes(sandbox.control.call_counts())
-    code, doc = run_json(capsys, "enrol", offering)
+    code, doc = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0
     assert (doc["created"], doc["enrolled"], doc["grouped"], doc["matched"], doc["already_enrolled"]) \
         == (0, 0, 0, 12, 12)
     assert writes(sandbox.control.call_counts()) == before
-    code, out, _ = run(capsys, "enrol", offering)
+    code, out, _ = run(capsys, "enrol", offering, "--yes")
     assert code == 0 and "0 users were created, 0 enrolments were made (12 already enrolled)" in out
 
 
@@ -167,10 +167,62 @@ def test_enrol_dry_run_writes_nothing(offering: str, store_path: Path, capsys: p
     assert {p.status for p in participants(store_path).values()} == {"selected", "waitlist", "not_selected"}
 
 
+class Terminal(io.StringIO):
+    """Standard input that is a terminal, with the answers typed in advance."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_enrol_shows_what_it_will_write_then_asks(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    before = writes(sandbox.control.call_counts())
+    for args in (("enrol", offering), ("enrol", offering, "--json")):   # no one to ask: --yes is needed
+        code, out, err = run(capsys, *args)
+        assert code == 2 and "--yes" in err and not out, args
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, _, err = run(capsys, "enrol", offering)
+    assert code == 130 and "Aborted" in err
+    preview, question = err.index("Enrol 12 participant(s) of koding-2026-a1:"), err.index("Enrol 12 participant(s) in http")
+    assert preview < err.index("  metro: ") < err.index("  pesawaran: ") < question
+    assert "class(es)" in err and "mails each a password" in err
+    assert writes(sandbox.control.call_counts()) == before
+    assert {p.status for p in participants(store_path).values()} == {"selected", "waitlist", "not_selected"}
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    code, out, _ = run(capsys, "enrol", offering)
+    assert code == 0 and "12 users were created, 12 enrolments were made" in out
+
+
+def test_withdraw_shows_what_it_will_write_then_asks(offering: str, store_path: Path,
+                                                     capsys: pytest.CaptureFixture[str], sandbox: SandboxServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet", "--yes")[0] == 0
+    leaving = next(p for p in participants(store_path).values() if p.status == "enrolled" and p.regency == "metro")
+    before = writes(sandbox.control.call_counts())
+    code, _, err = run(capsys, "withdraw", offering, leaving.email)
+    assert code == 2 and "--yes" in err
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--dry-run")   # never asks
+    assert code == 0 and doc["dry_run"] is True and doc["promoted"]
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, _, err = run(capsys, "withdraw", offering, leaving.email)
+    assert code == 130
+    assert err.index(f"Withdraw {leaving.email} (enrolled): suspend their enrolment in metro.") \
+        < err.index("Seat given to ") < err.index(f"<{doc['promoted']}>") \
+        < err.index(f"Withdraw {leaving.email} in http")
+    assert writes(sandbox.control.call_counts()) == before
+    assert participants(store_path)[leaving.email].status == "enrolled"
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    code, out, _ = run(capsys, "withdraw", offering, leaving.email)
+    assert code == 0 and f"{leaving.email}: suspended" in out and doc["promoted"] in out
+    assert participants(store_path)[leaving.email].status == "withdrawn"
+
+
 def test_select_refuses_to_reshuffle_enrolled_participants(offering: str, store_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
-    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet", "--yes")[0] == 0
     before = participants(store_path)
     code, _, err = run(capsys, "select", offering, "--applicants", REGISTRATIONS)
     assert code == 1
@@ -189,12 +241,12 @@ def test_a_record_moodle_refuses_fails_only_that_person(offering: str, store_pat
     victim = selected[5]
     sandbox.control.fail_record("core_user_create_users", {"email": victim}, "invalidparameter",
                                 f"Email address is invalid: {victim}")
-    code, out, _ = run(capsys, "enrol", offering)
+    code, out, _ = run(capsys, "enrol", offering, "--yes")
     assert code == 1
     assert f"not enrolled: {victim}: Invalid parameter value detected" in out
     assert f"Email address is invalid: {victim}" in out
     assert "11 users were created, 11 enrolments were made" in out
-    code, doc = run_json(capsys, "enrol", offering)   # still failing: named in JSON with the reason
+    code, doc = run_json(capsys, "enrol", offering, "--yes")   # still failing: named in JSON with the reason
     assert code == 1 and [f["email"] for f in doc["failed"]] == [victim]
     assert doc["failed"][0]["reason"] == (f"Invalid parameter value detected [invalidparameter]: "
                                           f"Email address is invalid: {victim}")
@@ -206,7 +258,7 @@ def test_a_record_moodle_refuses_fails_only_that_person(offering: str, store_pat
     assert all(stored[e].status == "enrolled" for e in selected if e != victim)
 
     sandbox.control.clear_faults()
-    code, doc = run_json(capsys, "enrol", offering)
+    code, doc = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0 and (doc["created"], doc["enrolled"], doc["failed"]) == (1, 1, [])
     assert participants(store_path)[victim].status == "enrolled"
 
@@ -217,11 +269,11 @@ def test_a_lost_answer_creates_no_duplicates(offering: str, store_path: Path, ca
     selected = sorted(e for e, p in participants(store_path).items() if p.status == "selected")
     creates = sandbox.control.call_counts()["core_user_create_users"]   # the facilitators' accounts
     sandbox.control.inject_fault("core_user_create_users", "apply_then_drop")
-    code, doc = run_json(capsys, "enrol", offering)
+    code, doc = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0, doc   # the lost answer was resolved by reading the users back
     assert doc["created"] == 12 and doc["enrolled"] == 12 and doc["failed"] == []
     assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1   # not re-sent blindly
-    code, doc = run_json(capsys, "enrol", offering)
+    code, doc = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0 and (doc["created"], doc["enrolled"], doc["matched"]) == (0, 0, 12)
     assert sandbox.control.call_counts()["core_user_create_users"] == creates + 1
     users = moodle.users_by_field("email", selected)
@@ -233,7 +285,7 @@ def test_withdraw_suspends_and_promotes_the_same_regency(offering: str, store_pa
                                                          capsys: pytest.CaptureFixture[str], moodle: Moodle,
                                                          sandbox: SandboxServer) -> None:
     assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
-    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet", "--yes")[0] == 0
     people = participants(store_path)
     leaving = min((p for p in people.values() if p.status == "enrolled" and p.regency == "pesawaran"),
                   key=lambda p: p.rank or 0)
@@ -247,7 +299,7 @@ def test_withdraw_suspends_and_promotes_the_same_regency(offering: str, store_pa
     assert writes(sandbox.control.call_counts()) == before
     assert participants(store_path)[leaving.email].status == "enrolled"
 
-    code, doc = run_json(capsys, "withdraw", offering, leaving.email.upper())
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email.upper(), "--yes")
     assert code == 0, doc
     assert (doc["withdrawn"], doc["action"], doc["promoted"]) == (leaving.email, "suspended", successor.email)
     assert doc["promoted_enrolment"]["enrolled"] == 1 and doc["promoted_enrolment"]["failed"] == []
@@ -263,19 +315,19 @@ def test_withdraw_suspends_and_promotes_the_same_regency(offering: str, store_pa
     assert stored[successor.email].status == "enrolled" and stored[successor.email].class_name == leaving.class_name
     assert stored[successor.email].course_key == "pesawaran"
 
-    code, _, err = run(capsys, "withdraw", offering, leaving.email)
+    code, _, err = run(capsys, "withdraw", offering, leaving.email, "--yes")
     assert code == 1 and "already withdrawn" in err
-    code, _, err = run(capsys, "withdraw", offering, "nobody@example.org")
+    code, _, err = run(capsys, "withdraw", offering, "nobody@example.org", "--yes")
     assert code == 1 and "not a participant" in err
 
 
 def test_withdraw_unenrol_removes_the_enrolment(offering: str, store_path: Path, capsys: pytest.CaptureFixture[str],
                                                 moodle: Moodle) -> None:
     assert run(capsys, "select", offering, "--applicants", REGISTRATIONS)[0] == 0
-    assert run(capsys, "enrol", offering, "--quiet")[0] == 0
+    assert run(capsys, "enrol", offering, "--quiet", "--yes")[0] == 0
     people = participants(store_path)
     leaving = next(p for p in people.values() if p.status == "enrolled" and p.regency == "metro")
-    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--unenrol", "--no-promote")
+    code, doc = run_json(capsys, "withdraw", offering, leaving.email, "--unenrol", "--no-promote", "--yes")
     assert code == 0 and doc["action"] == "unenrolled" and doc["promoted"] is None
     assert leaving.email not in {u.email for u in students(moodle, "metro")}
     after = participants(store_path)
@@ -291,7 +343,7 @@ def test_enrol_people_from_a_file(offering: str, store_path: Path, capsys: pytes
         "02/11/2026 07:00:00,Sari.Dewi@Guru.Belajar.id,Sari Dewi S.Pd,Kota Metro,SD\n"
         "02/11/2026 07:05:00,budi.hartono@guru.belajar.id,Budi Hartono,Pesawaran,SMP\n",
         encoding="utf-8")
-    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export))
+    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export), "--yes")
     assert code == 0, doc
     assert (doc["participants"], doc["created"], doc["enrolled"]) == (2, 2, 2)
     assert [u.email for u in students(moodle, "metro")] == ["sari.dewi@guru.belajar.id"]
@@ -300,7 +352,7 @@ def test_enrol_people_from_a_file(offering: str, store_path: Path, capsys: pytes
 
 
 def test_enrol_before_select_is_an_input_error(offering: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "enrol", offering)
+    code, _, err = run(capsys, "enrol", offering, "--yes")
     assert code == 1 and "run 'moodle-sync select' first" in err
 
 
@@ -330,7 +382,7 @@ def test_enrol_failure_reason_is_printed_verbatim(offering: str, store_path: Pat
     victim = sorted(e for e, p in participants(store_path).items() if p.status == "selected")[5]
     sandbox.control.fail_record("core_user_create_users", {"email": victim}, "invalidparameter",
                                 f"Email address is invalid: {victim}")
-    code, out, _ = run(capsys, "enrol", offering)
+    code, out, _ = run(capsys, "enrol", offering, "--yes")
     assert code == 1
     assert (f"not enrolled: {victim}: Invalid parameter value detected [invalidparameter]: "
             f"Email address is invalid: {victim}") in out
@@ -343,7 +395,7 @@ def test_enrol_from_a_file_names_who_cannot_be_enrolled(offering: str, store_pat
                       "02/11/2026 07:00:00,sari.dewi@guru.belajar.id,Sari Dewi,Kota Metro,SD\n"
                       "02/11/2026 07:05:00,budi.hartono@guru.belajar.id,Budi Hartono,Tanggamus,SMP\n",
                       encoding="utf-8")
-    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export))
+    code, doc = run_json(capsys, "enrol", offering, "--participants", str(export), "--yes")
     assert code == 1 and [f["email"] for f in doc["failed"]] == ["budi.hartono@guru.belajar.id"]
 
 
@@ -355,7 +407,7 @@ def test_withdraw_promotes_the_never_trained_before_the_same_regency(offering: s
     waitlist = sorted((p for p in people.values() if p.status == "waitlist"), key=lambda p: p.rank or 0)
     same = next(p for p in waitlist if p.regency == "pesawaran")
     elsewhere = next(p for p in waitlist if p.regency != "pesawaran")
-    with Store.open(f"sqlite:///{store_path}") as store:        # the same-regency candidate counts as trained
+    with site_store(store_path) as store:        # the same-regency candidate counts as trained
         store.update_participant(OFFERING_ID, same.email, trained=True)
         for p in waitlist:
             if p.regency == "pesawaran" and p.email != same.email:
@@ -384,7 +436,7 @@ def test_classes_the_selection_adds_are_planned_and_made_as_apply_makes_them(
     made = {a["key"] for a in doc["actions"] if a["kind"] == "group" and a["op"] == "create"}
     wanted = {(k, f"Kelas {k.title()} B") for k in extra}
     assert made == {f"{k} / {name}" for k, name in wanted}                              # plan sees them
-    code, doc = run_json(capsys, "enrol", path)
+    code, doc = run_json(capsys, "enrol", path, "--yes")
     assert code == 0 and doc["groups_created"] == len(wanted) and doc["failed"] == [], doc
     for key, name in wanted:
         course = moodle.courses_by_field("idnumber", f"{OFFERING_ID}-{key}")[0]
@@ -403,7 +455,7 @@ def test_every_enrolment_failure_is_listed(offering: str, store_path: Path, caps
             "Tanggamus,SD" for n in range(60)]
     export.write_text("Timestamp,Alamat email,Nama Lengkap,Kabupaten/Kota,Jenjang\n" + "\n".join(rows) + "\n",
                       encoding="utf-8")
-    code, out, err = run(capsys, "enrol", offering, "--participants", str(export))
+    code, out, err = run(capsys, "enrol", offering, "--participants", str(export), "--yes")
     assert code == 1 and out.count("not enrolled:") == 60, err
 
 
@@ -432,12 +484,12 @@ def test_a_second_writer_of_an_offering_exits_75_and_changes_nothing(any_store: 
     path = str(small_offering(tmp_path / "offering"))
     assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
     assert run(capsys, "select", path, "--applicants", REGISTRATIONS, "--quiet")[0] == 0
-    with Store.open(any_store) as store:
+    with site_store(any_store) as store:
         before = store.participants(OFFERING_ID)
         with offering_lock(store, OFFERING_ID):     # another run, from this host or another one
             writes_before = writes(sandbox.control.call_counts())
-            for args in (("enrol", path), ("select", path, "--applicants", REGISTRATIONS),
-                         ("withdraw", path, before[0].email), ("apply", path, "--yes")):
+            for args in (("enrol", path, "--yes"), ("select", path, "--applicants", REGISTRATIONS),
+                         ("withdraw", path, before[0].email, "--yes"), ("apply", path, "--yes")):
                 code, _, err = run(capsys, *args)
                 assert code == 75, (args, err)
                 assert f"is changing offering {OFFERING_ID}" in err and "held by" in err and "pid" in err
@@ -445,7 +497,7 @@ def test_a_second_writer_of_an_offering_exits_75_and_changes_nothing(any_store: 
             assert store.participants(OFFERING_ID) == before
             code, doc = run_json(capsys, "enrol", path, "--dry-run")   # reading needs no lock
             assert code == 0 and doc["dry_run"] is True
-    code, doc = run_json(capsys, "enrol", path)
+    code, doc = run_json(capsys, "enrol", path, "--yes")
     assert code == 0 and doc["enrolled"] == 12
 
 
@@ -504,17 +556,17 @@ def test_select_model_schools_first_and_in_their_own_class(sandbox_env: SandboxS
 
 
 def participants_of(store_path: Path, offering_id: str) -> dict[str, Any]:
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         return {p.email: p for p in store.participants(offering_id)}
 
 
 MESSY = [
-    "Timestamp;Alamat email;Nama Lengkap;Asal Sekolah;NPSN Sekolah;Kabupaten/Kota;Jenjang;Masa Kerja;"
-    "Pilihan Pelatihan;Apakah pernah mengikuti pelatihan ini?",
-    '01/06/2026 08:02;a1@guru.id;Ani Süsanto;SD N 1 Kota Agung;10801101;Kab. Tanggamus;SD;10 th;'
-    '"Literasi Kelautan, Koding untuk Guru";Belum',
-    '01/06/2026 08:03;a2@guru.id;Budi;SMP 2 Kota Agung;10801102;TANGGAMUS;SMP;> 10 tahun;'
-    '"Koding untuk Guru\nLiterasi Kelautan";',
+    ("Timestamp;Alamat email;Nama Lengkap;Asal Sekolah;NPSN Sekolah;Kabupaten/Kota;Jenjang;Masa Kerja;"
+     "Pilihan Pelatihan;Apakah pernah mengikuti pelatihan ini?"),
+    ('01/06/2026 08:02;a1@guru.id;Ani Süsanto;SD N 1 Kota Agung;10801101;Kab. Tanggamus;SD;10 th;'
+     '"Literasi Kelautan, Koding untuk Guru";Belum'),
+    ('01/06/2026 08:03;a2@guru.id;Budi;SMP 2 Kota Agung;10801102;TANGGAMUS;SMP;> 10 tahun;'
+     '"Koding untuk Guru\nLiterasi Kelautan";'),
     "01/06/2026 08:06;a5@guru.id;Eka;SD Z;10801101;Kota Metro;SD;3;Literasi Kelautan;",
     "01/06/2026 08:07;bad-email;Fajar;SD Z;10801101;Tanggamus;SD;3;Literasi Kelautan;",
     ";;;;;;;;;",
@@ -582,7 +634,7 @@ def test_enrol_makes_each_model_schools_facilitator_lead_its_class_and_a_rerun_c
     assert {("user", RINA), ("enrolment", f"metro / {RINA}"),
             ("member", f"metro / {RINA} in Kelas Metro A"),
             ("member", f"pringsewu / {AGUS} in Kelas Pringsewu A")} <= pending            # plan shows them
-    assert run_json(capsys, "enrol", path)[1]["failed"] == []
+    assert run_json(capsys, "enrol", path, "--yes")[1]["failed"] == []
     assert facilitator_of(moodle, "koding-2026-model-metro", RINA) == (["editingteacher"], {"Kelas Metro A"})
     assert facilitator_of(moodle, "koding-2026-model-pringsewu", AGUS) == (
         ["editingteacher"], {"Kelas Pringsewu A", "Kelas Pringsewu B"})                   # the CSV's class kept
@@ -590,7 +642,7 @@ def test_enrol_makes_each_model_schools_facilitator_lead_its_class_and_a_rerun_c
     assert (user.firstname, user.lastname) == ("Rina", "Fasilitator")
     assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0     # the summary names the new facilitator
     assert run_json(capsys, "plan", path)[0] == 0
-    code, doc = run_json(capsys, "enrol", path)
+    code, doc = run_json(capsys, "enrol", path, "--yes")
     assert code == 0 and doc["groups_created"] == 0
 
 

@@ -89,7 +89,7 @@ def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_pa
     assert run(capsys, "apply", offering, "--yes")[0] == 0
     assert run(capsys, "select", offering, "--applicants", str(EXAMPLES / "registrations.csv"),
                "--output", str(tmp_path / "seleksi"), "--no-moodle-history")[0] == 0
-    code, enrolled = run_json(capsys, "enrol", offering)
+    code, enrolled = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0 and not enrolled["failed"], enrolled
     target.simulate(offering_id)
     assert run_json(capsys, "pull", offering_id)[0] == 0

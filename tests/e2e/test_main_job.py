@@ -68,7 +68,7 @@ def test_main_job_equals_the_sites_database(target: Target, tmp_path: Path, caps
     code, out, err = run(capsys, "select", offering, "--applicants", str(EXAMPLES / "registrations.csv"),
                          "--output", str(tmp_path / "seleksi"), "--no-moodle-history")
     assert code == 0, out + err
-    code, enrolled = run_json(capsys, "enrol", offering)
+    code, enrolled = run_json(capsys, "enrol", offering, "--yes")
     assert code == 0 and not enrolled["failed"], enrolled
 
     target.simulate(offering_id)
@@ -94,7 +94,7 @@ def test_main_job_equals_the_sites_database(target: Target, tmp_path: Path, caps
 
     # A withdrawal suspends one participant and gives the seat to the waitlist.
     email = next(f["email"] for f in report["follow_up"] if f["reason"] == "not_started")
-    code, withdrawn = run_json(capsys, "withdraw", offering, email)
+    code, withdrawn = run_json(capsys, "withdraw", offering, email, "--yes")
     assert code == 0, withdrawn
     assert withdrawn.get("promoted"), withdrawn
     code, pulled = run_json(capsys, "pull", offering_id)
