@@ -109,9 +109,22 @@ class Report:
     breakdowns: dict[str, list[GroupStats]]
     follow_up: list[FollowUpEntry]
     progress: list[ProgressPoint] = field(default_factory=list)
+    site_id: str | None = None       # the centre (Moodle site) of the figures; None: several, or not known
+    site_name: str | None = None
+    sites: list[Report] = field(default_factory=list)   # figures of several centres: each centre's own
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The report as plain data; each centre of ``sites`` as ``{"site_id", "name", ...its figures}``."""
+        return _with_sites(self)
+
+
+def _with_sites(value: Report | ReachReport) -> dict[str, Any]:
+    """A report as plain data, each centre of its ``sites`` as ``{"site_id", "name", ...its figures}``."""
+    out = asdict(value)
+    out["sites"] = [{"site_id": s.site_id, "name": s.site_name,
+                     **{k: v for k, v in s.to_dict().items() if k not in ("site_id", "site_name", "sites")}}
+                    for s in value.sites]
+    return out
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -306,11 +319,11 @@ def progress_over_time(history: Iterable[CompletionSnapshot]) -> list[ProgressPo
     """From the history of changes: per day on which a pull recorded changes, the enrolled, started,
     completed and withdrawn counts (each enrolment counted by its latest state on that day; withdrawn ones
     only as withdrawn)."""
-    latest: dict[tuple[str, int, int], CompletionSnapshot] = {}
+    latest: dict[tuple[str, str, int], CompletionSnapshot] = {}   # by course key: unique across centres
     points: list[ProgressPoint] = []
     rows = sorted(students(history), key=lambda s: s.pulled_at)
     for i, s in enumerate(rows):
-        latest[s.key] = s
+        latest[(s.offering_id, s.course_key, s.user_id)] = s
         day = day_of(s.pulled_at)
         if i + 1 == len(rows) or day_of(rows[i + 1].pulled_at) != day:
             states = [x for x in latest.values() if not is_withdrawn(x)]
@@ -327,7 +340,19 @@ def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
     """The whole report of an offering from its current snapshots, participant records and history;
     ``course_names`` label courses, ``course_ends`` tell the follow-up list which courses have ended."""
     people = list(participants)
-    rows = enrich(snapshots, people)
+    return report_of_rows(
+        offering_id, enrich(snapshots, people), people, enrich(history, people, withdrawals=False), now=now,
+        title=title, stalled_days=stalled_days, course_starts=course_starts, course_names=course_names,
+        course_ends=course_ends)
+
+
+def report_of_rows(offering_id: str, rows: Sequence[CompletionSnapshot], people: Sequence[ParticipantRecord],
+                   history: Sequence[CompletionSnapshot], *, now: int, title: str | None = None,
+                   stalled_days: int = 14, course_starts: Mapping[str, int] | None = None,
+                   course_names: Mapping[str, str] | None = None,
+                   course_ends: Mapping[str, int] | None = None) -> Report:
+    """The report of students' snapshots already :func:`enrich`-ed (``history`` too, without withdrawals):
+    what :func:`build_report` and a report over several centres share."""
     return Report(
         offering_id=offering_id, title=title or offering_id, generated_at=now, stalled_days=stalled_days,
         last_pulled_at=max((s.pulled_at for s in rows), default=None) or None,
@@ -335,8 +360,7 @@ def build_report(offering_id: str, snapshots: Iterable[CompletionSnapshot],
         breakdowns={d: breakdown(rows, d, course_starts, course_names) for d in DIMENSIONS},
         follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days, course_names=course_names,
                             course_ends=course_ends),
-        progress=progress_over_time(enrich(history, people, withdrawals=False)))
-
+        progress=progress_over_time(history))
 
 
 # --- pemerataan: reach across offerings ----------------------------------------------------------------
@@ -363,9 +387,13 @@ class ReachReport:
     offerings: list[str]
     rows: list[ReachRow]
     total: ReachRow
+    site_id: str | None = None       # the centre (Moodle site); None: several, or not known
+    site_name: str | None = None
+    sites: list[ReachReport] = field(default_factory=list)   # over several centres: each centre's own
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The pemerataan as plain data; each centre of ``sites`` as ``{"site_id", "name", ...its rows}``."""
+        return _with_sites(self)
 
 
 def _person(p: ParticipantRecord) -> str:

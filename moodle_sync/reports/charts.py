@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#e08a1e", "#2e8b57", "#9aa4ae"
-_RC: dict[RcKeyType, Any] = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9, "axes.spines.top": False,
-       "axes.spines.right": False}
+_RC: dict[RcKeyType, Any] = {"svg.fonttype": "path", "svg.hashsalt": "moodle-sync", "font.size": 9,
+                             "axes.spines.top": False, "axes.spines.right": False}
 # Metadata keys matplotlib would write into the SVG (with links to schema sites): none of them.
 _NO_METADATA = {"Creator": None, "Date": None, "Format": None, "Type": None}
 
@@ -54,8 +54,10 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=96, layout="constrained")
 
 
-def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) -> str | None:
-    """Horizontal bars: the completion rate of each group (e.g. each regency)."""
+def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str,
+                        prefix: str = "completion") -> str | None:
+    """Horizontal bars: the completion rate of each group (e.g. each regency); ``prefix`` keeps the SVG's
+    ids apart from another such chart's in the same document."""
     drawn = [r for r in rows if r.completion_pct is not None]
     if not drawn:
         return None
@@ -68,7 +70,7 @@ def completion_by_group(rows: Sequence[GroupStats], title: str, unknown: str) ->
         ax.bar_label(bars, labels=[f"{round_half_up(v, 0):.0f}%" for v in values], padding=3)
         ax.set_xlim(0, 110)
         ax.set_title(title, loc="left")
-    return to_svg(fig, "completion")
+    return to_svg(fig, prefix)
 
 
 def progress_over_time(points: Sequence[ProgressPoint], title: str, labels: Mapping[str, str]) -> str | None:

@@ -13,10 +13,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .._version import __version__
 from ..localtime import WIB
 from . import charts
-from .aggregate import DIMENSIONS, Report
+from .aggregate import Report
 from .i18n import labels
 from .numbers import shown_gain
-from .tables import Fixed, cell_text, follow_up_table, progress_table, stats_table
+from .tables import Fixed, cell_text, dimensions, follow_up_table, progress_table, stats_table
 
 
 def _environment() -> Environment:
@@ -57,13 +57,22 @@ def _cards(report: Report, L: Mapping[str, str], lang: str) -> list[dict[str, st
 def _charts(report: Report, L: Mapping[str, str]) -> list[dict[str, str]]:
     by_course = report.breakdowns["course"]
     prepost_rows = by_course if len(by_course) > 1 else report.breakdowns["regency"]
+    by_site = report.breakdowns.get("site", [])
     drawn = [
+        (charts.completion_by_group(by_site, L["chart_completion_by_site"], L["unknown"], "completion-site")
+         if by_site else None,
+         L["chart_completion_by_site"]),
         (charts.completion_by_group(report.breakdowns["regency"], L["chart_completion_by_regency"], L["unknown"]),
          L["chart_completion_by_regency"]),
         (charts.progress_over_time(report.progress, L["chart_progress"], L), L["chart_progress"]),
         (charts.pre_post(prepost_rows, L["chart_prepost"], L, L["unknown"]), L["chart_prepost"]),
     ]
     return [{"svg": svg, "caption": caption} for svg, caption in drawn if svg]
+
+
+def centres(report: Report) -> str:
+    """The centre(s) a report is of, for its heading: one name, several joined by commas, or ''."""
+    return ", ".join(s.site_name or s.site_id or "" for s in report.sites) or report.site_name or ""
 
 
 def render_html(report: Report, lang: str = "id") -> str:
@@ -76,10 +85,10 @@ def render_html(report: Report, lang: str = "id") -> str:
         if not groups or groups[-1]["title"] != title:
             groups.append({"title": title, "rows": []})
         groups[-1]["rows"].append(row[2:])
-    stats = [stats_table(report, d, L) for d in DIMENSIONS]
+    stats = [stats_table(report, d, L) for d in dimensions(report)]
     progress = progress_table(report, L)
     return _environment().get_template("report.html.j2").render(
-        lang=lang, L=L, version=__version__, report=report,
+        lang=lang, L=L, version=__version__, report=report, centres=centres(report),
         generated=_when(report.generated_at), last_pull=_when(report.last_pulled_at),
         cards=_cards(report, L, lang), charts=_charts(report, L),
         stats_tables=[{"title": t.title, "header": t.header, "rows": _texts(t.rows, lang)} for t in stats],

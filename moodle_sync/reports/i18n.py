@@ -91,6 +91,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "reach_offerings": "Offerings",
         "not_started_ended": "did not start (course ended)",
         "stalled_ended": "did not finish (course ended)",
+        "site": "Centre",
+        "by_site": "By centre",
+        "sites": "Centres",
+        "chart_completion_by_site": "Completion rate by centre (%)",
+        "reach_by_site": "Reach per centre: {scope}",
     },
     "id": {
         "report_title": "Laporan penyelesaian",
@@ -176,6 +181,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "reach_offerings": "Pelatihan",
         "not_started_ended": "tidak memulai (kursus sudah berakhir)",
         "stalled_ended": "tidak menyelesaikan (kursus sudah berakhir)",
+        "site": "Balai",
+        "by_site": "Per balai",
+        "sites": "Balai",
+        "chart_completion_by_site": "Tingkat penyelesaian per balai (%)",
+        "reach_by_site": "Pemerataan per balai: {scope}",
     },
 }
 

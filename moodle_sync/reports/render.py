@@ -7,18 +7,20 @@ long table), ``<name>-follow-up.csv`` and ``<name>-progress.csv``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
 from ..files import write_private_text
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
 from .aggregate import ReachReport, Report
-from .html import render_html
+from .html import centres, render_html
 from .i18n import labels
 from .tables import (
     ReportTable,
@@ -26,6 +28,7 @@ from .tables import (
     cell_text,
     follow_up_table,
     progress_table,
+    reach_sites_table,
     reach_table,
     summary_table,
 )
@@ -37,30 +40,37 @@ def print_tables(report: Report, console: Console, lang: str = "id") -> None:
     """Print the report as rich tables."""
     L = labels(lang)
     t = report.total
-    console.print(f"[bold]{report.title}[/bold] ({report.offering_id}): {L['enrolled']} {t.enrolled}, "
-                  f"{L['started']} {t.started}, {L['completed']} {t.completed}, {L['withdrawn']} {t.withdrawn}",
-                  markup=True, highlight=False)
+    console.print(f"[bold]{escape(report.title)}[/bold] ({escape(report.offering_id)}): {L['enrolled']} "
+                  f"{t.enrolled}, {L['started']} {t.started}, {L['completed']} {t.completed}, {L['withdrawn']} "
+                  f"{t.withdrawn}", markup=True, highlight=False)
+    if centres(report):
+        console.print(f"{L['sites'] if report.sites else L['site']}: {centres(report)}", markup=False,
+                      highlight=False)
     for table in all_tables(report, L, short=True):
-        if table.name == "follow_up":
-            if not table.rows:
-                console.print(f"{table.title}: {L['nobody_to_follow_up']}", markup=False)
-                continue
-            console.print(f"{table.title}: {L['follow_up_note'].format(days=report.stalled_days)}",
-                          markup=False)
-        out = Table(title=None if table.name == "follow_up" else table.title, title_justify="left",
-                    box=box.SIMPLE_HEAD)
-        texts = [[cell_text(c, lang) for c in row] for row in table.rows]
-        for i, head in enumerate(table.header):
-            numeric = table.name != "follow_up" and i > 0
-            widest = max((len(r[i]) for r in texts), default=0)
-            out.add_column(head, justify="right" if numeric else "left",
-                           min_width=widest if numeric else min(widest, 24))
-        for n, row in enumerate(texts):
-            last = n == len(texts) - 1 and table.name not in ("follow_up", "progress")
-            out.add_row(*row, style="bold" if last else None)
+        _print_table(console, table, report.stalled_days, lang)
+
+
+def _print_table(console: Console, table: ReportTable, stalled_days: int, lang: str) -> None:
+    """Print one of a report's tables (the follow-up list with its note, or that nobody needs it)."""
+    L = labels(lang)
+    if table.name == "follow_up":
         if not table.rows:
-            out.add_row(*([L["no_data"]] + [""] * (len(table.header) - 1)))
-        _print_whole(console, out)
+            console.print(f"{table.title}: {L['nobody_to_follow_up']}", markup=False)
+            return
+        console.print(f"{table.title}: {L['follow_up_note'].format(days=stalled_days)}", markup=False)
+    out = Table(title=None if table.name == "follow_up" else table.title, title_justify="left",
+                box=box.SIMPLE_HEAD)
+    texts = [[cell_text(c, lang) for c in row] for row in table.rows]
+    for i, head in enumerate(table.header):
+        numeric = table.name != "follow_up" and i > 0
+        widest = max((len(r[i]) for r in texts), default=0)
+        out.add_column(head, justify="right" if numeric else "left", min_width=widest if numeric else min(widest, 24))
+    for n, row in enumerate(texts):
+        last = n == len(texts) - 1 and table.name not in ("follow_up", "progress")
+        out.add_row(*row, style="bold" if last else None)
+    if not table.rows:
+        out.add_row(*([L["no_data"]] + [""] * (len(table.header) - 1)))
+    _print_whole(console, out)
 
 
 def _print_whole(console: Console, table: Table) -> None:
@@ -113,20 +123,28 @@ def write_html_report(report: Report, path: Path, lang: str = "id") -> Path:
 def print_reach(report: ReachReport, console: Console, lang: str = "id") -> None:
     """Print the pemerataan table (and which offerings it covers)."""
     L = labels(lang)
-    table = reach_table(report, L)
     console.print(f"{L['reach_offerings']}: {', '.join(report.offerings)}", markup=False, highlight=False)
-    out = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
-    for i, head in enumerate(table.header):
-        out.add_column(head, justify="right" if i else "left")
-    for n, row in enumerate(table.rows):
-        out.add_row(*(cell_text(c, lang) for c in row), style="bold" if n == len(table.rows) - 1 else None)
-    _print_whole(console, out)
+    for table in reach_tables(report, L):
+        out = Table(title=table.title, title_justify="left", box=box.SIMPLE_HEAD)
+        for i, head in enumerate(table.header):
+            out.add_column(head, justify="right" if i else "left")
+        for n, row in enumerate(table.rows):
+            out.add_row(*(cell_text(c, lang) for c in row), style="bold" if n == len(table.rows) - 1 else None)
+        _print_whole(console, out)
 
 
-def write_reach(report: ReachReport, path: Path, fmt: str, lang: str = "id", dialect: str = "standard") -> Path:
-    """Write the pemerataan table as ``csv`` (in ``dialect``) or ``xlsx``. Raises ``OSError``."""
-    table: ReportTable = reach_table(report, labels(lang))
+def reach_tables(report: ReachReport, L: Mapping[str, str]) -> list[ReportTable]:
+    """The pemerataan per regency, then (over several centres) per centre."""
+    return [reach_table(report, L), *([reach_sites_table(report, L)] if report.sites else [])]
+
+
+def write_reach(report: ReachReport, path: Path, fmt: str, lang: str = "id",
+                dialect: str = "standard") -> list[Path]:
+    """Write the pemerataan as ``xlsx`` (a sheet per table) or ``csv`` (in ``dialect``; over several
+    centres the per-centre table beside it, ``<name>-sites.csv``); returns the paths. Raises ``OSError``."""
+    tables = reach_tables(report, labels(lang))
     if fmt == "xlsx":
-        return write_xlsx(path, [Sheet(table.title, table.header, table.rows)])
+        return [write_xlsx(path, [Sheet(t.title, t.header, t.rows) for t in tables])]
     delimiter, decimal = CSV_DIALECTS[dialect]
-    return write_csv(path, table.header, table.rows, delimiter=delimiter, decimal=decimal)
+    return [write_csv(path if n == 0 else _sibling(path, "sites"), t.header, t.rows, delimiter=delimiter,
+                      decimal=decimal) for n, t in enumerate(tables)]

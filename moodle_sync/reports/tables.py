@@ -28,7 +28,8 @@ class Fixed(float):
 
 @dataclass(frozen=True)
 class ReportTable:
-    """One table: ``name`` is stable (course, class, regency, school_level, follow_up, progress)."""
+    """One table: ``name`` is stable (site, course, class, regency, school_level, follow_up, progress, reach,
+    reach_site)."""
 
     name: str
     title: str
@@ -77,7 +78,7 @@ def stats_table(report: Report, dimension: str, L: Mapping[str, str], *, short: 
 
 def summary_table(report: Report, L: Mapping[str, str]) -> ReportTable:
     """Every breakdown in one long table (first column: which breakdown), then the overall row."""
-    rows = [[L[d], g.label or group_label(g.group, L), *stat_cells(g, L)] for d in DIMENSIONS
+    rows = [[L[d], g.label or group_label(g.group, L), *stat_cells(g, L)] for d in dimensions(report)
             for g in report.breakdowns[d]]
     rows.append([L["total"], L["total"], *stat_cells(report.total, L)])
     return ReportTable("summary", L["summary"], [L["dimension"], L["group"], *(L[f] for f in STAT_FIELDS)],
@@ -109,8 +110,14 @@ def progress_table(report: Report, L: Mapping[str, str]) -> ReportTable:
 
 def all_tables(report: Report, L: Mapping[str, str], *, short: bool = False) -> list[ReportTable]:
     """The per-dimension tables, the progress table and the follow-up list, in reading order."""
-    return [*(stats_table(report, d, L, short=short) for d in DIMENSIONS), progress_table(report, L),
+    return [*(stats_table(report, d, L, short=short) for d in dimensions(report)), progress_table(report, L),
             follow_up_table(report, L)]
+
+
+def dimensions(report: Report) -> list[str]:
+    """The report's breakdowns in reading order: by centre first (a report over several centres), then
+    :data:`~.aggregate.DIMENSIONS`."""
+    return [d for d in ("site", *DIMENSIONS) if d in report.breakdowns]
 
 
 def cell_text(value: Any, lang: str = "en", empty: str = "–") -> str:
@@ -132,3 +139,14 @@ def reach_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:
     t = report.total
     rows.append([L["total"], t.applicants, t.selected, t.completed, t.never_trained])
     return ReportTable("reach", L["reach_title"].format(scope=report.scope), header, rows)
+
+
+def reach_sites_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:
+    """Pemerataan per centre (each centre's own totals; a person trained at two centres is in both), then
+    the total over all of them (that person once)."""
+    header = [L["site"], L["applicants"], L["selected"], L["completed"], L["never_trained"]]
+    rows: list[list[Any]] = [[s.site_name or s.site_id, s.total.applicants, s.total.selected, s.total.completed,
+                              s.total.never_trained] for s in report.sites]
+    t = report.total
+    rows.append([L["total"], t.applicants, t.selected, t.completed, t.never_trained])
+    return ReportTable("reach_site", L["reach_by_site"].format(scope=report.scope), header, rows)
