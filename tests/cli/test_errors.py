@@ -91,7 +91,7 @@ def test_a_request_we_built_wrong_is_an_internal_error(capsys: pytest.CaptureFix
 
 def test_ctrl_c_is_130(capsys: pytest.CaptureFixture[str], command: Install) -> None:
     command(raising(KeyboardInterrupt()))
-    code, out, err = run(capsys, "boom")
+    code, _, err = run(capsys, "boom")
     assert code == 130 and "Aborted." in err and "Traceback" not in err
 
 
@@ -145,7 +145,7 @@ def test_the_token_is_never_printed_by_any_command(sandbox_env: SandboxServer, c
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "moodle_sync", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
 
 
 def test_debug_logging_never_shows_the_token(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -176,7 +176,7 @@ def test_a_wrong_token_stops_a_pull_at_once(capsys: pytest.CaptureFixture[str], 
     assert run(capsys, "enrol", path, "--quiet", "--yes")[0] == 0
     before = sum(sandbox_env.control.call_counts().values())
     monkeypatch.setenv("MOODLE_TOKEN", "0" * 32)
-    code, out, err = run(capsys, "pull")
+    code, _, err = run(capsys, "pull")
     assert code == 1 and "Invalid token - token not found [invalidtoken]" in err
     assert sum(sandbox_env.control.call_counts().values()) - before <= 4   # one per concurrent read at most
 
