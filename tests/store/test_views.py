@@ -5,8 +5,10 @@ read nothing else."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +172,29 @@ def test_a_role_granted_the_views_reads_them_and_no_table(analyst: str, store_ur
                 conn.execute(text(f"SELECT * FROM {table}"))
     finally:
         engine.dispose()
+
+
+EXAMPLE = """SELECT site_name, regency, COUNT(*) AS enrolled,
+       SUM(CASE WHEN completed THEN 1 ELSE 0 END) AS completed,
+       ROUND(100.0 * SUM(CASE WHEN completed THEN 1 ELSE 0 END) / COUNT(*), 1) AS completion_pct
+FROM v_enrolment_evidence
+WHERE role = 'student' AND NOT withdrawn
+GROUP BY site_name, regency
+ORDER BY site_name, regency"""
+
+
+def test_the_readme_example_runs_on_both_databases(filled: Store) -> None:
+    with filled._read() as conn:
+        found = [tuple(r) for r in conn.execute(text(EXAMPLE))]
+    assert [(name, regency, enrolled, done, float(pct)) for name, regency, enrolled, done, pct in found] == [
+        ("BGP Bengkulu", "Kota Metro", 1, 0, 0.0), ("BGP Lampung", "Kota Metro", 1, 1, 100.0)]
+
+
+def test_the_readme_lists_each_views_columns() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    if "## For analysts: SQL views" not in readme:
+        pytest.skip("the README has no 'For analysts: SQL views' section yet")
+    section = readme.split("## For analysts: SQL views", 1)[1].split("\n## ", 1)[0]
+    for view, columns in VIEW_COLUMNS.items():
+        line = next(x for x in section.splitlines() if x.startswith(f"`{view}`: "))
+        assert tuple(re.findall(r"`(\w+)`", line.split(": ", 1)[1])) == columns
