@@ -1,10 +1,12 @@
 """Helpers shared by the CLI tests: running the command, a small copy of the example offering, a store in
-tmp_path."""
+tmp_path and the store as a run left it (bound to its site)."""
 
 from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import yaml
 from moodle_sync.cli import main
 from moodle_sync.offerings import find_regency
 from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import Store
 from moodle_sync.ws.functions import FUNCTIONS
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -54,6 +57,14 @@ def small_offering(folder: Path, regencies: tuple[str, ...] = ("metro", "pesawar
     path = folder / "offering.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+@contextmanager
+def site_store(store: str | Path) -> Iterator[Store]:
+    """The store at ``store`` (a path or URL) bound to its one site: what a run against the sandbox wrote."""
+    with Store.open(str(store)) as opened:
+        (site,) = opened.sites()
+        yield opened.for_site(site.site_id)
 
 
 @pytest.fixture

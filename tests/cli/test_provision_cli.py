@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from moodle_sync.sandbox import SandboxServer
-from moodle_sync.store import Store
 from moodle_sync.ws import connect
 
-from .conftest import run, run_json, small_offering, writes
+from .conftest import run, run_json, site_store, small_offering, writes
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING = str(EXAMPLES / "offering-koding.yaml")
@@ -47,7 +46,7 @@ def test_plan_is_2_before_apply_and_0_after(sandbox_env: SandboxServer, store_pa
     code, out, _ = run(capsys, "plan", OFFERING, "--json")
     assert code == 0 and json.loads(out)["changes_pending"] is False
 
-    with Store.open(str(store_path)) as store:   # the audit trail and the object map
+    with site_store(store_path) as store:   # the audit trail and the object map
         assert store.get_offering(OFFERING_ID) is not None
         assert len(store.objects(OFFERING_ID, "course")) == 15
         assert store.writes(OFFERING_ID) and all(
@@ -186,6 +185,6 @@ def test_an_import_still_running_is_unknown_exit_1_never_sent_twice_then_settled
         moodle.client.close()
     assert run(capsys, "plan", offering)[0] == 0
     assert run(capsys, "apply", offering, "--yes")[0] == 0
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         assert store.unsettled_writes(OFFERING_ID, "content") == {}
         assert [w.outcome for w in store.writes(OFFERING_ID) if w.kind == "content" and w.key == key][-1] == "ok"
