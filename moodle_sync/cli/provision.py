@@ -8,18 +8,19 @@ and its courses in the store (for pulls and reports) and writes nothing to Moodl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
-from ..provision.apply import apply_plan
+from ..provision.apply import ApplyResult, apply_plan
 from ..provision.observe import observe, observe_adopted
 from ..provision.plan import UNCHANGED, Plan, adopted_summary, plan_adoption, plan_offering
 from ..provision.spec import OfferingSpec, offering_summary
 from .app import App, pass_app, table
-from .common import offering_argument, output_options, render, templates_option
+from .common import confirm_writes, offering_argument, output_options, render, templates_option, yes_option
 
 OP_STYLE = {"create": "[green]create[/]", "update": "[yellow]update[/]", "unchanged": "[dim]unchanged[/]"}
 
@@ -113,8 +114,8 @@ def plan_cmd(app: App, offering_file: Path, templates: tuple[str, ...], show_all
 @click.command("apply")
 @offering_argument
 @templates_option
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--dry-run", is_flag=True, help="Show the plan and stop (writes nothing).")
+@yes_option
+@click.option("--dry-run", is_flag=True, help="Show the plan and stop (writes nothing, asks nothing).")
 @click.option("--reimport", "reimport", multiple=True, metavar="COURSE_KEY",
               help="Send again the content import of this course (a key such as 'metro'; repeatable) although "
                    "an earlier one got no answer and may still be running. Only after checking the course in "
@@ -138,10 +139,7 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
         from ..store.locks import offering_lock
 
         click.get_current_context().with_resource(offering_lock(app.store(), spec.offering_id))
-    unknown_keys = sorted(set(reimport) - {c.key for c in spec.courses})
-    if unknown_keys:
-        raise click.BadParameter(f"{', '.join(unknown_keys)}: no such course in the offering (its keys: "
-                                 f"{', '.join(c.key for c in spec.courses)})", param_hint="--reimport")
+    _check_reimport(spec, reimport)
     plan = build_plan(app, spec)
     if not app.json:
         show_plan(app, plan, show_all=False)
@@ -151,34 +149,44 @@ def apply_cmd(app: App, offering_file: Path, templates: tuple[str, ...], yes: bo
         return 1
     if dry_run or not plan.pending:
         if not dry_run:   # nothing to send; an earlier unanswered write the plan found done is settled
-            store = app.store()
-            store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
-            apply_plan(app.moodle(), spec, plan, store=store)
+            _execute(app, spec, plan)
         app.emit({**plan.to_dict(), "applied": False, "dry_run": dry_run}, lambda: None)
         return 0
-    if not yes:
-        if app.json:
-            raise click.UsageError("--json with apply needs --yes (there is no one to ask)")
-        click.confirm(f"Apply {len(plan.pending)} change(s) to {app.settings.url}?", abort=True, err=True)
+    confirm_writes(app, f"Apply {len(plan.pending)} change(s) to {app.settings.url}?", yes)
+    with app.progress("Applying", len(plan.pending)) as advance:
+        result = _execute(app, spec, plan, progress=advance, reimport=reimport)
+    app.emit({**plan.to_dict(), "applied": True, "result": result.to_dict()}, lambda: show_result(app, result))
+    return 0 if result.ok else 1
+
+
+def _check_reimport(spec: OfferingSpec, reimport: tuple[str, ...]) -> None:
+    """Raises :class:`click.BadParameter` for a ``--reimport`` key that is no course of the offering."""
+    unknown_keys = sorted(set(reimport) - {c.key for c in spec.courses})
+    if unknown_keys:
+        raise click.BadParameter(f"{', '.join(unknown_keys)}: no such course in the offering (its keys: "
+                                 f"{', '.join(c.key for c in spec.courses)})", param_hint="--reimport")
+
+
+def _execute(app: App, spec: OfferingSpec, plan: Plan, *, progress: Callable[[int], None] | None = None,
+             reimport: tuple[str, ...] = ()) -> ApplyResult:
+    """Record the offering in the store, then execute ``plan`` (every write recorded there too)."""
     store = app.store()
     store.save_offering(spec.offering_id, spec.template, spec.title, offering_summary(spec))
-    with app.progress("Applying", len(plan.pending)) as advance:
-        result = apply_plan(app.moodle(), spec, plan, store=store, new_user_auth=app.settings.new_user_auth,
-                            progress=advance, reimport=reimport)
+    return apply_plan(app.moodle(), spec, plan, store=store, new_user_auth=app.settings.new_user_auth,
+                      progress=progress, reimport=reimport)
 
-    def human() -> None:
-        left = [text for n, text in ((len(result.failed), f"{len(result.failed)} failed"),
-                                     (len(result.unknown), f"{len(result.unknown)} unknown (no answer)")) if n]
-        app.out.print(f"Applied {len(result.done)} change(s)" + (f", {', '.join(left)}:" if left else "."))
-        for f in result.failed:
-            app.out.print(f"  [red]failed:[/] {escape(f)}")
-        for u in result.unknown:
-            app.out.print(f"  [yellow]unknown:[/] {escape(u)}")
-        if left:
-            app.out.print("Run apply again to finish: what is done is not done twice.")
 
-    app.emit({**plan.to_dict(), "applied": True, "result": result.to_dict()}, human)
-    return 0 if result.ok else 1
+def show_result(app: App, result: ApplyResult) -> None:
+    """What an apply did: how many changes, and each failed or unknown one with its reason."""
+    left = [text for n, text in ((len(result.failed), f"{len(result.failed)} failed"),
+                                 (len(result.unknown), f"{len(result.unknown)} unknown (no answer)")) if n]
+    app.out.print(f"Applied {len(result.done)} change(s)" + (f", {', '.join(left)}:" if left else "."))
+    for f in result.failed:
+        app.out.print(f"  [red]failed:[/] {escape(f)}")
+    for u in result.unknown:
+        app.out.print(f"  [yellow]unknown:[/] {escape(u)}")
+    if left:
+        app.out.print("Run apply again to finish: what is done is not done twice.")
 
 
 def apply_adoption(app: App, plan: Plan, summary: dict[str, Any], *, dry_run: bool) -> int:

@@ -78,18 +78,36 @@ def test_apply_dry_run_writes_nothing(sandbox_env: SandboxServer, store_path: Pa
 def test_apply_json_without_yes_is_a_usage_error(sandbox_env: SandboxServer, store_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "apply", OFFERING, "--json")
-    assert code == 2
+    assert code == 2 and out == ""
     assert "--yes" in err
     assert writes(sandbox_env.control.call_counts()) == {}
 
 
+def test_apply_off_a_terminal_needs_yes_as_every_command_that_writes(
+        sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cron or a pipe: no one can answer, so apply refuses without --yes (the rule of enrol and withdraw)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    code, out, err = run(capsys, "apply", OFFERING)
+    assert code == 2 and "--yes" in err and "Applied" not in out
+    assert writes(sandbox_env.control.call_counts()) == {}
+    assert run(capsys, "apply", OFFERING, "--dry-run")[0] == 0   # --dry-run never asks
+
+
+class Terminal(io.StringIO):
+    """Standard input that is a terminal, with the answers typed in advance."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_apply_asks_first(sandbox_env: SandboxServer, store_path: Path, capsys: pytest.CaptureFixture[str],
                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
     code, _, err = run(capsys, "apply", OFFERING)
     assert code == 130 and "Apply" in err
     assert writes(sandbox_env.control.call_counts()) == {}
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
     code, out, _ = run(capsys, "apply", OFFERING)
     assert code == 0 and "Applied" in out
     assert run(capsys, "plan", OFFERING)[0] == 0
@@ -142,7 +160,7 @@ def test_a_bad_offering_file_is_an_input_error(sandbox_env: SandboxServer, store
     assert "seats: many" in text
     bad.write_text(text, encoding="utf-8")
     code, out, err = run(capsys, "plan", str(bad))
-    assert code == 1
+    assert code == 1 and out == ""
     assert "seats" in err and "bad.yaml" in err
     assert sandbox_env.control.call_counts() == {}
 
