@@ -59,7 +59,7 @@ class OfferingFile(click.ParamType):
         from ..api import stored_offering_file
 
         try:
-            return stored_offering_file(app.store(), value)
+            return stored_offering_file(app.store(offline=True), value)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -69,16 +69,19 @@ templates_option = click.option("--templates", "templates", multiple=True, metav
                                 help="Another folder of course templates (before the shipped ones).")
 
 
-def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None) -> OfferingSpec:
+def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[str, int] | None = None, *,
+           offline: bool = False) -> OfferingSpec:
     """Load the offering file and render it through its template into the desired state, with as many
     classes per course as the store's roster (or ``classes``, a new selection's) needs, and each model
     school's facilitator leading the class the roster keeps that school's teachers in (see
-    :func:`moodle_sync.api.render_offering`). A store not created yet is not created by rendering."""
+    :func:`moodle_sync.api.render_offering`). A store not created yet is not created by rendering;
+    ``offline``: the store's site is found without asking Moodle (see :meth:`App.store`)."""
     from ..api import render_offering
     from ..templates import template_dirs
 
-    return render_offering(path, templates=template_dirs(templates, app.settings.templates_dir),
-                           store=app.store() if store_exists(app) else None, classes=classes)
+    store = app.store(offline=offline) if store_exists(app) else None
+    return render_offering(path, templates=template_dirs(templates, app.settings.templates_dir), store=store,
+                           classes=classes)
 
 
 def store_exists(app: App) -> bool:

@@ -69,7 +69,7 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     from ..offerings import certificate_pattern, load_offering, pass_rule, training_hours
 
     offering = load_offering(offering_file)
-    spec = render(app, offering_file, templates)
+    spec = render(app, offering_file, templates, offline=True)
     where = offering.file or str(offering_file)
     rule, pattern = pass_rule(spec.variables, where), certificate_pattern(spec.variables, where)
     if training_hours(spec.variables, where) is None:
@@ -77,7 +77,7 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     snapshots = current_snapshots(app, spec.offering_id)
     if not snapshots:
         return no_evidence(spec.offering_id)
-    store = app.store()
+    store = app.store(offline=True)
     passed = build_completers(snapshots, store.participants(spec.offering_id), rule=rule, variables=spec.variables)
     try:
         issued = store.certificates(spec.offering_id) if dry_run else _issue(store, spec.offering_id, passed,

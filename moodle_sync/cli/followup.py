@@ -157,12 +157,12 @@ def _pack(app: App, offering_file: Path, templates: tuple[str, ...], stalled_day
     from ..offerings import load_offering, pass_rule
 
     offering = load_offering(offering_file)
-    spec = render(app, offering_file, templates)
+    spec = render(app, offering_file, templates, offline=True)
     rule = pass_rule(spec.variables, offering.file or str(offering_file))
     snapshots = current_snapshots(app, spec.offering_id)
     if not snapshots:
         return None
-    store = app.store()
+    store = app.store(offline=True)
     saved = store.get_offering(spec.offering_id)
     return build_followup(spec, snapshots, store.participants(spec.offering_id), rule=rule, now=int(time.time()),
                           stalled_days=stalled_days, course_names=course_names(saved.data) if saved else None,
