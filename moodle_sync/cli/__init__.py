@@ -2,7 +2,7 @@
 
 Exit codes: 0 success or nothing to do; 1 a problem found or a failure; 2 usage or configuration error
 (and, for ``plan``, changes pending); 3 an internal error (a bug: please report it with the log);
-130 interrupted.
+75 busy (another pull, or another run changing the offering); 130 interrupted.
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ def completers(app: App, offering_file: Path, templates: tuple[str, ...], fmt: s
     Someone issued a number earlier who no longer passes (a grade lowered in Moodle) keeps the number (it
     is never reused) but is not listed: a warning and the JSON's no_longer_passing name them.
 
-    Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store.
+    OFFERING is the offering's YAML file, or its id once applied. Reads the store (run 'moodle-sync pull'
+    first). Exit 0 done; 1 no evidence in the store.
     """
     from ..offerings import certificate_pattern, load_offering, pass_rule, training_hours
 

@@ -187,8 +187,9 @@ def followup(app: App, offering_file: Path, templates: tuple[str, ...], stalled_
     """Per class and facilitator: participants not started, stalled, missing the pre-test or post-test, or
     below the pass mark, with school and a WhatsApp link carrying a prefilled message.
 
-    Reads the store (run 'moodle-sync pull' first). Exit 0 done; 1 no evidence in the store, or a message
-    could not be sent (or its answer was lost: it is not sent again the same day).
+    OFFERING is the offering's YAML file, or its id once applied. Reads the store (run 'moodle-sync pull'
+    first). Exit 0 done; 1 no evidence in the store, or a message could not be sent (or its answer was
+    lost: it is not sent again the same day).
     """
     pack = _pack(app, offering_file, templates, stalled_days)
     if pack is None:
