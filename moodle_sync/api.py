@@ -218,8 +218,9 @@ def enrol_selected(moodle: Moodle, offering_file: PathLike, *, store: Store, tem
     from .store.locks import offering_lock
     from .store.records import ParticipantRecord
 
-    spec = render_offering(offering_file, templates=templates, store=store)
-    with nullcontext() if dry_run else offering_lock(store, spec.offering_id):
+    offering_id = _offering_and_template(offering_file, templates)[0].id
+    with nullcontext() if dry_run else offering_lock(store, offering_id):
+        spec = render_offering(offering_file, templates=templates, store=store)   # the roster's classes, held
         people = [p for status in ("selected", "enrolled", "failed")
                   for p in store.participants(spec.offering_id, status=status)]
         if not people:
