@@ -114,7 +114,7 @@ def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_pa
 
     code, dry = run_json(capsys, "followup", offering, "--send", "moodle", "--dry-run")
     assert code == 0 and dry["written"] == [] and dry["sent"], dry
-    code, pack = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, pack = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0, pack
     people = [p for c in pack["classes"] for p in c["participants"]]
     below = {p["email"] for p in people if p["status"] == "below_pass"}
@@ -134,7 +134,7 @@ def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_pa
     with Store.open(str(tmp_path / "store.sqlite")) as store:
         record = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
         store.settle_message(record.id, "unknown", detail="answer lost (test)")
-    code, again = run_json(capsys, "followup", offering, "--send", "moodle")
+    code, again = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0 and again["sent"] == [] and len(again["skipped"]) == len(pack["sent"])
     with Store.open(str(tmp_path / "store.sqlite")) as store:
         settled = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
