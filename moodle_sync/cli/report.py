@@ -22,7 +22,8 @@ from .app import App, pass_app
 from .common import offering_id_of, output_options, store_exists
 
 if TYPE_CHECKING:
-    from ..reports.aggregate import ReachReport, Report
+    from ..reports.aggregate import Report
+    from ..reports.reach import ReachReport
     from ..store import Store
     from ..store.records import SiteRecord
 

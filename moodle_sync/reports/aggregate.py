@@ -115,10 +115,10 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data; each centre of ``sites`` as ``{"site_id", "name", ...its figures}``."""
-        return _with_sites(self)
+        return with_sites(self)
 
 
-def _with_sites(value: Report | ReachReport) -> dict[str, Any]:
+def with_sites(value: Any) -> dict[str, Any]:
     """A report as plain data, each centre of its ``sites`` as ``{"site_id", "name", ...its figures}``."""
     out = asdict(value)
     out["sites"] = [{"site_id": s.site_id, "name": s.site_name,
@@ -223,7 +223,9 @@ def own_start(snapshot: CompletionSnapshot, course_start: int | None) -> int | N
     return max(known) if known else None
 
 
-def _order(dimension: str) -> Callable[[str | None], tuple[Any, ...]]:
+def order_of(dimension: str) -> Callable[[str | None], tuple[Any, ...]]:
+    """The sort key of a breakdown's groups: regencies by BPS code, school levels by stage, others
+    alphabetically (other text after the known regencies and levels); the unknown group (None) last."""
     regencies = {r.name: i for i, r in enumerate(LAMPUNG)}
 
     def key(group: str | None) -> tuple[Any, ...]:
@@ -275,7 +277,7 @@ def breakdown(snapshots: Sequence[CompletionSnapshot], dimension: str,
         elif dimension == "class" and several and s.class_name and s.course_key in names:
             labels[group] = f"{names[s.course_key]} / {s.class_name}"
     return [replace(group_stats(g, groups[g], course_starts), label=labels.get(g))
-            for g in sorted(groups, key=_order(dimension))]
+            for g in sorted(groups, key=order_of(dimension))]
 
 
 # --- follow-up and progress ----------------------------------------------------------------------------
@@ -361,76 +363,3 @@ def report_of_rows(offering_id: str, rows: Sequence[CompletionSnapshot], people:
         follow_up=follow_up(rows, people, now=now, stalled_days=stalled_days, course_names=course_names,
                             course_ends=course_ends),
         progress=progress_over_time(history))
-
-
-# --- pemerataan: reach across offerings ----------------------------------------------------------------
-SELECTED_STATUSES = ("selected", "enrolled", "withdrawn", "failed")
-
-
-@dataclass(frozen=True)
-class ReachRow:
-    """One regency's reach over several offerings (``regency`` None: not known). People are counted once
-    per row however many of the offerings they are in (by NUPTK, else e-mail)."""
-
-    regency: str | None
-    applicants: int
-    selected: int
-    completed: int
-    never_trained: int      # selected people the selection counted as never trained before
-
-
-@dataclass(frozen=True)
-class ReachReport:
-    """Pemerataan evidence: who applied, was selected and completed, per regency, over ``offerings``."""
-
-    scope: str
-    offerings: list[str]
-    rows: list[ReachRow]
-    total: ReachRow
-    site_id: str | None = None       # the centre (Moodle site); None: several, or not known
-    site_name: str | None = None
-    sites: list[ReachReport] = field(default_factory=list)   # over several centres: each centre's own
-
-    def to_dict(self) -> dict[str, Any]:
-        """The pemerataan as plain data; each centre of ``sites`` as ``{"site_id", "name", ...its rows}``."""
-        return _with_sites(self)
-
-
-def _person(p: ParticipantRecord) -> str:
-    return f"nuptk:{p.nuptk.strip()}" if p.nuptk and p.nuptk.strip() else f"email:{normalise_email(p.email)}"
-
-
-def reach(scope: str, offerings: Mapping[str, tuple[Sequence[ParticipantRecord], Sequence[CompletionSnapshot]]]
-          ) -> ReachReport:
-    """Per regency (official names, BPS order; unknown last) and in total: distinct applicants, selected
-    (selected, enrolled, withdrawn or failed to enrol), completed (a completed student snapshot; people an
-    offering has no record of, as in adopted courses, counted by e-mail with the snapshot's regency) and
-    never-trained selected people, over ``offerings`` (id -> its participant records and current snapshots)."""
-    sets: dict[str | None, dict[str, set[str]]] = {}
-
-    def add(regency: str | None, what: str, who: str) -> None:
-        for key in (regency, "\0total"):
-            sets.setdefault(key, {k: set() for k in ("applicants", "selected", "completed", "never")})[what].add(who)
-
-    for people, snapshots in offerings.values():
-        by_email = {normalise_email(p.email): p for p in people}
-        for p in people:
-            regency = regency_name(p.regency)
-            add(regency, "applicants", _person(p))
-            if p.status in SELECTED_STATUSES:
-                add(regency, "selected", _person(p))
-                if p.trained is False:
-                    add(regency, "never", _person(p))
-        for s in enrich(snapshots, people, withdrawals=False):
-            if s.completed:
-                record = by_email.get(normalise_email(s.email))
-                who = _person(record) if record else f"email:{normalise_email(s.email)}"
-                add(s.regency if record is None else regency_name(record.regency) or s.regency, "completed", who)
-
-    def row(key: str | None) -> ReachRow:
-        found = sets.get(key) or {k: set() for k in ("applicants", "selected", "completed", "never")}
-        return ReachRow(None if key == "\0total" else key, len(found["applicants"]), len(found["selected"]),
-                        len(found["completed"]), len(found["never"]))
-
-    regencies = sorted((k for k in sets if k != "\0total"), key=_order("regency"))
-    return ReachReport(scope, sorted(offerings), [row(k) for k in regencies], row("\0total"))

@@ -96,6 +96,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "sites": "Centres",
         "chart_completion_by_site": "Completion rate by centre (%)",
         "reach_by_site": "Reach per centre: {scope}",
+        "reach_by_level": "Reach per school level: {scope}",
     },
     "id": {
         "report_title": "Laporan penyelesaian",
@@ -186,6 +187,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "sites": "Balai",
         "chart_completion_by_site": "Tingkat penyelesaian per balai (%)",
         "reach_by_site": "Pemerataan per balai: {scope}",
+        "reach_by_level": "Pemerataan per jenjang: {scope}",
     },
 }
 

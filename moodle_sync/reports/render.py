@@ -19,15 +19,17 @@ from rich.table import Table
 
 from ..files import write_private_text
 from ..tabular import CSV_DIALECTS, Sheet, write_csv, write_xlsx
-from .aggregate import ReachReport, Report
+from .aggregate import Report
 from .html import centres, render_html
 from .i18n import labels
+from .reach import ReachReport
 from .tables import (
     ReportTable,
     all_tables,
     cell_text,
     follow_up_table,
     progress_table,
+    reach_levels_table,
     reach_sites_table,
     reach_table,
     summary_table,
@@ -134,17 +136,20 @@ def print_reach(report: ReachReport, console: Console, lang: str = "id") -> None
 
 
 def reach_tables(report: ReachReport, L: Mapping[str, str]) -> list[ReportTable]:
-    """The pemerataan per regency, then (over several centres) per centre."""
-    return [reach_table(report, L), *([reach_sites_table(report, L)] if report.sites else [])]
+    """The pemerataan per regency, per school level, then (over several centres) per centre."""
+    return [reach_table(report, L), reach_levels_table(report, L),
+            *([reach_sites_table(report, L)] if report.sites else [])]
 
 
 def write_reach(report: ReachReport, path: Path, fmt: str, lang: str = "id",
                 dialect: str = "standard") -> list[Path]:
-    """Write the pemerataan as ``xlsx`` (a sheet per table) or ``csv`` (in ``dialect``; over several
-    centres the per-centre table beside it, ``<name>-sites.csv``); returns the paths. Raises ``OSError``."""
+    """Write the pemerataan as ``xlsx`` (a sheet per table) or ``csv`` (in ``dialect``: the table per
+    regency, and beside it ``<name>-levels.csv`` and, over several centres, ``<name>-sites.csv``); returns
+    the paths. Raises ``OSError``."""
     tables = reach_tables(report, labels(lang))
     if fmt == "xlsx":
         return [write_xlsx(path, [Sheet(t.title, t.header, t.rows) for t in tables])]
     delimiter, decimal = CSV_DIALECTS[dialect]
-    return [write_csv(path if n == 0 else _sibling(path, "sites"), t.header, t.rows, delimiter=delimiter,
-                      decimal=decimal) for n, t in enumerate(tables)]
+    tails = {"reach_level": "levels", "reach_site": "sites"}
+    return [write_csv(_sibling(path, tails[t.name]) if t.name in tails else path, t.header, t.rows,
+                      delimiter=delimiter, decimal=decimal) for t in tables]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 
 from ..evidence.model import CompletionSnapshot
 from ..store.records import ParticipantRecord
-from .aggregate import ReachReport, Report, build_report, enrich, reach, report_of_rows
+from .aggregate import Report, build_report, enrich, report_of_rows
+from .reach import ReachReport, reach
 
 SITE = "site"
 """The breakdown of a report over several centres: one group per centre (``group`` its site id)."""

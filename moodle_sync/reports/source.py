@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..evidence.model import CompletionSnapshot
 from ..store.records import ParticipantRecord, SiteRecord
-from .aggregate import ReachReport, Report, reach
+from .aggregate import Report
+from .reach import ReachReport, reach
 from .sites import SiteEvidence, SiteOfferings, combined_reach, combined_report, site_report
 
 if TYPE_CHECKING:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .aggregate import DIMENSIONS, FollowUpEntry, GroupStats, ReachReport, Report, day_of
+from .aggregate import DIMENSIONS, FollowUpEntry, GroupStats, Report, day_of
 from .numbers import round_half_up, shown_gain
+from .reach import ReachReport
 
 STAT_FIELDS = ("enrolled", "withdrawn", "started", "completed", "completion_pct", "median_days", "grade_mean_pct",
                "pre_mean_pct", "post_mean_pct", "gain_pct", "prepost_n", "norm_gain_pct", "effect_size",
@@ -29,7 +30,7 @@ class Fixed(float):
 @dataclass(frozen=True)
 class ReportTable:
     """One table: ``name`` is stable (site, course, class, regency, school_level, follow_up, progress, reach,
-    reach_site)."""
+    reach_level, reach_site)."""
 
     name: str
     title: str
@@ -139,6 +140,16 @@ def reach_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:
     t = report.total
     rows.append([L["total"], t.applicants, t.selected, t.completed, t.never_trained])
     return ReportTable("reach", L["reach_title"].format(scope=report.scope), header, rows)
+
+
+def reach_levels_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:
+    """Pemerataan per school level (by stage; unknown last), the total last."""
+    header = [L["school_level"], L["applicants"], L["selected"], L["completed"], L["never_trained"]]
+    rows: list[list[Any]] = [[group_label(r.school_level, L), r.applicants, r.selected, r.completed,
+                              r.never_trained] for r in report.levels]
+    t = report.total
+    rows.append([L["total"], t.applicants, t.selected, t.completed, t.never_trained])
+    return ReportTable("reach_level", L["reach_by_level"].format(scope=report.scope), header, rows)
 
 
 def reach_sites_table(report: ReachReport, L: Mapping[str, str]) -> ReportTable:

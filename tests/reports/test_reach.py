@@ -4,13 +4,14 @@ selected, completed and never-trained reached; offerings chosen by programme and
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from moodle_sync.cli import _register, cli
 from moodle_sync.evidence.model import CompletionSnapshot
-from moodle_sync.reports.aggregate import reach
+from moodle_sync.reports.reach import reach
 from moodle_sync.store import ParticipantRecord, Store
 
 _register()
@@ -43,6 +44,16 @@ def test_people_are_counted_once_per_regency_over_offerings() -> None:
     assert report.offerings == ["a", "b", "old"]
 
 
+def test_reach_per_school_level_counts_people_as_per_regency() -> None:
+    people = [replace(A[0], school_level="SMP"), replace(A[1], school_level="SD"), A[2]]
+    report = reach("koding", {"a": (people, [snap("a", 1, "a@x.id", True)]),
+                              "b": ([replace(B[0], school_level="SMP")], [snap("b", 1, "a.lain@x.id", True)]),
+                              "old": ([], [replace(snap("old", 9, "z@x.id", True), school_level="SMA")])})
+    levels = {r.school_level: (r.applicants, r.selected, r.completed, r.never_trained) for r in report.levels}
+    assert levels == {"SD": (1, 0, 0, 0), "SMP": (1, 1, 1, 1), "SMA": (0, 0, 1, 0), None: (1, 1, 0, 0)}
+    assert [r.school_level for r in report.levels] == ["SD", "SMP", "SMA", None]     # by stage, unknown last
+
+
 def _store(path: Path) -> None:
     with Store.open(str(path)) as store:
         for oid, template, start, people in (("k25", "koding", JAN_2025, A), ("k26", "koding", JAN_2026, B),
@@ -65,6 +76,7 @@ def test_report_by_programme_and_year(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--store", str(path), "report", "--year", "2026", "--lang", "en"],
                            standalone_mode=False, catch_exceptions=False)
     assert "Reach per regency/city: 2026" in result.output and "Never trained before, selected" in result.output
+    assert "Reach per school level: 2026" in result.output
     target = tmp_path / "p.csv"
     runner.invoke(cli, ["--store", str(path), "report", "--year", "2025", "--format", "csv", "-o", str(target),
                         "--csv-dialect", "excel-id"], standalone_mode=False, catch_exceptions=False)

@@ -157,6 +157,6 @@ def test_pemerataan_over_centres_counts_a_person_once(tmp_path: Path) -> None:
     out = tmp_path / "p.csv"
     written = json.loads(invoke("--store", str(path), "report", "--programme", "koding-untuk-guru", "--all-sites",
                                 "--format", "csv", "-o", str(out), "--json").output)["written"]
-    assert [Path(p).name for p in written] == ["p.csv", "p-sites.csv"]
+    assert [Path(p).name for p in written] == ["p.csv", "p-levels.csv", "p-sites.csv"]
     table = invoke("--store", str(path), "report", "--year", "2026", "--all-sites", "--lang", "en").output
     assert "Reach per centre: 2026" in table
