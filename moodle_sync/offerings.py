@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .localtime import WIB
 from .participants.eligibility import ApplicantRules, parse_applicant_rules
 from .regions import LAMPUNG, Regency
 from .templates._checks import Checker, check_variables, describe, join
@@ -59,17 +60,6 @@ ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_ID_LENGTH = 40
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
 LETTER_RE = re.compile(r"^[A-Za-z]{1,2}$")
-
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        WIB: dt.tzinfo = ZoneInfo("Asia/Jakarta")
-    except ZoneInfoNotFoundError:  # pragma: no cover - no tz database (e.g. Windows without tzdata)
-        WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
-except ImportError:  # pragma: no cover
-    WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
-
 
 def wib_midnight(day: dt.date) -> int:
     """Unix seconds of 00:00 WIB (Asia/Jakarta, UTC+7) on ``day``."""
@@ -174,14 +164,44 @@ def load_offering(path: str | os.PathLike[str]) -> Offering:
 
 
 def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | None = None) -> Offering:
-    """Validate an offering given as a mapping (Located from YAML, or a plain dict); see :func:`load_offering`."""
-    if not isinstance(document, LocatedDict):
-        if not isinstance(document, Mapping):
-            raise OfferingError([Problem(file, 1, "", "must be a YAML mapping of settings")])
-        located = LocatedDict(file, None)
-        located.update(document)
-        document = located
+    """Validate an offering given as a mapping (Located from YAML, or a plain dict); see :func:`load_offering`.
+
+    Raises :class:`OfferingError` listing every problem found (file, line, field).
+    """
+    document = _located(document, file)
     c = Checker()
+    offering = _settings(c, document, file)
+    if offering is None:
+        raise OfferingError(c.problems)
+    classes = _classes(c, document, offering)
+    if c.problems:
+        raise OfferingError(c.problems)
+    base = base_dir or Path.cwd()
+    rules = parse_applicant_rules(document, add=c.add, base_dir=base, offered=[r.slug for r in offering.regencies])
+    offering = _replace(offering, classes_per_course=classes, applicants=rules, adopt=_adoption(c, document))
+    csv_name = c.text(document, "facilitators", "")
+    if csv_name is not None:
+        offering = _replace(offering, facilitators=load_facilitators(base / csv_name, offering))
+    if c.problems:
+        raise OfferingError(c.problems)
+    return offering
+
+
+def _located(document: Any, file: str) -> LocatedDict:
+    """``document`` as a :class:`LocatedDict` (a plain mapping gets no lines); raises :class:`OfferingError`
+    for anything that is not a mapping."""
+    if isinstance(document, LocatedDict):
+        return document
+    if not isinstance(document, Mapping):
+        raise OfferingError([Problem(file, 1, "", "must be a YAML mapping of settings")])
+    located = LocatedDict(file, None)
+    located.update(document)
+    return located
+
+
+def _settings(c: Checker, document: LocatedDict, file: str) -> Offering | None:
+    """The offering's own settings (not yet its classes, applicants, adoption or facilitators), checked:
+    problems go to ``c`` and give ``None``."""
     c.keys(document, "", KEYS, REQUIRED if "adopt" not in document else ADOPT_REQUIRED)
     offering_id = c.text(document, "id", "", pattern=ID_RE, explain="must be a slug: lower-case letters, "
                          "digits and '-' (e.g. koding-2026-a1)")
@@ -206,27 +226,12 @@ def parse_offering(document: Any, *, file: str = "<offering>", base_dir: Path | 
     variables = check_variables(c, document)
     visible = c.typed(document, "visible", "", bool)
     if c.problems:
-        raise OfferingError(c.problems)
+        return None
     assert offering_id and template and title and batch and start and end and mode  # checked above
-    offering = Offering(id=offering_id, template=template, title=title, batch=batch, start=start, end=end,
-                        category=category, mode=mode, regencies=regencies, seats=seats, class_size=class_size,
-                        min_per_regency=min_per_regency, variables=variables, visible=visible, file=file,
-                        template_line=document.where("template")[1])
-    classes = _classes(c, document, offering)
-    if c.problems:
-        raise OfferingError(c.problems)
-    offering = _replace(offering, classes_per_course=classes)
-    rules = parse_applicant_rules(document, add=c.add, base_dir=base_dir or Path.cwd(),
-                                  offered=[r.slug for r in regencies])
-    offering = _replace(offering, applicants=rules, adopt=_adoption(c, document))
-    csv_name = c.text(document, "facilitators", "")
-    if csv_name is not None:
-        csv_path = (base_dir or Path.cwd()) / csv_name
-        facilitators = load_facilitators(csv_path, offering)
-        offering = _replace(offering, facilitators=facilitators)
-    if c.problems:
-        raise OfferingError(c.problems)
-    return offering
+    return Offering(id=offering_id, template=template, title=title, batch=batch, start=start, end=end,
+                    category=category, mode=mode, regencies=regencies, seats=seats, class_size=class_size,
+                    min_per_regency=min_per_regency, variables=variables, visible=visible, file=file,
+                    template_line=document.where("template")[1])
 
 
 def _replace(offering: Offering, **changes: Any) -> Offering:
@@ -537,8 +542,9 @@ class PassRule:
 
     def below(self, posttest_grade: float | None, posttest_max: float | None) -> bool:
         """Whether a post-test grade exists and is under the pass mark."""
-        return (self.posttest_min is not None and posttest_grade is not None and bool(posttest_max)
-                and posttest_grade * 100.0 < self.posttest_min * posttest_max)
+        if self.posttest_min is None or posttest_grade is None or not posttest_max:
+            return False
+        return posttest_grade * 100.0 < self.posttest_min * posttest_max
 
 
 @dataclass(frozen=True)

@@ -127,8 +127,8 @@ def test_impossible_dates_and_datetimes(tmp_path: Path) -> None:
 
 def test_min_per_regency_must_fit_in_the_seats(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + "min_per_regency: 31\n")
-    assert problems(path) == [f"{path}:11: min_per_regency: 31 for each of 15 regencies needs 465 seats, "
-                              "but there are only 450"]
+    assert problems(path) == [(f"{path}:11: min_per_regency: 31 for each of 15 regencies needs 465 seats, "
+                               "but there are only 450")]
 
 
 def test_category_as_list_and_variables(tmp_path: Path) -> None:
@@ -137,8 +137,8 @@ def test_category_as_list_and_variables(tmp_path: Path) -> None:
     assert offering.category == ("BGTK Lampung", "2026")
     assert offering.variables == {"jp": 24, "topik": "Scratch"} and offering.visible is False
     path = write(tmp_path, text + "variables: {2jp: 24}\n")
-    assert problems(path) == [f"{path}:11: variables.2jp: variable names are letters, digits and '_' "
-                              "(not starting with a digit)"]
+    assert problems(path) == [(f"{path}:11: variables.2jp: variable names are letters, digits and '_' "
+                               "(not starting with a digit)")]
 
 
 def test_plain_mapping_is_accepted() -> None:
@@ -186,8 +186,8 @@ def test_facilitator_rows_are_validated_with_row_and_field(tmp_path: Path) -> No
     assert problems(path) == [
         f"{csv_path}:3: email: 'bukan-email' is not an e-mail address",
         f"{csv_path}:4: name: required",
-        f"{csv_path}:5: course: 'jakarta' is not a course of this offering (expected a regency slug or name of "
-        "this offering)",
+        (f"{csv_path}:5: course: 'jakarta' is not a course of this offering (expected a regency slug or name of "
+         "this offering)"),
         f"{csv_path}:6: email: rina@guru.belajar.id is already given for this course and class on row 2",
         f"{csv_path}:7: name: rina@guru.belajar.id is called 'Rina' on row 2: one person, one name",
         f"{csv_path}:8: class: class C does not exist: course metro has 1 class",

@@ -147,8 +147,8 @@ def _course_detail(app: App, course: CourseSpec, dates: str) -> None:
                          ("idnumber", course.idnumber), ("category", " / ".join(course.category_path)),
                          ("dates", f"{dates}: {course.start_date} .. {course.end_date}"), ("visible", course.visible),
                          ("master", master), ("facilitator role", course.facilitator_role),
-                         ("evidence", f"pretest={course.evidence.pretest_idnumber} "
-                                      f"posttest={course.evidence.posttest_idnumber}")):
+                         ("evidence", (f"pretest={course.evidence.pretest_idnumber} "
+                                       f"posttest={course.evidence.posttest_idnumber}"))):
         _plain(app, f"{label:>17}: {value}")
     app.out.print(_table("Sections", ["#", "name"], [[s.number, s.name] for s in course.sections]))
     app.out.print(_table("Classes", ["name", "idnumber"], [[g.name, g.idnumber] for g in course.groups]))

@@ -232,8 +232,8 @@ def test_a_lost_update_answer_is_unknown_then_settled_by_reading_never_resent(
     if lands:
         assert result.ok and result.done == [f"update course {key}"]
     else:
-        assert result.failed == [f"update course {key}: the update got no answer and reading the course back "
-                                 "shows fullname unchanged: run apply again"]
+        assert result.failed == [(f"update course {key}: the update got no answer and reading the course back "
+                                  "shows fullname unchanged: run apply again")]
         assert moodle.courses_by_ids([cid])[0].fullname == "Diubah manual"
     # Sent once (or, when the answer was lost before it reached Moodle, not at all): never sent again.
     assert sandbox.control.call_counts().get("core_course_update_courses", 0) == before + int(lands)

@@ -163,8 +163,8 @@ def test_unknown_parent_is_a_bad_extends(root: Path) -> None:
 def test_extends_cycle_is_reported(root: Path) -> None:
     write_template(root, "satu", "extends: dua\ntitle: Satu\n")
     write_template(root, "dua", "extends: satu\ntitle: Dua\n")
-    assert problems_of(root, "satu") == [f"{root / 'dua' / 'template.yaml'}:1: extends: extends itself: "
-                                         "satu -> dua -> satu"]
+    assert problems_of(root, "satu") == [(f"{root / 'dua' / 'template.yaml'}:1: extends: extends itself: "
+                                          "satu -> dua -> satu")]
 
 
 def test_extends_must_be_a_name(root: Path) -> None:

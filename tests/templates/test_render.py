@@ -133,8 +133,8 @@ def test_shortname_with_spaces_is_rejected_after_rendering(root: Path) -> None:
     path = write_template(root, "contoh", MINIMAL.replace('"{{ offering.id | upper }}-{{ course.key | upper }}"',
                                                           '"Uji {{ course.short }}"'))
     assert render_problems(root) == [
-        f"{path}:3: shortname: renders to 'Uji Pringsewu' for course 'pringsewu': use only letters, digits, '.', "
-        "'_' and '-' (no spaces), starting with a letter or digit (and 2 more like it)"]
+        (f"{path}:3: shortname: renders to 'Uji Pringsewu' for course 'pringsewu': use only letters, digits, '.', "
+         "'_' and '-' (no spaces), starting with a letter or digit (and 2 more like it)")]
 
 
 def test_duplicate_shortnames_and_idnumbers_are_rejected(root: Path) -> None:
@@ -158,8 +158,8 @@ def test_idnumber_must_contain_the_offering_id(root: Path) -> None:
 def test_group_names_must_differ_within_a_course(root: Path) -> None:
     path = write_template(root, "contoh", MINIMAL.replace("Kelas {{ course.short }} {{ letter }}", "Kelas"))
     assert render_problems(root) == [
-        f"{path}:13: groups.name: two classes of course 'pringsewu' render to 'Kelas': use {{{{ letter }}}} in it "
-        "(and 2 more like it)"]
+        (f"{path}:13: groups.name: two classes of course 'pringsewu' render to 'Kelas': use {{{{ letter }}}} in it "
+         "(and 2 more like it)")]
 
 
 def test_abstract_template_cannot_be_rendered(root: Path) -> None:
