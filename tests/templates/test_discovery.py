@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib import metadata
+import zipfile
+from importlib import metadata, resources
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,30 @@ def test_shipped_templates_are_found() -> None:
     sources = find_templates()
     assert SHIPPED <= set(sources)
     assert all(sources[n].origin == "shipped" for n in SHIPPED)
+
+
+def test_shipped_templates_are_the_package_moodle_sync_course_templates() -> None:
+    """Found with importlib.resources (setup.cfg maps the repository's course_templates/ into the package)."""
+    assert shipped_templates_dir() == Path(str(resources.files("moodle_sync.course_templates")))
+    assert {p.parent.name for p in shipped_templates_dir().glob("*/template.yaml")} == SHIPPED
+
+
+def test_a_source_tree_never_installed_uses_its_course_templates_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(package: str) -> None:
+        raise ModuleNotFoundError(package)
+
+    monkeypatch.setattr(resources, "files", not_installed)
+    assert shipped_templates_dir() == Path(__file__).resolve().parents[2] / "course_templates"
+
+
+def test_templates_inside_a_zip_are_not_offered_as_a_folder(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    archive = tmp_path / "moodle_sync.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("moodle_sync/course_templates/base/template.yaml", "title: Dasar\n")
+    monkeypatch.setattr(resources, "files",
+                        lambda package: zipfile.Path(archive, "moodle_sync/course_templates/"))
+    assert shipped_templates_dir() is None
 
 
 def test_extra_directories_come_first_and_shadow(root: Path, tmp_path: Path) -> None:
