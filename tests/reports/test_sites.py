@@ -110,6 +110,9 @@ def test_one_site_by_name_id_url_or_profile(two_centres: Path, tmp_path: Path) -
     assert (doc["site_id"], doc["total"]["enrolled"]) == ("lms.bengkulu.example.id", 3)
     doc = json.loads(invoke("--config", str(config), "--store", str(two_centres), "report", OFFERING, "--json").output)
     assert (doc["site_name"], doc["total"]["enrolled"]) == ("BGP Lampung", 6)   # the configured profile's site
+    doc = json.loads(invoke("--store", str(two_centres), "report", str(EXAMPLE), "--site", "BGP Lampung",
+                            "--json").output)
+    assert doc["offering_id"] == OFFERING and doc["total"]["enrolled"] == 6     # the offering file names it
     with pytest.raises(ConfigError, match="BGP Lampung"):
         invoke("--store", str(two_centres), "report", OFFERING, "--site", "nowhere")
 
