@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from moodle_sync.config import default_data_dir
-from moodle_sync.evidence.lock import pull_lock
 from moodle_sync.sandbox import SandboxServer
-from moodle_sync.store import Store
+from moodle_sync.store import Store, site_key
+from moodle_sync.store.locks import pull_lock
 from moodle_sync.ws import connect
 from moodle_sync.ws.moodle import Moodle
+from tests.store.conftest import PG_URL, _pg_schema
 
-from .conftest import run, small_offering
+from .conftest import run, run_json, site_store, small_offering
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING_ID = "koding-2026-a1"
@@ -51,7 +53,7 @@ def enrolled(sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsy
     path = str(small_offering(tmp_path / "offering"))
     assert run(capsys, "apply", path, "--yes", "--quiet")[0] == 0
     assert run(capsys, "select", path, "--applicants", str(EXAMPLES / "registrations.csv"), "--quiet")[0] == 0
-    assert run(capsys, "enrol", path, "--quiet")[0] == 0
+    assert run(capsys, "enrol", path, "--yes", "--quiet")[0] == 0
     return path
 
 
@@ -64,7 +66,7 @@ def student_ids(moodle: Moodle, key: str) -> list[int]:
 
 
 def current(store_path: Path) -> dict[int, Any]:
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         return {s.user_id: s for s in store.current(OFFERING_ID)}
 
 
@@ -150,7 +152,7 @@ def test_dry_run_says_what_changed_and_saves_nothing(enrolled: str, store_path: 
     doc = pull(capsys, "--dry-run")
     assert (doc["enrolments"], doc["reread"], doc["changed"]) == (12, 12, 12)
     assert current(store_path) == {}
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         assert store.runs() == []
     pull(capsys)
     sandbox.control.set_grade(course_id(moodle, "metro"), student_ids(moodle, "metro")[0], "posttest", 9.0)
@@ -168,7 +170,7 @@ def test_full_rereads_everything(enrolled: str, store_path: Path, capsys: pytest
     doc = pull(capsys, "--full")
     assert doc["mode"] == "full" and doc["reread"] == 12 and doc["changed"] == 0
     assert completion_reads(sandbox) == 24
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         runs = store.runs()
         assert [r.mode for r in runs[:2]] == ["full", "full"]   # the first pull of an offering is full
         assert all(r.status == "ok" for r in runs)
@@ -202,12 +204,12 @@ def test_report_builder_path_gives_the_same_completions(enrolled: str, store_pat
 
 def test_a_second_pull_while_one_runs_exits_75(enrolled: str, store_path: Path, capsys: pytest.CaptureFixture[str],
                                                sandbox: SandboxServer) -> None:
-    with Store.open(str(store_path)) as other, pull_lock(other):   # another user's pull into the same store
-        code, out, err = run(capsys, "pull")
+    with site_store(store_path) as other, pull_lock(other):   # another user's pull of the site into the store
+        code, _, err = run(capsys, "pull")
     assert code == 75
     assert "another pull is running" in err
     assert per_enrolment_calls(sandbox) == 0
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         assert store.runs() == []
     assert pull(capsys)["status"] == "ok"              # the lock is free again
 
@@ -238,16 +240,80 @@ def test_schedule_prints_cron_and_systemd_units(capsys: pytest.CaptureFixture[st
     monkeypatch.setenv("MOODLE_TOKEN", "sch3dul3-t0k3n-never-printed")
     code, out, _ = run(capsys, "schedule")
     assert code == 0
-    assert "0 */1 * * *" in out and " pull --quiet" in out
+    assert "\n0 * * * * " in out and " pull --quiet" in out
     assert "[Service]" in out and "ExecStart=" in out and "SuccessExitStatus=75" in out
-    assert "[Timer]" in out and "OnUnitActiveSec=60min" in out
+    assert "[Timer]" in out and "OnCalendar=*-*-* *:00:00" in out and "Persistent=true" in out
     code, out, _ = run(capsys, "schedule", "--every", "30", "--profile-name", "bgtk", "--json")
     doc = json.loads(out)
     assert doc["crontab"].startswith("*/30 * * * * ") and "--profile bgtk pull --quiet" in doc["crontab"]
-    assert "pull" in doc["systemd_service"] and "OnUnitActiveSec=30min" in doc["systemd_timer"]
+    assert "pull" in doc["systemd_service"] and "OnCalendar=*-*-* *:00/30:00" in doc["systemd_timer"]
     assert "sch3dul3-t0k3n-never-printed" not in out
     code, _, err = run(capsys, "schedule", "--every", "2")
     assert code == 2 and "at least 5 minutes" in err
+
+
+@pytest.mark.parametrize("minutes, cron, calendar", [
+    (15, "*/15 * * * *", "*-*-* *:00/15:00"),       # :00 :15 :30 :45, both
+    (120, "0 */2 * * *", "*-*-* 00/2:00:00"),       # 00:00 02:00 ..., both
+    (1440, "0 0 * * *", "*-*-* 00:00:00"),
+])
+def test_cron_and_the_timer_fire_at_the_same_moments(capsys: pytest.CaptureFixture[str], minutes: int, cron: str,
+                                                     calendar: str) -> None:
+    code, doc = run_json(capsys, "schedule", "--every", str(minutes))
+    assert code == 0 and doc["crontab"].startswith(cron + " ") and f"OnCalendar={calendar}\n" in doc["systemd_timer"]
+    assert "OnUnitActiveSec" not in doc["systemd_timer"]
+
+
+@pytest.mark.parametrize("minutes", [45, 90, 100, 420])
+def test_schedule_refuses_what_cron_cannot_say(capsys: pytest.CaptureFixture[str], minutes: int) -> None:
+    # */45 fires at :00 and :45 (15 minutes apart), an hourly line beside a 90-minute timer disagrees
+    code, out, err = run(capsys, "schedule", "--every", str(minutes))
+    assert code == 2 and out == ""
+    assert f"--every {minutes}: cron cannot run a command every {minutes} minutes" in err
+    assert "(5, 6, 10, 12, 15, 20, 30, 60)" in err and "(120, 180, 240, 360, 480, 720, 1440)" in err
+
+
+def test_schedule_carries_the_global_options_into_every_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.a]\nurl = "https://a.example"\n\n[profiles.b]\nurl = "https://b.example"\n')
+    offering = EXAMPLES / "offering-koding.yaml"
+    code, doc = run_json(capsys, "--config", "config.toml", "--store", "data/ev 1.sqlite", "--profile", "a",
+                         "schedule", "--every", "15", "--followup", str(offering))
+    assert code == 0
+    pull_line, followup_line = doc["crontab"].splitlines()
+    assert f"--config {config} --profile a --store '{tmp_path / 'data' / 'ev 1.sqlite'}' pull --quiet" in pull_line
+    assert f"--config {config} --profile a --store '{tmp_path / 'data' / 'ev 1.sqlite'}' followup {offering}" \
+        in followup_line
+    assert followup_line.startswith("0 7 * * 1 ") and followup_line.endswith("--send moodle --yes --quiet  # moodle-sync: weekly follow-up")
+    assert "ExecStart=" + doc["pull_command"] in doc["systemd_service"]
+    assert "MOODLE_URL and MOODLE_TOKEN" in doc["systemd_service"]
+
+
+def test_schedule_of_several_sites(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.a]\nurl = "https://a.example"\n\n[profiles.lampung-b]\nurl = "https://b.example"\n')
+    code, doc = run_json(capsys, "--config", str(config), "schedule", "--all-profiles")
+    assert code == 0 and doc["pull_command"].endswith(f"--config {config} pull --all-profiles --quiet")
+    assert "MOODLE_TOKEN_A, MOODLE_TOKEN_LAMPUNG_B (one per profile, not MOODLE_TOKEN)" in doc["systemd_service"]
+    code, doc = run_json(capsys, "--config", str(config), "schedule", "--profile", "a", "--profile", "lampung-b")
+    assert code == 0 and doc["pull_command"].endswith("pull --profile a --profile lampung-b --quiet")
+    code, _, err = run(capsys, "--config", str(config), "schedule", "--all-profiles", "--followup",
+                       str(EXAMPLES / "offering-koding.yaml"))
+    assert code == 2 and "name the follow-up's site with the global option" in err
+    code, doc = run_json(capsys, "--config", str(config), "--profile", "a", "schedule", "--all-profiles",
+                         "--followup", str(EXAMPLES / "offering-koding.yaml"))
+    assert code == 0 and " --profile a followup " in doc["crontab"].splitlines()[1]
+
+
+def test_schedule_leaves_secrets_and_cron_specials_out(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--store", "postgresql+psycopg://ev:pa%25ss@db.example/ev", "schedule")
+    assert code == 0 and "pa%25ss" not in json.dumps(doc) and "pa%ss" not in json.dumps(doc)
+    assert "--store postgresql+psycopg://ev@db.example/ev pull" in doc["crontab"]
+    code, doc = run_json(capsys, "--store", "/srv/100%/ev.sqlite", "schedule")
+    assert "--store /srv/100\\%/ev.sqlite pull" in doc["crontab"]          # cron ends a command at a bare %
+    assert "ExecStart=" in doc["systemd_service"] and "/srv/100%%/ev.sqlite" in doc["systemd_service"]
 
 
 def test_stale_hours_zero_rereads_every_incomplete_enrolment(enrolled: str, store_path: Path,
@@ -273,8 +339,145 @@ def test_grades_on_activity_skips_the_grade_reports_of_quiet_courses(enrolled: s
 
 
 def test_stats_show_wall_time_beside_summed_call_time(enrolled: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "pull", "--stats")
+    code, _, err = run(capsys, "pull", "--stats")
     assert code == 0
     assert "s summed (concurrent), in " in err and "s wall time" in err
     doc = pull(capsys, "--stats")
     assert doc["stats"]["wall_seconds"] > 0 and doc["stats"]["total_calls"] == doc["calls"]
+
+
+# several sites into one store ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def second_server() -> Iterator[SandboxServer]:
+    """A second fake Moodle (its own state and tokens; the same seed, so the same course and user ids)."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_sites(request: pytest.FixtureRequest, sandbox: SandboxServer, second_server: SandboxServer, tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[TwoSites]:
+    """Profiles a (the session's sandbox) and b (a second one), each with its token in MOODLE_TOKEN_<NAME>,
+    the same offering applied, selected and enrolled on both, one store (SQLite, or PostgreSQL)."""
+    second_server.control.reset()
+    monkeypatch.chdir(tmp_path)
+    if request.param == "postgresql" and not PG_URL:
+        pytest.skip("set MOODLE_SYNC_TEST_PG_URL to pull into PostgreSQL")
+    stores = _pg_schema(PG_URL) if request.param == "postgresql" and PG_URL else \
+        iter([f"sqlite:///{tmp_path / 'data' / 'store.sqlite'}"])
+    for store in stores:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[profiles.a]\nurl = "{sandbox.url}"\n\n[profiles.b]\nurl = "{second_server.url}"\n')
+        for name, value in (("MOODLE_SYNC_CONFIG", str(config)), ("MOODLE_SYNC_STORE", store),
+                            ("MOODLE_TOKEN_A", sandbox.token), ("MOODLE_TOKEN_B", second_server.token)):
+            monkeypatch.setenv(name, value)
+        offering = str(small_offering(tmp_path / "offering"))
+        for profile in ("a", "b"):
+            for args in (("apply", offering, "--yes"), ("select", offering, "--applicants",
+                                                          str(EXAMPLES / "registrations.csv")), ("enrol", offering, "--yes")):
+                assert run(capsys, "--profile", profile, *args, "--quiet")[0] == 0, (profile, args)
+        yield TwoSites(store, offering, {"a": sandbox, "b": second_server}, monkeypatch)
+
+
+@dataclass
+class TwoSites:
+    store: str
+    offering: str
+    servers: dict[str, SandboxServer]
+    monkeypatch: pytest.MonkeyPatch
+
+    def site_id(self, profile: str) -> str:
+        return site_key(self.servers[profile].url)
+
+    def current(self, profile: str) -> dict[int, Any]:
+        with Store.open(self.store) as store:
+            return {s.user_id: s for s in store.for_site(self.site_id(profile)).current(OFFERING_ID)}
+
+    def record_tokens(self) -> dict[str, list[str | None]]:
+        """From now on, the token of every call each site gets."""
+        seen: dict[str, list[str | None]] = {}
+        for profile, server in self.servers.items():
+            calls = seen.setdefault(profile, [])
+
+            def ws_call(token: str | None, function: str | None, params: Any, *,
+                        calls: list[str | None] = calls, original: Any = server.ws_call) -> Any:
+                calls.append(token)
+                return original(token, function, params)
+
+            self.monkeypatch.setattr(server, "ws_call", ws_call)
+        return seen
+
+
+def test_two_sites_with_the_same_offering_go_into_one_store_apart(two_sites: TwoSites,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    b = two_sites.servers["b"]
+    moodle = connect(b.url, b.token)     # on site b only, someone finishes the course
+    cid, uid = course_id(moodle, "metro"), student_ids(moodle, "metro")[0]
+    moodle.client.close()
+    b.control.record_access(cid, uid)
+    for idnumber in ACTIVITIES:
+        b.control.complete_activity(cid, uid, idnumber)
+    b.control.run_cron()
+    tokens = two_sites.record_tokens()
+    code, doc = run_json(capsys, "pull", "--all-profiles", two_sites.offering)     # OFFERING as its file
+    assert code == 0 and doc["status"] == "ok", doc
+    assert [(s["profile"], s["site_id"], s["status"], s["offerings"], s["mode"], s["enrolments"]) for s in doc["sites"]] \
+        == [("a", two_sites.site_id("a"), "ok", [OFFERING_ID], "full", 12),
+            ("b", two_sites.site_id("b"), "ok", [OFFERING_ID], "full", 12)]
+    assert doc["enrolments"] == 24 and doc["calls"] == sum(s["calls"] for s in doc["sites"])
+    assert set(tokens["a"]) == {two_sites.servers["a"].token}       # each site saw its own token only
+    assert set(tokens["b"]) == {b.token} and len(tokens["a"]) > 10 and len(tokens["b"]) > 10
+    a_now, b_now = two_sites.current("a"), two_sites.current("b")
+    assert set(a_now) == set(b_now) and len(a_now) == 12            # the same user ids on both sites...
+    assert not any(s.completed for s in a_now.values())             # ...and neither overwrote the other
+    assert [u for u, s in b_now.items() if s.completed] == [uid]
+    code, out, _ = run(capsys, "pull", "--profile", "a", "--profile", "b")
+    assert code == 0 and out.startswith("Pull of 2 sites into one store: ok in ")
+    assert f"  b ({two_sites.site_id('b')}): Pull " in out and "(incremental) of koding-2026-a1: ok. 12 enrolments" in out
+    assert [u for u, s in two_sites.current("b").items() if s.completed] == [uid]
+
+
+def test_one_site_busy_the_other_is_pulled(two_sites: TwoSites, capsys: pytest.CaptureFixture[str]) -> None:
+    with Store.open(two_sites.store) as store, pull_lock(store.for_site(two_sites.site_id("a"))):
+        code, doc = run_json(capsys, "pull", "--all-profiles")
+    assert code == 75 and doc["status"] == "busy"
+    a, b = doc["sites"]
+    assert (a["status"], a["exit_code"], a["enrolments"]) == ("busy", 75, 0) and "another pull is running" in a["errors"][0]
+    assert (b["status"], b["enrolments"]) == ("ok", 12)
+    assert two_sites.current("a") == {} and len(two_sites.current("b")) == 12
+    code, doc = run_json(capsys, "pull", "--all-profiles")         # the lock is free again
+    assert code == 0 and [s["mode"] for s in doc["sites"]] == ["full", "incremental"]
+
+
+def test_a_shared_token_or_url_is_refused_for_several_sites(two_sites: TwoSites, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = two_sites.record_tokens()
+    monkeypatch.setenv("MOODLE_TOKEN", two_sites.servers["a"].token)
+    code, out, err = run(capsys, "pull", "--all-profiles")
+    assert code == 2 and "MOODLE_TOKEN names one site, but 2 profiles are given (a, b)" in err
+    assert "MOODLE_TOKEN_A, MOODLE_TOKEN_B" in err and two_sites.servers["a"].token not in out + err
+    monkeypatch.delenv("MOODLE_TOKEN")
+    code, _, err = run(capsys, "--url", two_sites.servers["a"].url, "pull", "--profile", "a", "--profile", "b")
+    assert code == 2 and "--url names one site" in err
+    assert tokens == {"a": [], "b": []}                             # nothing was sent anywhere
+    code, _, err = run(capsys, "pull", "--all-profiles", "--report-id", "3")
+    assert code == 2 and "--report-id names one site's report" in err
+
+
+def test_a_site_without_its_token_fails_alone(two_sites: TwoSites, capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOODLE_TOKEN_B")
+    code, doc = run_json(capsys, "pull", "--all-profiles")
+    assert code == 2 and doc["status"] == "failed"
+    a, b = doc["sites"]
+    assert (a["status"], a["enrolments"]) == ("ok", 12)
+    assert (b["status"], b["exit_code"]) == ("failed", 2) and "no web-service token for profile 'b'" in b["errors"][0]
+
+
+def test_profiles_naming_different_stores_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.a]\nurl = "https://a.example"\nstore = "a.sqlite"\n\n'
+                      '[profiles.b]\nurl = "https://b.example"\nstore = "b.sqlite"\n')
+    code, _, err = run(capsys, "--config", str(config), "pull", "--all-profiles")
+    assert code == 2 and "the profiles name different stores" in err and "give it with --store" in err
