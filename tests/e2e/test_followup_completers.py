@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import run, run_json, small_offering
+from tests.cli.conftest import run, run_json, site_store, small_offering
 from tests.e2e.conftest import EXAMPLES, LAB_DB_URL, Target
 from tests.e2e.truth import COURSE_SQL
 
@@ -128,14 +128,12 @@ def test_completers_and_followup_equal_the_sites_database(target: Target, tmp_pa
     assert {s["msgid"]: s["email"] for s in pack["sent"]}.items() <= delivered.items()
 
     # A message whose answer was lost (recorded unknown) is settled by reading the site, not sent again.
-    from moodle_sync.store import Store
-
     lost = pack["sent"][0]
-    with Store.open(str(tmp_path / "store.sqlite")) as store:
+    with site_store(tmp_path / "store.sqlite") as store:
         record = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
         store.settle_message(record.id, "unknown", detail="answer lost (test)")
     code, again = run_json(capsys, "followup", offering, "--send", "moodle", "--yes")
     assert code == 0 and again["sent"] == [] and len(again["skipped"]) == len(pack["sent"])
-    with Store.open(str(tmp_path / "store.sqlite")) as store:
+    with site_store(tmp_path / "store.sqlite") as store:
         settled = next(m for m in store.messages(offering_id) if m.recipient == lost["email"])
     assert (settled.outcome, settled.msgid) == ("ok", lost["msgid"])
