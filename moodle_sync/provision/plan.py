@@ -156,15 +156,14 @@ def _plan_course_fields(plan: Plan, spec: CourseSpec, cs: CourseState | None, ca
     """The course: created when missing, else updated where its fields differ."""
     k, add = spec.key, plan.actions.append
     if cs is None:
-        add(Action("course", CREATE, k, f"no course with idnumber {spec.idnumber} or shortname "
-                                   f"{spec.shortname}", k, data={"fields": course_fields(spec),
-                                                                 "path": spec.category_path,
-                                                                 "numsections": spec.numsections}))
+        reason = f"no course with idnumber {spec.idnumber} or shortname {spec.shortname}"
+        add(Action("course", CREATE, k, reason, k, data={"fields": course_fields(spec), "path": spec.category_path,
+                                                         "numsections": spec.numsections}))
         return
     changes = _course_changes(spec, cs, categoryid)
     add(Action("course", UPDATE if changes else UNCHANGED, k,
-                               f"course id {cs.course.id}" + (": fields differ" if changes else ""), k,
-                               tuple(changes), {"id": cs.course.id}))
+               f"course id {cs.course.id}" + (": fields differ" if changes else ""), k,
+               tuple(changes), {"id": cs.course.id}))
 
 
 def _plan_content(plan: Plan, spec: CourseSpec, cs: CourseState | None, observed: ObservedState) -> None:
@@ -179,8 +178,8 @@ def _plan_content(plan: Plan, spec: CourseSpec, cs: CourseState | None, observed
     elif cs is not None and has_content(cs.sections):
         add(Action("content", UNCHANGED, k, f"course already has content (from {ref})", k))
     else:
-        add(Action("content", CREATE, k, f"import content from master course "
-                                   f"{master.shortname} (id {master.id})", k, data={"importfrom": master.id}))
+        add(Action("content", CREATE, k, f"import content from master course {master.shortname} "
+                   f"(id {master.id})", k, data={"importfrom": master.id}))
 
 
 def _plan_sections(plan: Plan, spec: CourseSpec, cs: CourseState | None) -> None:
@@ -192,13 +191,13 @@ def _plan_sections(plan: Plan, spec: CourseSpec, cs: CourseState | None) -> None
         have = existing.get(section.number)
         if have is None:
             add(Action("section", CREATE if cs is None else UPDATE, label,
-                                       "new course" if cs is None else "section missing: add sections", k,
-                                       (Change("name", None, section.name),),
-                                       {"number": section.number, "name": section.name}))
+                       "new course" if cs is None else "section missing: add sections", k,
+                       (Change("name", None, section.name),),
+                       {"number": section.number, "name": section.name}))
         elif have.name != section.name:
             add(Action("section", UPDATE, label, f"section id {have.id}", k,
-                                       (Change("name", have.name, section.name),),
-                                       {"number": section.number, "name": section.name, "id": have.id}))
+                       (Change("name", have.name, section.name),),
+                       {"number": section.number, "name": section.name, "id": have.id}))
         else:
             add(Action("section", UNCHANGED, label, f"section id {have.id}", k))
 
