@@ -197,6 +197,16 @@ class Settings:
         register_secret(token)
         return token
 
+    def token_source(self) -> str:
+        """Where :meth:`token` would take the token from, without showing it or running ``token_command``:
+        the environment variable's name, ``token_command``, ``keyring``, or ``none``."""
+        for variable in (token_variable(self.profile), "MOODLE_TOKEN"):
+            if os.environ.get(variable, "").strip():
+                return variable
+        if self.token_command:
+            return "token_command"
+        return "keyring" if _keyring_token(self.profile) else "none"
+
     def require_url(self) -> str:
         """The site's address; raises :class:`ConfigError` saying how to give one when there is none."""
         if not self.url:

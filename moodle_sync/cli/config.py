@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..config import default_config_path, write_starter_config
+from ..config import config_profiles, default_config_path, write_starter_config
+from ..exceptions import ConfigError
 from .app import App, pass_app, table
 from .common import output_options
 
@@ -44,6 +45,31 @@ def show(app: App) -> int:
 
     app.emit(data, human)
     return 0
+
+
+@config.command("profiles")
+@output_options
+@pass_app
+def profiles(app: App) -> int:
+    """List the config file's profiles (what pull --all-profiles pulls): each one's site, store, and where its
+    token comes from (the token is never shown). Exit 2 when a profile's settings are not valid."""
+    rows = [_profile_row(app, name) for name in config_profiles(app.config)]
+
+    def human() -> None:
+        app.out.print(table("profiles", ["profile", "url", "store", "token from", "problem"],
+                            [[r["profile"], r["url"], r["store"], r["token"], r["error"]] for r in rows]))
+
+    app.emit({"profiles": rows}, human)
+    return 2 if any(r["error"] for r in rows) else 0
+
+
+def _profile_row(app: App, name: str) -> dict[str, str | None]:
+    """One profile's site, store (password masked) and token source; or the error of its settings."""
+    try:
+        s = app.for_profile(name).settings
+    except ConfigError as exc:
+        return {"profile": name, "url": None, "store": None, "token": None, "error": str(exc)}
+    return {"profile": name, "url": s.url, "store": s.store_url_shown, "token": s.token_source(), "error": None}
 
 
 COMMANDS = [config]

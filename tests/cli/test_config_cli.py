@@ -100,7 +100,7 @@ def test_a_token_in_the_file_is_refused_without_echoing_it(capsys: pytest.Captur
 def test_bad_settings_are_configuration_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                                env: str, value: str, name: str) -> None:
     monkeypatch.setenv(env, value)
-    code, out, err = run(capsys, "config", "show")
+    code, _, err = run(capsys, "config", "show")
     assert code == 2 and name in err and "Traceback" not in err
 
 
@@ -142,3 +142,30 @@ def test_the_store_password_is_masked_in_show_and_in_errors(capsys: pytest.Captu
     assert code == 0 and password not in out + err
     code, out, err = run(capsys, "report", "koding-2026", "--json")  # the store cannot be reached
     assert code != 0 and password not in out + err
+
+
+def test_config_profiles_lists_each_site_and_where_its_token_comes_from(capsys: pytest.CaptureFixture[str],
+                                                                        tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    monkeypatch.setattr(keyring, "get_password", lambda service, user: TOKEN if user == "lampung" else None)
+    monkeypatch.setenv("MOODLE_TOKEN_JAMBI_BGTK", TOKEN)
+    path = config_file(tmp_path, '[profiles.lampung]\nurl = "https://lampung.example"\n\n'
+                                 '[profiles.jambi-bgtk]\nurl = "https://jambi.example"\n\n'
+                                 '[profiles.riau]\nurl = "https://riau.example"\ntoken_command = "pass show riau"\n\n'
+                                 '[profiles.aceh]\nurl = "https://aceh.example"\n\n'
+                                 '[profiles.broken]\nurl = "lms.example"\n')
+    code, out, err = run(capsys, "--config", str(path), "--store", "postgresql://ev:s3cret@db/ev", "config", "profiles",
+                         "--json")
+    rows = {r["profile"]: r for r in json.loads(out)["profiles"]}
+    assert code == 2 and list(rows) == ["aceh", "broken", "jambi-bgtk", "lampung", "riau"]
+    assert {name: r["token"] for name, r in rows.items()} == {
+        "aceh": "none", "broken": None, "jambi-bgtk": "MOODLE_TOKEN_JAMBI_BGTK", "lampung": "keyring",
+        "riau": "token_command"}
+    assert rows["lampung"]["url"] == "https://lampung.example" and rows["lampung"]["store"] == "postgresql://ev:***@db/ev"
+    assert "must start with https://" in rows["broken"]["error"]
+    assert TOKEN not in out + err and "s3cret" not in out + err
+    path.write_text('[profiles.lampung]\nurl = "https://lampung.example"\n', encoding="utf-8")
+    code, out, err = run(capsys, "--config", str(path), "config", "profiles")
+    assert code == 0 and "lampung" in out and "keyring" in out and TOKEN not in out + err
