@@ -70,14 +70,27 @@ def import_registrations(files: Sequence[PathLike], *, mapping: PathLike | None 
     return import_files(list(files), mapping=mapping)
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, site: str | None = None) -> Store:
     """The local evidence store at ``url``: an SQLite path, or an SQLAlchemy URL such as
     ``postgresql+psycopg://user@host/db``; created and migrated when needed. Close it (``store.close()``,
-    or use it in a ``with``) when done. Raises :class:`~moodle_sync.exceptions.ConfigError` for a URL it
-    cannot open."""
+    or use it in a ``with``) when done.
+
+    A store keeps each centre's (Moodle site's) rows apart. ``site`` names the one to read and write (a
+    site id, a URL, a profile or a site name, as ``report --site`` takes them); by default the store's only
+    site, or, in a store that has none yet, rows of no site (the command's first run against a site adopts
+    them). Raises :class:`~moodle_sync.exceptions.ConfigError` for a URL it cannot open, and for a ``site``
+    the store does not know or a store of several sites without ``site``."""
+    from .exceptions import ConfigError
     from .store.store import Store
 
-    return Store.open(url)
+    with Store.open(url) as probe:
+        sites = probe.sites()
+        chosen = probe.resolve_site(site) if site is not None else sites[0] if len(sites) == 1 else None
+    if chosen is None and (site is not None or sites):
+        known = ", ".join(s.site_id for s in sites) or "none"
+        raise ConfigError(f"store {url}: " + (f"no site {site!r}" if site is not None else "several sites")
+                          + f" (its sites: {known}): name one with site=")
+    return Store.open(url, site=chosen.site_id) if chosen is not None else Store.open(url)
 
 
 def _offering_and_template(offering_file: PathLike, templates: Sequence[PathLike]) -> tuple[Offering, Template]:

@@ -100,3 +100,20 @@ def test_select_again_after_enrolment_needs_force(sandbox: SandboxServer, tmp_pa
     unsaved = api.select_participants(path, registrations, store=store, save=False)
     assert [p.email for p in unsaved.selection.selected] == [p.email for p in first.selection.selected]
     assert len(store.participants("api-3", status="enrolled")) == 12
+
+
+def test_open_store_binds_the_stores_one_site_or_the_one_named(tmp_path: Path) -> None:
+    url = str(tmp_path / "sites.sqlite")
+    with moodle_sync.open_store(url) as fresh:
+        assert fresh.site_id == ""
+        fresh.save_offering("o-1", "t", "T", {})
+        fresh.register_site("https://lms.one.example", "Satu", profile="satu")   # adopts the rows of no site
+    with moodle_sync.open_store(url) as one:
+        assert one.site_id == "lms.one.example" and one.get_offering("o-1") is not None
+        one.register_site("https://lms.two.example", "Dua", profile="dua")
+    with pytest.raises(moodle_sync.ConfigError, match="several sites"):
+        moodle_sync.open_store(url)
+    with moodle_sync.open_store(url, site="dua") as two:
+        assert two.site_id == "lms.two.example" and two.get_offering("o-1") is None
+    with pytest.raises(moodle_sync.ConfigError, match="no site 'tiga'"):
+        moodle_sync.open_store(url, site="tiga")
