@@ -111,5 +111,5 @@ class _Imports:
 
 def activities(sections: list[Section]) -> Activities:
     """A course's activities as (module, name) counts, leaving out the forums of section 0 (Moodle gives
-    every course its Announcements forum there), as :func:`~moodle_sync.provision.observe.has_content`."""
+    every course its Announcements forum there), as :func:`~moodle_sync.provision.state.has_content`."""
     return Counter((m.modname, m.name) for s in sections for m in s.modules if m.modname != "forum" or s.number != 0)

@@ -11,8 +11,8 @@ from ..exceptions import MoodleSyncError, WebServiceError, WriteOutcomeUnknownEr
 from ..ws.batching import send_in_batches
 from ..ws.moodle import Course
 from ._run import ApplyRun, outcome_of, why
-from .observe import find_category
 from .plan import CREATE, UPDATE, Action, Change
+from .state import find_category
 
 log = logging.getLogger("moodle_sync.provision")
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..ws.moodle import Course, EnrolledUser, Group
-from .observe import AdoptedState, CourseState, ObservedState, category_idnumber, find_category, has_content
 from .spec import CourseSpec, OfferingSpec
+from .state import AdoptedState, CourseState, ObservedState, category_idnumber, find_category, has_content
 
 if TYPE_CHECKING:
     from ..offerings import Offering

@@ -9,8 +9,8 @@ import pytest
 
 from moodle_sync.evidence.pull import evidence_item
 from moodle_sync.offerings import load_offering
-from moodle_sync.provision.observe import AdoptedState
 from moodle_sync.provision.plan import UNCHANGED, adopted_summary, plan_adoption
+from moodle_sync.provision.state import AdoptedState
 from moodle_sync.templates.problems import OfferingError
 from moodle_sync.ws.moodle import Course, GradeItem, UserGrades
 

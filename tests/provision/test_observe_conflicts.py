@@ -11,9 +11,10 @@ import pytest
 
 from moodle_sync.offerings import load_offering
 from moodle_sync.provision.apply import apply_plan
-from moodle_sync.provision.observe import category_idnumber, observe
+from moodle_sync.provision.observe import observe
 from moodle_sync.provision.plan import UPDATE, plan_offering
 from moodle_sync.provision.spec import CourseSpec, OfferingSpec
+from moodle_sync.provision.state import category_idnumber
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.templates import load_template, render_offering
 from moodle_sync.ws import connect

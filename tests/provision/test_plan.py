@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from moodle_sync.provision.observe import CourseState, ObservedState, category_idnumber
 from moodle_sync.provision.plan import CREATE, UNCHANGED, UPDATE, plan_offering
 from moodle_sync.provision.spec import (
     CourseSpec,
@@ -13,6 +12,7 @@ from moodle_sync.provision.spec import (
     OfferingSpec,
     SectionSpec,
 )
+from moodle_sync.provision.state import CourseState, ObservedState, category_idnumber
 from moodle_sync.ws.moodle import Category, Course, EnrolledUser, Group, Grouping, Module, Section, User
 
 MASTER = MasterCourseRef("idnumber", "MASTER-KODING")
