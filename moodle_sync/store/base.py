@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, CursorResult, Engine, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .records import LEGACY_SITE
@@ -68,6 +68,14 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], keys:
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     conn.execute(stmt, list(rows))
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the one row ``result`` inserted. Raises ``RuntimeError`` when it gave none."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert gave no primary key")
+    return int(key[0])
 
 
 def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:

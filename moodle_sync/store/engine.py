@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ def file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         os.close(fd)
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int) -> bool:
@@ -162,8 +163,8 @@ def open_engine(url: str, migrations: tuple[Migration, ...] = MIGRATIONS) -> Eng
     engine = create_store_engine(parsed)
     try:
         if path is not None:
-            with file_lock(path.with_name(path.name + ".lock")):
-                with engine.execution_options(sqlite_immediate=True).begin() as conn:
+            with file_lock(path.with_name(path.name + ".lock")), \
+                    engine.execution_options(sqlite_immediate=True).begin() as conn:
                     migrate(conn, migrations)
                     create_views(conn)
         elif parsed.get_backend_name() == "postgresql":

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Row, and_, insert, select, update
 
 from ..evidence.model import CompletionSnapshot, PullRun
 from . import schema as t
-from .base import StoreBase, upsert
+from .base import StoreBase, inserted_id, upsert
 from .records import RUN_MODES, RUN_STATUSES
 
 SNAPSHOT_FIELDS = tuple(f.name for f in fields(CompletionSnapshot))
@@ -44,9 +44,9 @@ class EvidenceStore(StoreBase):
             raise ValueError(f"pull mode {mode!r} is not one of {', '.join(RUN_MODES)}")
         run = PullRun(id=0, started_at=self._now(), offerings=list(offerings), mode=mode)
         with self._write() as conn:
-            run.id = int(conn.execute(insert(t.pull_runs).values(
+            run.id = inserted_id(conn.execute(insert(t.pull_runs).values(
                 site_id=self.site_id, started_at=run.started_at, mode=mode, status=run.status, calls=0, enrolments=0, reread=0,
-                errors="[]")).inserted_primary_key[0])
+                errors="[]")))
             if run.offerings:
                 conn.execute(insert(t.pull_run_offerings), [
                     {"site_id": self.site_id, "run_id": run.id, "position": i, "offering_id": o}

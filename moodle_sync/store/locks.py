@@ -75,6 +75,8 @@ def store_lock(store: Any, name: str, *, what: str, wait: float = 0.0,
     """
     engine: Engine = store._engine
     site: str = store.site_id
+    if site != LEGACY_SITE:
+        what = f"{what} for site {site}"
     if engine.dialect.name == "postgresql":
         with _pg_lock(engine, site, name, what, wait, error):
             yield

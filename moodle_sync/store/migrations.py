@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -87,7 +88,7 @@ def _v1_participants(md: MetaData) -> None:
           Index("ix_participants_email", "email"), Index("ix_participants_nuptk", "nuptk"))
 
 
-def _v1_snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
+def _v1_snapshot_columns() -> list[Column[Any]]:
     return [
         Column("course_key", Text, nullable=False), Column("email", Text, nullable=False),
         Column("fullname", Text, nullable=False), Column("class_name", Text), Column("regency", Text),

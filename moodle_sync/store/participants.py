@@ -148,14 +148,14 @@ class ParticipantStore(StoreBase):
         return people
 
     def _student_snapshots(self, conn: Connection, by_email: dict[str, str],
-                           people: list[Row[Any]]) -> list[Row[Any]]:
+                           people: list[Row[Any]]) -> list[Row[Any, Any, Any, Any]]:
         """The site's current student snapshots of these e-mails or of these people (by e-mail or user id)."""
         s = t.snapshots_current.c
         emails = sorted(set(by_email) | {r.email for r in people})
         user_ids = sorted({r.moodle_user_id for r in people if r.moodle_user_id is not None})
         columns = (s.offering_id, s.user_id, s.email, s.completed)
         mine = (s.site_id == self.site_id) & (s.role == "student")
-        snaps: list[Row[Any]] = []
+        snaps: list[Row[Any, Any, Any, Any]] = []   # offering_id, user_id, email, completed
         for part in chunks(emails):
             snaps += conn.execute(select(*columns).where(mine, s.email.in_(part))).all()
         for part in chunks(user_ids):
@@ -168,7 +168,7 @@ def _note(found: dict[str, list[tuple[int, str, str]]], key: str, offering: str,
     found.setdefault(key, []).append((0 if completed else 1, offering, evidence))
 
 
-def _completed_by_offering(snaps: list[Row[Any]]) -> dict[tuple[str, str | int], bool]:
+def _completed_by_offering(snaps: list[Row[Any, Any, Any, Any]]) -> dict[tuple[str, str | int], bool]:
     """(offering, e-mail or user id) -> whether any snapshot of it shows the course completed."""
     seen: dict[tuple[str, str | int], bool] = {}
     for snap in snaps:

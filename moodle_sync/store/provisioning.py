@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, insert, select
 
 from . import schema as t
-from .base import StoreBase, upsert
+from .base import StoreBase, inserted_id, upsert
 from .records import OBJECT_KINDS, WRITE_OUTCOMES, MappedObject, OfferingRecord, WriteRecord
 
 
@@ -108,8 +108,8 @@ class ProvisioningStore(StoreBase):
                   "moodle_id": int(moodle_id) if moodle_id is not None else None, "spec_hash": spec_hash,
                   "outcome": outcome, "detail": detail}
         with self._write() as conn:
-            new_id = conn.execute(insert(t.writes).values(site_id=self.site_id, **values)).inserted_primary_key[0]
-        return WriteRecord(id=int(new_id), **values)  # type: ignore[arg-type]
+            new_id = inserted_id(conn.execute(insert(t.writes).values(site_id=self.site_id, **values)))
+        return WriteRecord(id=new_id, **values)  # type: ignore[arg-type]
 
     def writes(self, offering_id: str | None = None, limit: int | None = None) -> list[WriteRecord]:
         """The audit trail (of one offering if given), oldest first; with ``limit``, only the newest

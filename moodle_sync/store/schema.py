@@ -15,6 +15,8 @@ sites) and carry ``site_id`` in their indexes and unique keys.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -147,7 +149,7 @@ pull_run_offerings = Table(
 )
 
 
-def _snapshot_columns() -> list[Column]:  # type: ignore[type-arg]
+def _snapshot_columns() -> list[Column[Any]]:
     """The columns of a :class:`~moodle_sync.evidence.model.CompletionSnapshot`, minus the key ones."""
     return [
         Column("course_key", Text, nullable=False),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .certificates import CertificateStore
 from .engine import open_engine, parse_url
@@ -16,6 +17,9 @@ from .participants import ParticipantStore
 from .provisioning import ProvisioningStore
 from .records import LEGACY_SITE
 from .sites import SiteStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class Store(SiteStore, ProvisioningStore, ParticipantStore, EvidenceStore, CertificateStore, MessageStore):
@@ -45,7 +49,7 @@ class Store(SiteStore, ProvisioningStore, ParticipantStore, EvidenceStore, Certi
         if self._owns_engine:
             self._engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

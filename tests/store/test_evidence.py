@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from moodle_sync.evidence.model import CompletionSnapshot
 from moodle_sync.store import Store
@@ -12,9 +13,9 @@ from tests.store.conftest import Clock
 
 
 def snap(user_id: int, course_id: int = 10, offering: str = "o", **kw: object) -> CompletionSnapshot:
-    base = dict(offering_id=offering, course_id=course_id, course_key="lampung-selatan", user_id=user_id,
-                email=f"u{user_id}@x.id", fullname=f"User {user_id}", class_name="Kelas A",
-                regency="Kabupaten Lampung Selatan", school_level="SD", activities_total=8)
+    base = {"offering_id": offering, "course_id": course_id, "course_key": "lampung-selatan", "user_id": user_id,
+            "email": f"u{user_id}@x.id", "fullname": f"User {user_id}", "class_name": "Kelas A",
+            "regency": "Kabupaten Lampung Selatan", "school_level": "SD", "activities_total": 8}
     return CompletionSnapshot(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -84,7 +85,7 @@ def test_bad_snapshot_batches_change_nothing(store: Store) -> None:
         store.save_snapshots(run.id, [snap(1), snap(1)])
     with pytest.raises(ValueError, match="no pull run"):
         store.save_snapshots(run.id + 100, [snap(1)])
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.save_snapshots(run.id, [snap(1), snap(2, email=None)])   # NOT NULL fails in the database
     assert store.current("o") == [] and store.history("o") == []
     assert store.save_snapshots(run.id, []) == 0

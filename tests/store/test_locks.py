@@ -1,4 +1,4 @@
-"""Store locks (one writer per offering, one pull per store) on SQLite and, with MOODLE_SYNC_TEST_PG_URL,
+"""Store locks (one writer per offering, one pull per site and store) on SQLite and, with MOODLE_SYNC_TEST_PG_URL,
 on PostgreSQL: exclusive across connections and processes, released after the block, on error, and when
 the holding process dies; exit code 75 with who holds it."""
 
@@ -27,23 +27,21 @@ with offering_lock(store, "koding-2026-a1"):
 
 
 def test_a_second_writer_of_an_offering_is_refused_at_once(store_url: str, store: Store) -> None:
-    with Store.open(store_url) as other:        # another connection, as another host would have
-        with offering_lock(store, "koding-2026-a1"):
-            with pytest.raises(BusyError, match="is changing offering koding-2026-a1") as refused:
-                with offering_lock(other, "koding-2026-a1"):
-                    pytest.fail("two writers held the offering")
-            assert refused.value.exit_code == 75
-            assert "held by" in str(refused.value) and "pid" in str(refused.value)
-            with offering_lock(other, "koding-2026-b2"):   # another offering is free
-                with pull_lock(other):                    # and so are the store's pulls
-                    pass
+    # another connection, as another host would have
+    with Store.open(store_url) as other, offering_lock(store, "koding-2026-a1"):
+        with pytest.raises(BusyError, match="is changing offering koding-2026-a1") as refused, \
+                offering_lock(other, "koding-2026-a1"):
+            pytest.fail("two writers held the offering")
+        assert refused.value.exit_code == 75
+        assert "held by" in str(refused.value) and "pid" in str(refused.value)
+        with offering_lock(other, "koding-2026-b2"), pull_lock(other):   # another offering, the pulls: free
+            pass
 
 
 def test_a_second_pull_into_the_store_is_refused(store_url: str, store: Store) -> None:
     with Store.open(store_url) as other, pull_lock(store):
-        with pytest.raises(PullBusyError, match="another pull is running") as refused:
-            with pull_lock(other):
-                pytest.fail("two pulls held the store")
+        with pytest.raises(PullBusyError, match="another pull is running") as refused, pull_lock(other):
+            pytest.fail("two pulls held the store")
         assert refused.value.exit_code == 75
 
 
@@ -91,11 +89,11 @@ def test_a_killed_holder_leaves_no_stale_lock(store_url: str, store: Store) -> N
 
 
 def test_sqlite_locks_are_files_beside_the_database(tmp_path: Path) -> None:
-    with Store.open(str(tmp_path / "db" / "store.sqlite")) as store:
-        with offering_lock(store, "koding-2026-a1"), pull_lock(store):
-            names = sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.endswith(".lock"))
-            assert "store.sqlite.offering_koding-2026-a1.lock" in names and "store.sqlite.pull.lock" in names
-            assert (tmp_path / "db" / "store.sqlite.pull.lock").stat().st_mode & 0o077 == 0
+    with Store.open(str(tmp_path / "db" / "store.sqlite")) as store, offering_lock(store, "koding-2026-a1"), \
+            pull_lock(store):
+        names = sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.endswith(".lock"))
+        assert "store.sqlite.offering_koding-2026-a1.lock" in names and "store.sqlite.pull.lock" in names
+        assert (tmp_path / "db" / "store.sqlite.pull.lock").stat().st_mode & 0o077 == 0
 
 
 def test_an_in_memory_store_locks_within_the_process() -> None:
@@ -111,3 +109,26 @@ def test_lock_keys_are_per_store_and_name() -> None:
     assert -2**63 <= key < 2**63
     assert key == lock_key("db/public", "offering:a")
     assert len({key, lock_key("db/other", "offering:a"), lock_key("db/public", "offering:b")}) == 3
+
+
+def test_locks_are_per_site_two_sites_at_once_the_same_site_twice_refused(store_url: str, store: Store) -> None:
+    a, b = store.for_site("lms-a.example.id"), store.for_site("lms-b.example.id")
+    with Store.open(store_url, site="lms-a.example.id") as other_a, pull_lock(a), offering_lock(a, "o"):
+        with pull_lock(b), offering_lock(b, "o"), pull_lock(store):   # another site, and the legacy rows
+            pass
+        with pytest.raises(PullBusyError, match="another pull is running"), pull_lock(other_a):
+            pytest.fail("two pulls of one site held the store")
+        with pytest.raises(BusyError, match="is changing offering o"), offering_lock(other_a, "o"):
+            pytest.fail("two writers of one site's offering")
+
+
+def test_sqlite_site_locks_are_files_named_for_the_site(tmp_path: Path) -> None:
+    with Store.open(str(tmp_path / "db" / "store.sqlite"), site="lms.example.id/moodle") as store, \
+            pull_lock(store), pull_lock(store.for_site("lms.example.id_moodle")):   # slugs alike, sites not
+        names = sorted(p.name for p in (tmp_path / "db").iterdir() if p.name.endswith(".pull.lock"))
+        assert len(names) == 2 and all(n.startswith("store.sqlite.lms.example.id_moodle-") for n in names)
+
+
+def test_lock_keys_are_per_site() -> None:
+    assert lock_key("db/public", "pull") != lock_key("db/public", "pull", "lms.example.id")
+    assert lock_key("db/public", "pull", "a") != lock_key("db/public", "pull", "b")
