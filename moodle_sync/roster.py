@@ -295,7 +295,7 @@ def _unix(moment: datetime) -> int:
 
 
 # --- withdrawal ------------------------------------------------------------------------------------------
-OnResult = Callable[[ParticipantRecord, "int | None", "str | None"], None]
+OnResult = Callable[[ParticipantRecord, int | None, str | None], None]
 
 
 def next_on_waitlist(people: Iterable[ParticipantRecord], leaving: ParticipantRecord
