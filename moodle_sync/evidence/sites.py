@@ -254,9 +254,9 @@ def _at_once(jobs: Sequence[SiteJob], run: Callable[[SiteJob], SiteOutcome], wor
     try:
         wait(futures)
     except KeyboardInterrupt as exc:
-        clients.halt(exc)
-        for future in futures:
+        for future in futures:   # first, so that no worker freed by the halt starts another site
             future.cancel()
+        clients.halt(exc)
     finally:
         pool.shutdown(wait=True)
     return [f.result() if not f.cancelled() else _not_pulled(job) for f, job in zip(futures, jobs)]

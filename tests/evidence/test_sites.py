@@ -25,7 +25,7 @@ from moodle_sync.evidence.sites import (
     pull_site,
     pull_sites,
 )
-from moodle_sync.exceptions import ConfigError, InvalidTokenError
+from moodle_sync.exceptions import ConfigError, InvalidTokenError, RunHaltedError
 from moodle_sync.store import Store
 from moodle_sync.store.locks import pull_lock
 
@@ -210,3 +210,33 @@ def test_ctrl_c_halts_every_client_even_one_opened_afterwards() -> None:
 def test_no_jobs_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         pull_sites([])
+
+
+def test_ctrl_c_while_sites_run_at_once_halts_them_and_drops_the_rest(store: Store, pulls: Pulls,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    running = threading.Barrier(3)      # sites a and b pulling, and the main thread
+    halted: dict[str, threading.Event] = {}
+
+    def moodle_of(name: str) -> Any:
+        halted[name] = threading.Event()
+        return SimpleNamespace(name=name, client=SimpleNamespace(halt=lambda cause: halted[name].set()))
+
+    def pull_until_halted() -> None:
+        running.wait(timeout=30)
+        assert any(event.wait(timeout=30) for event in halted.values())
+        raise RunHaltedError("core_enrol_get_enrolled_users", KeyboardInterrupt())
+
+    def ctrl_c(futures: Any) -> None:
+        running.wait(timeout=30)
+        raise KeyboardInterrupt
+
+    pulls.hook["lms.a.example/moodle"] = pulls.hook["lms.b.example"] = pull_until_halted
+    monkeypatch.setattr(sites_module, "wait", ctrl_c)
+    jobs = [SiteJob(name, lambda site=site: store.for_site(site), lambda name=name: moodle_of(name))
+            for name, site in (("a", "lms.a.example/moodle"), ("b", "lms.b.example"), ("c", "lms.c.example"))]
+    outcome = pull_sites(jobs, [OFFERING], workers=2)
+    assert [(s.profile, s.status, s.exit_code) for s in outcome.sites] == [
+        ("a", "interrupted", 130), ("b", "interrupted", 130), ("c", "interrupted", 130)]
+    assert all(event.is_set() for event in halted.values()) and set(halted) == {"a", "b"}
+    assert outcome.sites[2].errors == ["interrupted before its pull started"]
+    assert "the run had stopped (interrupted)" in outcome.sites[0].errors[0]
