@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -79,11 +80,20 @@ def load_report(store: Store, offering_id: str, *, now: int, stalled_days: int =
     return built if site is not None else replace(built, site_id=None, site_name=None)
 
 
+def named(stores: Sequence[tuple[SiteRecord, Store]]) -> list[tuple[SiteRecord, Store]]:
+    """The centres with names people can tell apart: a name several of them share (or none) gets the site
+    id ("BGTK Test Moodle (127.0.0.1:8001)")."""
+    shared = Counter(site.name for site, _ in stores)
+    return [(site if site.name and shared[site.name] == 1 else
+             replace(site, name=f"{site.name} ({site.site_id})" if site.name else site.site_id), store)
+            for site, store in stores]
+
+
 def load_sites_report(stores: Sequence[tuple[SiteRecord, Store]], offering_id: str, *, now: int,
                       stalled_days: int = 14) -> Report | None:
     """The report of an offering over every given centre that has evidence of it (figures together, per
     centre, and each centre's own: :func:`~.sites.combined_report`); None when none has."""
-    parts = [e for site, store in stores if (e := site_evidence(store, offering_id, site)) is not None]
+    parts = [e for site, store in named(stores) if (e := site_evidence(store, offering_id, site)) is not None]
     return combined_report(offering_id, parts, now=now, stalled_days=stalled_days) if parts else None
 
 
@@ -124,6 +134,6 @@ def load_sites_reach(stores: Sequence[tuple[SiteRecord, Store]], *, programme: s
                      year: int | None = None) -> ReachReport | None:
     """Pemerataan over every given centre's matching offerings (people counted once over all of them), with
     each centre's own; None when no centre has a matching offering."""
-    parts = [SiteOfferings(site.site_id, site.name, chosen) for site, store in stores
+    parts = [SiteOfferings(site.site_id, site.name, chosen) for site, store in named(stores)
              if (chosen := reach_evidence(store, programme=programme, year=year))]
     return combined_reach(reach_scope(programme, year), parts) if parts else None

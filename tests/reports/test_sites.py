@@ -142,6 +142,19 @@ def test_tables_html_csv_and_xlsx_show_each_centre_and_all(two_centres: Path, tm
     assert load_workbook(xlsx).sheetnames[0] == "By centre"
 
 
+def test_centres_of_the_same_name_are_told_apart_by_their_site_id(tmp_path: Path,
+                                                                  snapshots: list[CompletionSnapshot]) -> None:
+    path = tmp_path / "store.sqlite"
+    with Store.open(str(path)) as store:
+        for url in ("http://127.0.0.1:8001", "http://127.0.0.1:8002", "http://127.0.0.1:8003"):
+            site = store.for_site(store.register_site(url, "" if url.endswith("3") else "BGTK Test Moodle").site_id)
+            run = site.start_run([OFFERING], "full")
+            site.save_snapshots(run.id, [replace(s, offering_id=OFFERING) for s in snapshots])
+    doc = json.loads(invoke("--store", str(path), "report", OFFERING, "--all-sites", "--json").output)
+    assert [s["name"] for s in doc["sites"]] == ["BGTK Test Moodle (127.0.0.1:8001)",
+                                                 "BGTK Test Moodle (127.0.0.1:8002)", "127.0.0.1:8003"]
+
+
 def test_pemerataan_over_centres_counts_a_person_once(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     teacher = ParticipantRecord("a@x.id", "A", nuptk="111", regency="metro", status="enrolled", trained=False)
