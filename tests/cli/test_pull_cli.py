@@ -104,6 +104,8 @@ def test_first_pull_reads_everything_then_nothing(enrolled: str, store_path: Pat
     assert second["calls"] == first["calls"] - calls - 2
     code, out, _ = run(capsys, "pull")
     assert code == 0 and "12 enrolments, 0 re-read, 0 changed" in out
+    by_file = pull(capsys, enrolled)                      # OFFERING as its file, as other commands take it
+    assert by_file["offerings"] == [OFFERING_ID] and by_file["sites"][0]["offerings"] == [OFFERING_ID]
 
 
 def test_a_grade_by_a_teacher_rereads_exactly_that_enrolment(enrolled: str, store_path: Path,
