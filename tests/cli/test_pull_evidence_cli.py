@@ -11,9 +11,8 @@ import pytest
 
 from moodle_sync.evidence import pull as pull_module
 from moodle_sync.sandbox import SandboxServer
-from moodle_sync.store import Store
 
-from .conftest import run, small_offering
+from .conftest import run, site_store, small_offering
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 OFFERING_ID = "koding-2026-a1"
@@ -27,7 +26,7 @@ def enrol_small_offering(capsys: pytest.CaptureFixture[str], folder: Path) -> No
 
 
 def runs(store_path: Path) -> list[Any]:
-    with Store.open(str(store_path)) as store:
+    with site_store(store_path) as store:
         return store.runs()
 
 
