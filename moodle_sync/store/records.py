@@ -39,11 +39,15 @@ def site_key(url: str) -> str:
     default port, a trailing slash, a query, or a ``/webservice/...`` or ``/login/...`` tail
     (``'https://LMS.Example.id/moodle/'`` -> ``'lms.example.id/moodle'``).
 
-    Why the URL: ``core_webservice_get_site_info`` answers ``siteurl`` = ``$CFG->wwwroot`` (the one address
-    a Moodle is installed at, webservice/externallib.php) and ``siteid`` = ``SITEID``, the id of the
-    front-page course, which is 1 on every Moodle: it tells no two sites apart. The web root is what a
-    site keeps for life (moving it is a rare, deliberate ``admin/tool/replace``-style migration), and
-    it is what the configured URL is written against, so the key can be known without a call.
+    Why the URL is the site's stable id: Moodle 4.5's ``core_webservice_get_site_info``
+    (webservice/externallib.php, ``core_webservice_external::get_site_info``) answers
+    ``'siteurl' => $CFG->wwwroot`` -- the one address the site is installed at, set in its config.php --
+    and ``'siteid' => SITEID``, the id of the front-page course, which is 1 on every Moodle and so tells
+    no two sites apart (nor does ``sitename``, which an admin renames at will). ``wwwroot`` changes only
+    when the site itself is moved to another address (config.php edited, links rewritten): a deliberate
+    migration, after which the store knows the moved site as a new one. A configured URL is written against the
+    same root, so most runs know their site from configuration alone, without a call.
+
     Pure; raises ``ValueError`` for a URL without a host.
     """
     text = url.strip()
