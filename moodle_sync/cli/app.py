@@ -39,8 +39,8 @@ class App:
     quiet: bool = False
     _settings: Settings | None = None
     _moodle: Any = None
-    _store: Any = None      # the store as opened (it owns the connections); bound to the legacy site
-    _bound: Any = None      # the store bound to the configured site
+    _store: Store | None = None   # the store as opened (it owns the connections); bound to the legacy site
+    _bound: Store | None = None   # the store bound to the configured site
     _bound_online: bool = False   # whether _bound's site was settled with Moodle (not just guessed offline)
     _site: SiteRecord | None = None
     out: Console = field(default_factory=lambda: Console(soft_wrap=True))
@@ -64,7 +64,7 @@ class App:
                                    concurrency=s.concurrency, write_concurrency=s.write_concurrency)
         return self._moodle
 
-    def store(self, *, offline: bool = False) -> Any:
+    def store(self, *, offline: bool = False) -> Store:
         """The local :class:`~moodle_sync.store.Store` (opened once, created and migrated if needed), bound to
         the configured profile's site.
 
@@ -79,11 +79,12 @@ class App:
             return self._bound
         url = self.settings.url
         if offline or not url:
-            self._bound = self._offline_store(url)
-            return self._bound
-        site = self._opened_store().site_of_url(url) or self._register(url)
-        self._site, self._bound, self._bound_online = site, self._opened_store().for_site(site.site_id), True
-        return self._bound
+            bound = self._offline_store(url)
+        else:
+            site = self._opened_store().site_of_url(url) or self._register(url)
+            bound, self._site, self._bound_online = self._opened_store().for_site(site.site_id), site, True
+        self._bound = bound
+        return bound
 
     def site(self) -> SiteRecord:
         """The configured profile's site as the store records it (one site-info call when the store does
@@ -110,9 +111,8 @@ class App:
     def _register(self, url: str) -> SiteRecord:
         """Ask Moodle which site ``url`` is, and record it (with ``url`` as its alias)."""
         info = self.moodle().site_info()
-        record: SiteRecord = self._opened_store().register_site(info.siteurl or url, info.sitename,
-                                                                profile=self.settings.profile, alias=url)
-        return record
+        return self._opened_store().register_site(info.siteurl or url, info.sitename,
+                                                  profile=self.settings.profile, alias=url)
 
     def _offline_store(self, url: str | None) -> Store:
         """The store bound without asking Moodle (see :meth:`store`)."""
