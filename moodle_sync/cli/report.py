@@ -163,12 +163,12 @@ def give_report(app: App, built: Report, out: Output) -> int:
     if out.fmt == "table":
         print_tables(built, app.out, out.lang)
         return 0
-    document = json.dumps(report_document(built, out.lang), ensure_ascii=False, indent=2)
     if out.fmt == "json" and out.path is None:
-        click.echo(document)
+        click.echo(json.dumps(report_document(built, out.lang), ensure_ascii=False, indent=2))
         return 0
     target = out.path or Path(f"{built.offering_id}-report{EXTENSIONS[out.fmt]}")
     if out.fmt == "json":
+        document = json.dumps(report_document(built, out.lang), ensure_ascii=False, indent=2)
         written = [write_private_text(target, document + "\n")]
     elif out.fmt == "csv":
         written = write_csv_report(built, target, out.lang, out.dialect)
