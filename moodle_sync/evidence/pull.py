@@ -16,6 +16,11 @@ changed since the last pull:
   completion, or a date-based criterion, changes nothing we can see cheaply: a bounded delay).
 
 Everyone else keeps their last completion state, refreshed with this pull's access, grades and class.
+So an incremental pull's calls grow with what changed (plus four per course); what it cannot avoid is
+reading each course's participant list and grades whole: Moodle 4.5's web services have no "changed
+since" for either (``core_enrol_get_enrolled_users`` takes no time filter; ``gradereport_user_get_grade_items``
+only a user or a group), so their bytes grow with the enrolments. Courses are pulled in batches (of about
+``BATCH_ENROLMENTS``), each saved before the next is read: memory holds a batch, not an offering.
 The optional report path reads a custom report (report builder, "Course participants" source) page by
 page instead of the per-enrolment reads, checking first that it has the columns it needs.
 
@@ -43,7 +48,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -99,6 +105,9 @@ class PullStats:
 PULL_USER_FIELDS = "id,fullname,email,firstaccess,lastcourseaccess,roles,groups"
 GRADE_FIELDS = ("course_grade", "course_grade_max", "pretest_grade", "pretest_max", "posttest_grade",
                 "posttest_max", "grades_modified")
+# Enrolments a batch of courses is made of (by the participant records): a pull holds about this many in
+# memory at once (a bigger course alone), so memory does not grow with the offering.
+BATCH_ENROLMENTS = 2000
 # Course access this long before the last pull's start still counts as "since" (clocks differ a little).
 CLOCK_MARGIN = 300
 
@@ -493,8 +502,7 @@ def pull_offerings(moodle: Moodle, store: Store, offering_ids: Sequence[str], *,
     seen before; otherwise the last grades are kept. A grade changed with nobody in the course (an import,
     a web service, a regrade by cron) then waits for the next full pull.
 
-    Courses are pulled a few at a time (as many as the client reads concurrently), each batch saved
-    before the next is read: memory holds one batch's enrolments, never the offering's.
+    Courses are pulled in batches (see the module's docstring), each saved before the next is read.
     """
     if grades not in ("always", "on-activity"):
         raise ValueError(f"grades: {grades!r} is not always or on-activity")
@@ -564,8 +572,9 @@ class OfferingsPull:
         people = {p.email: participant_info(p) for p in self.store.participants(offering_id)}
         mapped = {o.key: o.moodle_id for o in self.store.objects(offering_id, "course")}
         located = self.locate(offering_id, course_targets(offering_id, record.data), mapped)
-        for i in range(0, len(located), self.batch):
-            self.pull_batch(offering_id, located[i:i + self.batch], people, mapped)
+        expected = Counter(p.course_key for p in people.values())
+        for batch in course_batches(located, expected, self.batch):
+            self.pull_batch(offering_id, batch, people, mapped)
 
     def locate(self, offering_id: str, targets: Sequence[CourseTarget],
                mapped: dict[str, int]) -> list[tuple[CourseTarget, int]]:
@@ -641,6 +650,22 @@ class OfferingsPull:
                                 or course.marks[s.user_id].state() != s.state())
         else:
             self.changed += self.store.save_snapshots(self.run_id, snaps)
+
+
+def course_batches(located: Sequence[tuple[CourseTarget, int]], expected: Mapping[str | None, int],
+                   most: int) -> list[list[tuple[CourseTarget, int]]]:
+    """Courses in order, in batches of at most ``most`` courses and about :data:`BATCH_ENROLMENTS`
+    ``expected`` enrolments (by course key; a bigger course makes a batch of its own)."""
+    out: list[list[tuple[CourseTarget, int]]] = []
+    total = 0
+    for item in located:
+        size = expected.get(item[0].key, 0)
+        if not out or len(out[-1]) >= most or (total + size > BATCH_ENROLMENTS and out[-1]):
+            out.append([])
+            total = 0
+        out[-1].append(item)
+        total += size
+    return out
 
 
 def course_targets(offering_id: str, data: dict[str, Any]) -> list[CourseTarget]:

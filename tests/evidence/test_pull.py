@@ -291,8 +291,8 @@ def test_a_missing_course_is_an_error_of_that_course_only(sandbox: SandboxServer
     moodle.delete_courses([enrolled["pesawaran"][0]])
     outcome = pull_offerings(moodle, store, [offering.offering_id], clock=lambda: NOW)
     assert outcome.status == "partial" and outcome.enrolments == 3
-    assert outcome.errors == [f"{offering.offering_id}/pesawaran: course {offering.course('pesawaran').idnumber} "
-                              "not found"]
+    idnumber = offering.course("pesawaran").idnumber
+    assert outcome.errors == [f"{offering.offering_id}/pesawaran: course {idnumber} not found"]
     assert {s.course_key for s in store.current(offering.offering_id)} == {"metro"}
 
 
@@ -498,3 +498,66 @@ def test_a_course_without_idnumber_is_never_looked_up_by_an_empty_one(moodle: Mo
     calls = moodle.client.stats.snapshot()
     assert Puller(moodle).course_id(CourseTarget("o", "old2", "")) is None
     assert moodle.client.stats.since(calls).total_calls == 0
+
+
+def test_courses_are_pulled_and_saved_batch_by_batch(sandbox: SandboxServer, offering: OfferingSpec, store: Store,
+                                                     enrolled: dict[str, list[int]],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one read at a time a batch is one course: the first course is saved before the second's
+    completion is read, so a pull holds one batch of enrolments in memory, never the offering's."""
+    import moodle_sync.evidence.pull as pull_module
+
+    events: list[str] = []
+    reads, save = pull_module.run_reads, store.save_snapshots
+
+    def counting_reads(moodle: Moodle, courses: Any, **kw: Any) -> Any:
+        events.append(f"read {[c.target.key for c in courses]}")
+        return reads(moodle, courses, **kw)
+
+    def counting_save(run_id: int, snaps: Any) -> int:
+        events.append(f"save {sorted({s.course_key for s in snaps})}")
+        return save(run_id, snaps)
+
+    monkeypatch.setattr(pull_module, "run_reads", counting_reads)
+    monkeypatch.setattr(store, "save_snapshots", counting_save)
+    one_at_a_time = connect(sandbox.url, sandbox.token, max_input_vars=5000, concurrency=1)
+    try:
+        outcome = pull_offerings(one_at_a_time, store, [offering.offering_id], clock=lambda: NOW)
+    finally:
+        one_at_a_time.client.close()
+    assert (outcome.status, outcome.enrolments, outcome.reread) == ("ok", 6, 6)
+    first, second = sorted(("metro", "pesawaran"), key=lambda key: events.index(f"read ['{key}']"))
+    assert events == [f"read ['{first}']", f"save ['{first}']", f"read ['{second}']", f"save ['{second}']"]
+
+
+def test_a_later_pull_knows_it_is_not_the_first_from_one_course(moodle: Moodle, offering: OfferingSpec,
+                                                                store: Store, enrolled: dict[str, list[int]],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a pull is an offering's first is told by the snapshots of one course apply recorded, not by
+    reading every snapshot of the offering."""
+    oid = offering.offering_id
+    for key in ("metro", "pesawaran"):
+        store.map_object(oid, "course", key, enrolled[key][0])
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW).mode == "full"
+    asked: list[int | None] = []
+    current = store.current
+
+    def recording(offering_id: str, course_id: int | None = None) -> list[CompletionSnapshot]:
+        asked.append(course_id)
+        return current(offering_id, course_id)
+
+    monkeypatch.setattr(store, "current", recording)
+    assert pull_offerings(moodle, store, [oid], clock=lambda: NOW + 60).mode == "incremental"
+    assert None not in asked
+
+
+def test_course_batches_hold_about_a_budget_of_enrolments() -> None:
+    from moodle_sync.evidence.pull import BATCH_ENROLMENTS, CourseTarget, course_batches
+
+    courses = [(CourseTarget("o", key, key), i) for i, key in enumerate("abcde", start=1)]
+    small, big = BATCH_ENROLMENTS // 4, BATCH_ENROLMENTS + 1
+    keys = [[t.key for t, _ in batch] for batch in course_batches(courses, {"a": small, "b": small, "c": big,
+                                                                           "d": small}, most=8)]
+    assert keys == [["a", "b"], ["c"], ["d", "e"]]                   # a bigger course alone; unknown ones count 0
+    assert [len(b) for b in course_batches(courses, {}, most=2)] == [2, 2, 1]   # never more than ``most``
+    assert course_batches([], {}, most=8) == []
