@@ -22,6 +22,7 @@ import hashlib
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from ..evidence.model import CompletionSnapshot
@@ -238,7 +239,7 @@ def message_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def pack_document(pack: FollowupPack) -> dict[str, object]:
+def pack_document(pack: FollowupPack) -> dict[str, Any]:
     """The JSON contract: ``classes``: ``{class, facilitator, participants: [{email, status, whatsapp}]}``."""
     return {"offering": pack.offering_id, "generated_at": pack.generated_at, "stalled_days": pack.stalled_days,
             "classes": [{"class": c.label, "course": c.course_key, "class_name": c.class_name,

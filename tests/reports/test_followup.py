@@ -80,7 +80,7 @@ def test_whatsapp_links_use_the_normalised_number_and_a_prefilled_indonesian_mes
     text = unquote(link.split("text=")[1])
     assert text.startswith("Yth. Bapak/Ibu Dra. Citra, M.Pd., salam dari fasilitator Koding 2026.")
     assert "belum membuka Koding ls" in text
-    assert people["h@x.id"].whatsapp.startswith("https://wa.me/6281311112222?")  # type: ignore[union-attr]
+    assert people["h@x.id"].whatsapp.startswith("https://wa.me/6281311112222?")
     assert people["d@x.id"].whatsapp is None
     assert whatsapp_link("12", "x") is None
 
