@@ -89,3 +89,20 @@ def test_tables_are_printed_without_json(capsys: pytest.CaptureFixture[str]) -> 
     assert bench("bench_client").main(["--reads", "4", "--latency-ms", "0"]) == 0
     out = capsys.readouterr().out
     assert "speed-up vs sequential" in out and "concurrent (8)" in out
+
+
+def test_scale_reports_every_size_and_mode_and_sites_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    data = run_json("bench_scale", ["--sizes", "60", "--sites", "2", "--site-enrolments", "30",
+                                    "--concurrency", "4"], capsys)
+    rows = {(r["size"], r["mode"]): r for r in data["rows"]}
+    assert set(rows) == {(60, "full"), (60, "quiet incremental"), (60, "10% changed"), (30, "centre1 alone, full"),
+                         (30, "centre2 alone, full"), (60, "2 sites at once, full")}
+    full, quiet, changed = rows[60, "full"], rows[60, "quiet incremental"], rows[60, "10% changed"]
+    assert full["reread"] == full["enrolments"] == 60 and full["calls"] > 60
+    assert quiet["reread"] == 0 and quiet["calls"] < full["calls"]
+    assert changed["changed_enrolments"] == 6 and changed["reread"] >= 6 and changed["calls"] < full["calls"]
+    together = rows[60, "2 sites at once, full"]
+    assert together["enrolments"] == 60 and together["reread"] == 60
+    assert together["calls"] == rows[30, "centre1 alone, full"]["calls"] + rows[30, "centre2 alone, full"]["calls"]
+    assert all(r["peak_mb"] > 0 and r["wall"] > 0 for r in data["rows"])
+    assert data["sites"]["ratio"] > 0 and data["idle_peak_mb"] > 0
