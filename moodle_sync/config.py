@@ -210,6 +210,12 @@ class Settings:
     def require_url(self) -> str:
         """The site's address; raises :class:`ConfigError` saying how to give one when there is none."""
         if not self.url:
+            if self.config_path and self.profile == "default" and "url" not in self.sources:
+                profiles = _read_profiles(Path(self.config_path), "default")
+                names = ", ".join(sorted(profiles))
+                if profiles and "default" not in profiles:
+                    raise ConfigError(f"{self.config_path}: no profile 'default': choose a site with --profile "
+                                      f"(profiles: {names})")
             raise ConfigError("no Moodle site: set MOODLE_URL, pass --url, or set url in the config file "
                               "(moodle-sync config init writes a starter file)")
         return self.url
@@ -386,6 +392,24 @@ def config_profiles(config: str | os.PathLike[str] | None = None,
     return names
 
 
+def _profile_settings(path: Path, chosen: str | None) -> tuple[str, dict[str, Any]]:
+    """The profile in force and its settings from the file. A profile named (``--profile``,
+    ``MOODLE_SYNC_PROFILE``) must exist. With none named: ``default``; a file without ``default`` but with
+    one profile uses that one; with several, only the settings every profile shares (such as one store)
+    apply and the profile is ``default`` — a command that needs a site then asks for ``--profile``."""
+    if chosen:
+        return chosen, read_config_file(path, chosen)
+    profiles = _read_profiles(path, "default")
+    if "default" in profiles or not profiles:
+        return "default", read_config_file(path, "default")
+    if len(profiles) == 1:
+        only = next(iter(profiles))
+        return only, read_config_file(path, only)
+    tables = [read_config_file(path, name) for name in sorted(profiles)]
+    shared = {key: value for key, value in tables[0].items() if all(t.get(key) == value for t in tables[1:])}
+    return "default", shared
+
+
 def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str | None = None,
                   overrides: Mapping[str, Any] | None = None,
                   environ: Mapping[str, str] | None = None) -> Settings:
@@ -393,11 +417,12 @@ def load_settings(*, config: str | os.PathLike[str] | None = None, profile: str 
 
     Raises :class:`ConfigError` naming the file, variable or flag of a value that is not valid."""
     env = os.environ if environ is None else environ
-    profile = profile or env.get("MOODLE_SYNC_PROFILE") or "default"
+    chosen = profile or env.get("MOODLE_SYNC_PROFILE")
     path = config_file(config, env)
+    profile, from_file = (chosen or "default", {}) if path is None else _profile_settings(path, chosen)
     given: list[tuple[str, str, Any]] = []   # (setting, where from, value), lowest precedence first
     if path is not None:
-        given += [(key, str(path), value) for key, value in read_config_file(path, profile).items()]
+        given += [(key, str(path), value) for key, value in from_file.items()]
     given += [(key, var, env[var]) for var, key in ENVIRONMENT.items() if env.get(var, "") != ""]
     given += [(key, "flag", value) for key, value in (overrides or {}).items() if value is not None]
     values: dict[str, Any] = {}

@@ -161,3 +161,28 @@ def test_settings_naming_one_site_are_refused_for_several_profiles() -> None:
     assert "s3cret" not in message
     with pytest.raises(ConfigError, match="--url names one site.*drop --url"):
         check_one_site_settings(["a", "b"], {"url": "https://x.example"}, {})
+
+
+SITES = """[profiles.lampung]
+url = "https://lms.lampung.example.id"
+store = "/srv/evidence.sqlite"
+concurrency = 6
+
+[profiles.bengkulu]
+url = "https://lms.bengkulu.example.id"
+store = "/srv/evidence.sqlite"
+concurrency = 2
+"""
+
+
+def test_without_a_default_profile_the_only_one_or_what_all_share(tmp_path: Path) -> None:
+    only = load_settings(config=write(tmp_path, SITES.split("\n\n")[0] + "\n"), environ={})
+    assert (only.profile, only.url) == ("lampung", "https://lms.lampung.example.id")
+    several = load_settings(config=write(tmp_path, SITES), environ={})
+    assert several.store_url.endswith("/srv/evidence.sqlite")          # the store every profile names
+    assert (several.url, several.concurrency) == (None, 4)            # not one site's URL or concurrency
+    with pytest.raises(ConfigError, match=r"no profile 'default': choose a site with --profile \(profiles: "
+                                          r"bengkulu, lampung\)"):
+        several.require_url()
+    named = load_settings(config=write(tmp_path, SITES), profile="bengkulu", environ={})
+    assert (named.url, named.concurrency) == ("https://lms.bengkulu.example.id", 2)
