@@ -103,7 +103,7 @@ COASTAL_SCHOOLS = [("10801101", "SD Negeri 1 Kota Agung", "tanggamus"), ("108011
                    ("10801301", "SD Negeri 3 Padang Cermin", "pesawaran"), ("10801401", "SD Negeri 1 Kalianda", "lampung-selatan"),
                    ("10801402", "SMK Negeri 1 Kalianda", "lampung-selatan"), ("10801501", "SD Negeri 2 Labuhan Maringgai", "lampung-timur")]
 MODEL_SCHOOLS = [("10807001", "SD Negeri 1 Metro Pusat", "metro"), ("10807002", "SMP Negeri 1 Pringsewu", "pringsewu")]
-INLAND = [("1080%04d" % (2000 + i), f"SD Negeri {i + 1} {town}", slug) for i, (town, slug) in enumerate(
+INLAND = [(f"1080{2000 + i:04d}", f"SD Negeri {i + 1} {town}", slug) for i, (town, slug) in enumerate(
     [("Gunung Sugih", "lampung-tengah"), ("Kotabumi", "lampung-utara"), ("Metro Barat", "metro"),
      ("Gadingrejo", "pringsewu"), ("Tanjung Karang", "bandar-lampung"), ("Liwa", "lampung-barat"),
      ("Pringsewu", "pringsewu"), ("Metro Timur", "metro")])]

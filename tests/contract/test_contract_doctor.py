@@ -19,7 +19,7 @@ pytestmark = pytest.mark.contract
 def _doctor(site: Site, token: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict]:
     monkeypatch.setenv("MOODLE_URL", site.url)
     monkeypatch.setenv("MOODLE_TOKEN", token)
-    code, out, err = run(capsys, "doctor", "--json")
+    code, out, _ = run(capsys, "doctor", "--json")
     return code, json.loads(out)
 
 

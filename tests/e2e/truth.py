@@ -118,9 +118,9 @@ def sandbox_truth(server: Any, offering_id: str) -> dict[str, CourseTruth]:
                 if 5 not in e.roles:
                     continue
 
-                def pct(idnumber: str) -> float | None:
+                def pct(idnumber: str, items: dict[str, Any] = items, userid: int = e.userid) -> float | None:
                     item = items.get(idnumber)
-                    grade = item and state.grades.first("item_user", (item.id, e.userid))
+                    grade = item and state.grades.first("item_user", (item.id, userid))
                     return None if not grade or grade.finalgrade is None else grade.finalgrade / item.grademax * 100
 
                 total = course_total(state, course.id, e.userid)
