@@ -19,7 +19,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_OFFERING = ROOT / "examples" / "offering-koding.yaml"
@@ -151,7 +154,7 @@ class Timer:
         self.seconds = 0.0
         self._start = 0.0
 
-    def __enter__(self) -> Timer:
+    def __enter__(self) -> Self:
         self._start = time.perf_counter()
         return self
 
