@@ -507,9 +507,9 @@ def pull_offerings(moodle: Moodle, store: Store, offering_ids: Sequence[str], *,
     if grades not in ("always", "on-activity"):
         raise ValueError(f"grades: {grades!r} is not always or on-activity")
     started, before = time.perf_counter(), moodle.client.stats.snapshot()
-    run = OfferingsPull(moodle, store, Puller(moodle, student_role_id=student_role_id, full=full or bool(report_id),
-                                        stale_after=stale_after, clock=clock, progress=progress),
-                  full=full, grades=grades, dry_run=dry_run)
+    puller = Puller(moodle, student_role_id=student_role_id, full=full or bool(report_id), stale_after=stale_after,
+                    clock=clock, progress=progress)
+    run = OfferingsPull(moodle, store, puller, full=full, grades=grades, dry_run=dry_run)
     mode = run.prepare(offering_ids, report_id)
     run_id = 0 if dry_run else store.start_run(list(offering_ids), mode).id
     status = "ok"
@@ -525,7 +525,7 @@ def pull_offerings(moodle: Moodle, store: Store, offering_ids: Sequence[str], *,
         raise
     finally:
         calls = moodle.client.stats.since(before).total_calls
-        stats = run.puller.stats
+        stats = puller.stats
         if not dry_run:
             store.finish_run(run_id, status, calls=calls, enrolments=stats.enrolments, reread=stats.reread,
                              errors=stats.errors)
