@@ -70,7 +70,7 @@ def import_registrations(files: Sequence[PathLike], *, mapping: PathLike | None 
     return import_files(list(files), mapping=mapping)
 
 
-def open_store(url: str, *, site: str | None = None) -> Store:
+def open_store(url: str, *, site: str | None = None, moodle: Moodle | None = None) -> Store:
     """The local evidence store at ``url``: an SQLite path, or an SQLAlchemy URL such as
     ``postgresql+psycopg://user@host/db``; created and migrated when needed. Close it (``store.close()``,
     or use it in a ``with``) when done.
@@ -79,10 +79,16 @@ def open_store(url: str, *, site: str | None = None) -> Store:
     site id, a URL, a profile or a site name, as ``report --site`` takes them); by default the store's only
     site, or, in a store that has none yet, rows of no site (the command's first run against a site adopts
     them). Raises :class:`~moodle_sync.exceptions.ConfigError` for a URL it cannot open, and for a ``site``
-    the store does not know or a store of several sites without ``site``."""
+    the store does not know or a store of several sites without ``site``.
+
+    With ``moodle`` the store is bound to that Moodle's site: one ``core_webservice_get_site_info`` call
+    says which (its ``siteurl``), and a site the store does not know yet is recorded, as a command's first
+    run against it does (the first site of a store adopts rows of no site)."""
     from .exceptions import ConfigError
     from .store.store import Store
 
+    if moodle is not None:
+        return Store.open(url, site=_site_of(url, moodle))
     with Store.open(url) as probe:
         sites = probe.sites()
         chosen = probe.resolve_site(site) if site is not None else sites[0] if len(sites) == 1 else None
@@ -91,6 +97,16 @@ def open_store(url: str, *, site: str | None = None) -> Store:
         raise ConfigError(f"store {url}: " + (f"no site {site!r}" if site is not None else "several sites")
                           + f" (its sites: {known}): name one with site=")
     return Store.open(url, site=chosen.site_id) if chosen is not None else Store.open(url)
+
+
+def _site_of(url: str, moodle: Moodle) -> str:
+    """The site id of the Moodle ``moodle`` reaches, recorded in the store at ``url`` if it is new."""
+    from .store.store import Store
+
+    info = moodle.site_info()
+    with Store.open(url) as probe:
+        known = probe.site_of_url(info.siteurl)
+        return known.site_id if known is not None else probe.register_site(info.siteurl, info.sitename).site_id
 
 
 def _offering_and_template(offering_file: PathLike, templates: Sequence[PathLike]) -> tuple[Offering, Template]:

@@ -117,3 +117,21 @@ def test_open_store_binds_the_stores_one_site_or_the_one_named(tmp_path: Path) -
         assert two.site_id == "lms.two.example" and two.get_offering("o-1") is None
     with pytest.raises(moodle_sync.ConfigError, match="no site 'tiga'"):
         moodle_sync.open_store(url, site="tiga")
+
+
+def test_open_store_with_a_moodle_binds_that_moodles_site(tmp_path: Path, sandbox: SandboxServer) -> None:
+    url = str(tmp_path / "sites.sqlite")
+    with moodle_sync.open_store(url) as fresh:
+        fresh.register_site("https://lms.other.example", "Lain")
+    moodle = moodle_sync.connect(sandbox.url, sandbox.token)
+    try:
+        with moodle_sync.open_store(url, moodle=moodle) as bound:       # a store of one other site: not that one
+            assert bound.site_id == moodle_sync.store.site_key(sandbox.url)
+            bound.save_offering("o-1", "t", "T", {})
+        with moodle_sync.open_store(url, moodle=moodle) as again:       # known now: the same site, its rows
+            assert again.get_offering("o-1") is not None
+        with Store.open(url) as store:
+            assert sorted(s.site_id for s in store.sites()) == sorted(
+                ["lms.other.example", moodle_sync.store.site_key(sandbox.url)])
+    finally:
+        moodle.client.close()
