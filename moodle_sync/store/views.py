@@ -114,11 +114,17 @@ FROM pull_runs r
   LEFT JOIN sites st ON st.site_id = r.site_id"""
 
 
+# Reasons that may name a person or a school (a promotion names who withdrew, a model-school seat or the
+# school rule names the school, a failed enrolment another account's e-mail): the view shows NULL instead.
+_PERSONAL_REASON = ("p.status = 'failed' OR p.reason LIKE '%@%' OR p.reason LIKE '%NPSN%' "
+                    "OR p.reason LIKE '%model school%'")
+
+
 def _selection_outcomes() -> str:
     return f"""SELECT p.site_id AS site_id, st.name AS site_name, p.offering_id AS offering_id,
   o.template AS programme, p.course_key AS course_key, p.class_name AS class_name,
   {_regency("p.regency")} AS regency, p.school_level AS school_level, p.status AS status, p.rank AS rank,
-  p.reason AS reason, p.trained AS trained_before, p.trained_before_form AS trained_before_form,
+  CASE WHEN {_PERSONAL_REASON} THEN NULL ELSE p.reason END AS reason, p.trained AS trained_before, p.trained_before_form AS trained_before_form,
   p.moodle_user_id AS moodle_user_id, p.submitted_at AS submitted_at, p.updated_at AS updated_at
 FROM participants p
   LEFT JOIN sites st ON st.site_id = p.site_id
