@@ -280,6 +280,8 @@ def pull_evidence(moodle: Moodle, store: Store, offering_ids: Sequence[str] = ()
     if not ids:
         raise InputError("no offerings in the store yet: apply one first")
     with pull_lock(store):
+        if not dry_run:
+            store.settle_dead_runs()   # runs a killed pull left 'running'
         return pull_offerings(moodle, store, ids, full=full, report_id=report_id, student_role_id=student_role_id,
                               grades=grades, dry_run=dry_run)
 

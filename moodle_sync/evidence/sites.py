@@ -165,8 +165,11 @@ def pull_site(job: SiteJob, offering_ids: Sequence[str], *, several: bool = Fals
 def _pull_held(job: SiteJob, store: Any, offering_ids: Sequence[str], several: bool,
                progress: Callable[[int], None] | None, opened: Callable[[Moodle], None] | None,
                outcome: SiteOutcome) -> None:
-    """The part of :func:`pull_site` run under the site's lock: which offerings, then the pull run (the
-    site's client is opened only when there is something to pull)."""
+    """The part of :func:`pull_site` run under the site's lock: runs a killed pull left ``running`` marked
+    failed, which offerings, then the pull run (the site's client is opened only when there is something
+    to pull)."""
+    if not job.options.dry_run:
+        store.settle_dead_runs()
     if several and offering_ids:
         outcome.held = [o for o in offering_ids if store.get_offering(o) is not None]
         ids = outcome.held

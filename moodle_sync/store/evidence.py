@@ -71,6 +71,19 @@ class EvidenceStore(StoreBase):
         found = self._runs(ids=[run_id])
         return found[0]
 
+    def settle_dead_runs(self) -> list[int]:
+        """Mark ``failed`` this site's runs still ``running`` (a process killed mid-pull, a host that went
+        down): call it only while holding the site's pull lock, when no run of the site can be alive.
+        Returns their ids."""
+        r = t.pull_runs.c
+        why = json.dumps(["the run did not finish (its process was killed or its host stopped)"])
+        with self._write() as conn:
+            ids = list(conn.execute(select(r.id).where(r.site_id == self.site_id, r.status == "running")).scalars())
+            if ids:
+                conn.execute(update(t.pull_runs).where(r.site_id == self.site_id, r.id.in_(ids))
+                             .values(status="failed", finished_at=self._now(), errors=why))
+        return ids
+
     def _run_is(self, run_id: int) -> ColumnElement[bool]:
         return and_(t.pull_runs.c.id == run_id, t.pull_runs.c.site_id == self.site_id)
 

@@ -45,3 +45,21 @@ def test_selection_outcomes_never_show_a_reason_naming_a_person_or_a_school(stor
         reason = row["reason"] or ""
         assert "@" not in reason and "SDN" not in reason and "NPSN" not in reason, row
     assert found[-1]["reason"] == "selected, rank 9 (3rd in Kota Metro, never trained tier)"   # harmless: kept
+
+
+def test_a_run_left_running_by_a_killed_pull_is_marked_failed_by_the_next_pull_of_its_site(store_url: str) -> None:
+    from moodle_sync.evidence.sites import SiteJob, pull_site
+
+    def no_moodle() -> Any:
+        raise AssertionError("nothing to pull: Moodle is not called")
+
+    with Store.open(store_url, clock=Clock()) as opened:
+        a, b = (opened.for_site(opened.register_site(u, n).site_id)
+                for u, n in (("https://a.example.id", "A"), ("https://b.example.id", "B")))
+        dead, other = a.start_run(["koding"], "full"), b.start_run(["koding"], "full")   # then kill -9
+        outcome = pull_site(SiteJob("a", lambda: a, no_moodle), ["koding"], several=True)
+        assert outcome.status == "ok" and outcome.offerings == []
+        (run,) = a.runs()
+        assert (run.id, run.status, run.finished_at is not None) == (dead.id, "failed", True)
+        assert "did not finish" in run.errors[0]
+        assert b.runs()[0].status == "running" and b.runs()[0].id == other.id   # another site's run: not ours
