@@ -101,6 +101,11 @@ class App:
         return App(config=self.config, profile=profile, overrides=overrides, json=self.json, stats=self.stats,
                    quiet=self.quiet, out=self.out, err=self.err, started=self.started)
 
+    def opened_store(self) -> Store:
+        """The store as opened (created and migrated if needed), not bound to any site: for what looks at
+        every site's rows. Raises :class:`ConfigError` for settings that are not valid."""
+        return self._opened_store()
+
     def _opened_store(self) -> Store:
         if self._store is None:
             from ..store import Store

@@ -124,6 +124,7 @@ def _pull_several(app: App, names: list[str], ids: list[str], flags: _Flags, wor
     try:
         jobs = [_job(child, name, flags) for child, name in zip(children, names)]
         _one_store(children, names)
+        _no_rows_older_than_sites(children, names)
         with app.progress(f"Pulling {len(jobs)} sites", None) as advance:
             return pull_sites(jobs, ids, workers=workers, progress=advance)
     finally:
@@ -157,6 +158,26 @@ def _one_store(children: Sequence[App], names: Sequence[str]) -> None:
         named = "; ".join(f"{', '.join(who)}: {url}" for url, who in stores.items())
         raise click.UsageError(f"the profiles name different stores ({named}): several sites are pulled into one "
                                "store; give it with --store (or MOODLE_SYNC_STORE)")
+
+
+def _no_rows_older_than_sites(children: Sequence[App], names: Sequence[str]) -> None:
+    """Refuse a multi-site pull into a store that holds rows from before stores knew sites: the first site
+    registered adopts them all, and which profile's site comes first is not the user's choice (profiles
+    are pulled at once), so another centre could take them. Raises :class:`ConfigError` (exit 2) naming
+    the upgrade the README gives: one pull with the profile whose site wrote the store."""
+    if len(names) < 2:
+        return
+    for child in children:
+        try:
+            store = child.opened_store()
+        except ConfigError:
+            continue  # that profile fails alone
+        if store.has_legacy_rows():
+            raise ConfigError(f"the store {child.settings.store_url_shown} holds rows older than sites (written "
+                              "before moodle-sync knew several sites), which the first site registered adopts: "
+                              f"run `moodle-sync --profile NAME pull` first with the profile ({', '.join(names)}) "
+                              "whose site wrote them, then pull several sites")
+        return
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -1,0 +1,45 @@
+"""QA of issue 12 (many centres, one store) through the CLI, as the README describes it: a store older than
+sites upgraded by a multi-site pull."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.sandbox import SandboxServer
+from moodle_sync.store import Store
+
+from ..cli.conftest import run
+
+
+@pytest.fixture(scope="module")
+def other_site() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+def test_a_multi_site_pull_never_lets_a_centre_adopt_another_centres_pre_site_rows(
+        sandbox: SandboxServer, other_site: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    store = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with Store.open(store) as legacy:     # a v4 store: Lampung's rows, no site yet
+        legacy.save_offering("koding-2026-a1", "koding-untuk-guru", "Koding (Lampung)", {"courses": []})
+    config = tmp_path / "config.toml"     # profiles in name order: bengkulu comes first
+    config.write_text(f'[profiles.bengkulu]\nurl = "{other_site.url}"\n\n[profiles.lampung]\nurl = "{sandbox.url}"\n')
+    for name, value in (("MOODLE_SYNC_CONFIG", str(config)), ("MOODLE_SYNC_STORE", store),
+                        ("MOODLE_TOKEN_BENGKULU", other_site.token), ("MOODLE_TOKEN_LAMPUNG", sandbox.token)):
+        monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "pull", "--all-profiles")
+    assert code == 2, err
+    assert "older than sites" in err and "moodle-sync --profile NAME pull" in err
+    with Store.open(store) as opened:     # nobody adopted Lampung's rows
+        assert opened.sites() == [] and opened.has_legacy_rows()
+    assert run(capsys, "--profile", "lampung", "pull")[0] == 0      # the README's upgrade: the writer first
+    code, _, err = run(capsys, "pull", "--all-profiles")
+    assert code == 0, err
+    with Store.open(store) as opened:
+        (lampung,) = [s for s in opened.sites() if s.profile == "lampung"]
+        assert [o.offering_id for o in opened.for_site(lampung.site_id).offerings()] == ["koding-2026-a1"]
+        assert not opened.has_legacy_rows()
