@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import shutil
 import sys
@@ -275,12 +276,18 @@ def calendar(minutes: int) -> tuple[str, str]:
 def global_options(app: App) -> list[str]:
     """The global options given to this run, as arguments for the printed commands: the config file and a
     SQLite store as absolute paths (cron starts in the home directory); a store's database password is left
-    out (it belongs in ~/.pgpass or the EnvironmentFile, never in a crontab)."""
-    args = ["--config", str(Path(app.config).expanduser().resolve())] if app.config else []
-    if app.profile:
-        args += ["--profile", app.profile]
+    out (it belongs in ~/.pgpass or the EnvironmentFile, never in a crontab). The config file, profile and
+    store given by MOODLE_SYNC_CONFIG, MOODLE_SYNC_PROFILE and MOODLE_SYNC_STORE are carried as options too:
+    cron and systemd start without the caller's environment."""
+    config = app.config or os.environ.get("MOODLE_SYNC_CONFIG")
+    args = ["--config", str(Path(config).expanduser().resolve())] if config else []
+    profile = app.profile or os.environ.get("MOODLE_SYNC_PROFILE")
+    if profile:
+        args += ["--profile", profile]
     for key, flag in GLOBAL_FLAGS.items():
         value = app.overrides.get(key)
+        if key == "store" and value is None:
+            value = os.environ.get("MOODLE_SYNC_STORE") or None
         if value is None or value is False:
             continue
         if key == "store":

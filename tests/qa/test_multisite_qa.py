@@ -3,6 +3,7 @@ sites upgraded by a multi-site pull."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +44,21 @@ def test_a_multi_site_pull_never_lets_a_centre_adopt_another_centres_pre_site_ro
         (lampung,) = [s for s in opened.sites() if s.profile == "lampung"]
         assert [o.offering_id for o in opened.for_site(lampung.site_id).offerings()] == ["koding-2026-a1"]
         assert not opened.has_legacy_rows()
+
+
+def test_schedule_carries_the_config_file_and_store_given_by_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """cron starts with none of the caller's environment: the scheduled --all-profiles pull must read the same
+    config file (its profiles) and store as the run that printed it."""
+    config = tmp_path / "centres.toml"
+    config.write_text('[profiles.a]\nurl = "https://a.example"\n\n[profiles.b]\nurl = "https://b.example"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MOODLE_SYNC_CONFIG", "centres.toml")
+    monkeypatch.setenv("MOODLE_SYNC_STORE", "postgresql+psycopg://sync:secret@db.example/evidence")
+    code, out, err = run(capsys, "schedule", "--all-profiles", "--every", "30", "--json")
+    assert code == 0, err
+    assert "secret" not in out
+    doc = json.loads(out)
+    assert f"--config {config} --store postgresql+psycopg://sync@db.example/evidence pull --all-profiles" \
+        in doc["pull_command"]
+    assert doc["crontab"].startswith("*/30 * * * * ") and doc["pull_command"] in doc["crontab"]
