@@ -135,17 +135,25 @@ class SitesOutcome:
 
 def pull_site(job: SiteJob, offering_ids: Sequence[str], *, several: bool = False,
               progress: Callable[[int], None] | None = None,
-              opened: Callable[[Moodle], None] | None = None) -> SiteOutcome:
+              opened: Callable[[Moodle], None] | None = None,
+              claim: Callable[[str, str], str | None] | None = None) -> SiteOutcome:
     """Pull one site under its pull lock; never raises for the site's own trouble (busy, a Moodle or
     settings error, a bug: logged with its traceback) but for ``KeyboardInterrupt``.
 
     ``several``: named ``offering_ids`` are pulled only where this site holds them (see the module's
     docstring). ``opened`` is told the site's client as soon as it exists (to halt it on Ctrl-C).
+    ``claim(site_id, profile)`` gives the profile of this run that has the site already (then this one
+    fails with exit 2, naming both), or None.
     """
     outcome = SiteOutcome(job.profile)
     try:
         store = job.store()
         outcome.site_id = store.site_id
+        first = claim(store.site_id, job.profile) if claim is not None else None
+        if first is not None:
+            return outcome.stopped("failed", 2, f"profile {job.profile} names the same site ({store.site_id}) as "
+                                                f"profile {first}, pulled once under {first}: remove one of them "
+                                                "from the config file or the --profile options")
         with pull_lock(store):
             _pull_held(job, store, offering_ids, several, progress, opened, outcome)
     except BusyError as exc:
@@ -201,9 +209,16 @@ def pull_sites(jobs: Sequence[SiteJob], offering_ids: Sequence[str] = (), *,
     started = time.perf_counter()
     several = len(jobs) > 1
     clients = _Clients()
+    claims: dict[str, str] = {}
+    claims_lock = threading.Lock()
+
+    def claim(site_id: str, profile: str) -> str | None:
+        with claims_lock:
+            holder = claims.setdefault(site_id, profile)
+        return holder if holder != profile else None
 
     def run(job: SiteJob) -> SiteOutcome:
-        return pull_site(job, offering_ids, several=several, progress=progress, opened=clients.add)
+        return pull_site(job, offering_ids, several=several, progress=progress, opened=clients.add, claim=claim)
 
     if workers == 1 or not several:
         sites = _one_by_one(jobs, run)

@@ -62,3 +62,30 @@ def test_schedule_carries_the_config_file_and_store_given_by_the_environment(
     assert f"--config {config} --store postgresql+psycopg://sync@db.example/evidence pull --all-profiles" \
         in doc["pull_command"]
     assert doc["crontab"].startswith("*/30 * * * * ") and doc["pull_command"] in doc["crontab"]
+
+
+@pytest.mark.parametrize("at_once", ["1", "4"])
+def test_two_profiles_naming_one_site_pull_it_once_and_say_so(
+        sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        at_once: str) -> None:
+    """The same Moodle under two addresses (http://127.0.0.1:PORT and http://LocalHost:PORT/): one site, pulled
+    once per run, never 'busy' because of the run itself; the config mistake is named (exit 2)."""
+    store = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    other = sandbox.url.replace("127.0.0.1", "LocalHost") + "/"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.a]\nurl = "{sandbox.url}"\n\n[profiles.c]\nurl = "{other}"\n')
+    for name, value in (("MOODLE_SYNC_CONFIG", str(config)), ("MOODLE_SYNC_STORE", store),
+                        ("MOODLE_TOKEN_A", sandbox.token), ("MOODLE_TOKEN_C", sandbox.token)):
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(capsys, "pull", "--all-profiles", "--sites-at-once", at_once, "--json")
+    doc = json.loads(out)
+    assert code == 2 and doc["status"] == "failed", doc
+    pulled, twice = sorted(doc["sites"], key=lambda s: s["status"] != "ok")   # which comes first is a race
+    assert pulled["site_id"] == twice["site_id"] and pulled["status"] == "ok"
+    assert (twice["status"], twice["exit_code"]) == ("failed", 2)
+    assert twice["errors"] == [(f"profile {twice['profile']} names the same site ({pulled['site_id']}) as profile "
+                                f"{pulled['profile']}, pulled once under {pulled['profile']}: remove one of them "
+                                "from the config file or the --profile options")]
+    with Store.open(store) as opened:
+        (site,) = opened.sites()
+        assert len(opened.for_site(site.site_id).runs()) <= 1
