@@ -176,8 +176,8 @@ def _no_rows_older_than_sites(children: Sequence[App], names: Sequence[str]) -> 
         if store.has_legacy_rows():
             raise ConfigError(f"the store {child.settings.store_url_shown} holds rows older than sites (written "
                               "before moodle-sync knew several sites), which the first site registered adopts: "
-                              f"run `moodle-sync --profile NAME pull` first with the profile ({', '.join(names)}) "
-                              "whose site wrote them, then pull several sites")
+                              "run `moodle-sync --profile NAME pull` first with the one of the profiles "
+                              f"{', '.join(names)} whose site wrote them, then pull several sites")
         return
 
 
