@@ -111,6 +111,7 @@ def check_one_site_settings(profiles: list[str], overrides: Mapping[str, Any],
     if len(set(profiles)) < 2:
         return
     env = os.environ if environ is None else environ
+    _check_token_variables(list(dict.fromkeys(profiles)), env)
     named = [what for what, given in (("MOODLE_TOKEN", env.get("MOODLE_TOKEN", "").strip()),
                                       ("MOODLE_URL", env.get("MOODLE_URL", "").strip()),
                                       ("--url", overrides.get("url"))) if given]
@@ -122,6 +123,19 @@ def check_one_site_settings(profiles: list[str], overrides: Mapping[str, Any],
         f"each profile takes its url from the config file and its token from "
         f"{', '.join(token_variable(p) for p in profiles)}, the keyring ('python -m keyring set "
         f"{KEYRING_SERVICE} NAME') or its token_command; {' and '.join(remedy)}")
+
+
+def _check_token_variables(profiles: list[str], env: Mapping[str, str]) -> None:
+    """Refuse profiles whose token variables are one and the same and set (``bgtk-a`` and ``bgtk_a`` both read
+    ``MOODLE_TOKEN_BGTK_A``): one site's token would be sent to the other. Raises :class:`ConfigError`."""
+    by_variable: dict[str, list[str]] = {}
+    for profile in profiles:
+        by_variable.setdefault(token_variable(profile), []).append(profile)
+    for variable, sharing in by_variable.items():
+        if len(sharing) > 1 and env.get(variable, "").strip():
+            raise ConfigError(f"profiles {' and '.join(sharing)} both take their token from {variable}: one site's "
+                              f"token would be sent to the other; rename one of them in the config file (or give "
+                              f"their tokens through the keyring or token_command, and unset {variable})")
 
 
 @dataclass(frozen=True)

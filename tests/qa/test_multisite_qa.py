@@ -89,3 +89,19 @@ def test_two_profiles_naming_one_site_pull_it_once_and_say_so(
     with Store.open(store) as opened:
         (site,) = opened.sites()
         assert len(opened.for_site(site.site_id).runs()) <= 1
+
+
+def test_profiles_whose_token_variables_coincide_never_share_a_token(
+        sandbox: SandboxServer, other_site: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """bgtk-a and bgtk_a both read MOODLE_TOKEN_BGTK_A: site A's token must not be sent to site B."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.bgtk-a]\nurl = "{sandbox.url}"\n\n[profiles.bgtk_a]\nurl = "{other_site.url}"\n')
+    for name, value in (("MOODLE_SYNC_CONFIG", str(config)), ("MOODLE_SYNC_STORE", f"{tmp_path / 's.sqlite'}"),
+                        ("MOODLE_TOKEN_BGTK_A", sandbox.token)):
+        monkeypatch.setenv(name, value)
+    other_site.control.reset()
+    code, _, err = run(capsys, "pull", "--all-profiles")
+    assert code == 2, err
+    assert "profiles bgtk-a and bgtk_a both take their token from MOODLE_TOKEN_BGTK_A" in " ".join(err.split())
+    assert other_site.control.call_counts() == {}    # nothing was sent to site B
