@@ -55,7 +55,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import MoodleSyncError, NotEnrolledError
+from ..exceptions import MoodleSyncError, NotEnrolledError, RunHaltedError
 from ..localtime import WIB
 from ..ws.moodle import EnrolledUser, GradeItem, Moodle, UserGrades
 from .display import DisplayValueError, parse_percent, parse_time, parse_yes_no
@@ -456,7 +456,11 @@ def is_first_pull(store: Store, offering_id: str) -> bool:
 
 
 def stopped_status(exc: BaseException) -> str:
-    """The status of a run stopped by ``exc``: ``interrupted`` for Ctrl-C (KeyboardInterrupt), else ``failed``."""
+    """The status of a run stopped by ``exc``: ``interrupted`` for Ctrl-C (KeyboardInterrupt, or a call
+    refused because Ctrl-C halted the client: :class:`RunHaltedError` caused by it, as each site's thread
+    of a multi-site pull sees it), else ``failed``."""
+    if isinstance(exc, RunHaltedError):
+        exc = exc.cause
     return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
 
 

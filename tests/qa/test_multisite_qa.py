@@ -107,8 +107,6 @@ def test_profiles_whose_token_variables_coincide_never_share_a_token(
     assert other_site.control.call_counts() == {}    # nothing was sent to site B
 
 
-@pytest.mark.xfail(strict=True, reason="moodle_sync/evidence/pull.py (H-scale's) records a run halted by Ctrl-C "
-                                       "on another thread as failed; the fix is one line in stopped_status")
 def test_a_site_halted_by_ctrl_c_records_its_run_interrupted() -> None:
     """Ctrl-C during `pull --all-profiles` halts every site's client: each site's calls then raise
     RunHaltedError(cause=KeyboardInterrupt) on its own thread. The README: a run is `interrupted` after Ctrl-C
