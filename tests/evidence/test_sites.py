@@ -240,3 +240,15 @@ def test_ctrl_c_while_sites_run_at_once_halts_them_and_drops_the_rest(store: Sto
     assert all(event.is_set() for event in halted.values()) and set(halted) == {"a", "b"}
     assert outcome.sites[2].errors == ["interrupted before its pull started"]
     assert "the run had stopped (interrupted)" in outcome.sites[0].errors[0]
+
+
+def test_sites_pulled_at_once_switch_threads_quickly_and_restore_the_interval(store: Store, pulls: Pulls) -> None:
+    import sys
+
+    seen: list[float] = []
+    pulls.hook["lms.a.example/moodle"] = lambda: seen.append(sys.getswitchinterval())
+    before = sys.getswitchinterval()
+    pull_sites([job(store, "lms.a.example/moodle", "a"), job(store, "lms.b.example", "b")], workers=2)
+    assert seen == [sites_module.QUICK_SWITCH_SECONDS] and sys.getswitchinterval() == before
+    pull_sites([job(store, "lms.a.example/moodle", "a")])               # one site: the interpreter's own
+    assert seen[-1] == before
