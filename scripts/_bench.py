@@ -347,6 +347,23 @@ def provision(moodle: Any, spec: Any, store: Any = None) -> Any:
     return result
 
 
+def enrolled_offering(moodle: Any, spec: Any, store: Any,
+                      people: Sequence[Any]) -> tuple[list[int], list[tuple[int, int]]]:
+    """Provision the offering, record and enrol ``people`` (what apply, select and enrol do); the course
+    ids (in the offering's order) and the (course id, user id) of every student enrolment. Exits when any
+    enrolment fails."""
+    from moodle_sync.enrolment import enrol_participants
+
+    provision(moodle, spec, store)
+    store.save_participants(spec.offering_id, people)
+    enrolled = enrol_participants(moodle, spec, people)
+    if enrolled.failed or enrolled.enrolled != len(people):
+        raise SystemExit(f"setup: enrolment failed: {enrolled.failed[:3]}")
+    course_ids = [moodle.courses_by_field("idnumber", c.idnumber)[0].id for c in spec.courses]
+    return course_ids, [(cid, u.id) for cid in course_ids for u in moodle.enrolled_users(cid)
+                        if "student" in u.roles]
+
+
 def participants(spec: Any, n: int, *, seed: int = 4511, prefix: str = "guru") -> list[Any]:
     """``n`` selected participants spread over the offering's courses and over each course's classes.
 

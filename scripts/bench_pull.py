@@ -33,7 +33,6 @@ from typing import Any
 
 import _bench as b
 
-from moodle_sync.enrolment import enrol_participants
 from moodle_sync.evidence.pull import pull_offerings
 
 GOAL_FULL_VS_SEQUENTIAL = 15.0
@@ -151,14 +150,7 @@ def run(args: Any, tmp: str) -> dict[str, Any]:
         setup = b.client(local, concurrency=args.concurrency, max_input_vars=limit)
         try:
             t0 = time.perf_counter()
-            b.provision(setup, spec, store)
-            store.save_participants(spec.offering_id, people)
-            enrolled = enrol_participants(setup, spec, people)
-            if enrolled.failed or enrolled.enrolled != len(people):
-                raise SystemExit(f"setup: enrolment failed: {enrolled.failed[:3]}")
-            course_ids = [setup.courses_by_field("idnumber", c.idnumber)[0].id for c in spec.courses]
-            enrolments = [(cid, u.id) for cid in course_ids for u in setup.enrolled_users(cid)
-                          if "student" in u.roles]
+            course_ids, enrolments = b.enrolled_offering(setup, spec, store, people)
             out["progress"] = simulate_progress(local, enrolments)
             activities = {cid: course_activities(local, cid) for cid in course_ids}
             out["setup_seconds"] = time.perf_counter() - t0

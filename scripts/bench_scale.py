@@ -63,7 +63,6 @@ def set_up(name: str, size: int, directory: Path, store_url: str, *, site_id: st
     """Provision the example offering, enrol ``size`` participants and play their progress in a sandbox
     in this process (no latency); returns the site and that sandbox (still running: the 10 % change is
     made there later). The store at ``store_url`` (bound to ``site_id``) gets the offering."""
-    from moodle_sync.enrolment import enrol_participants
     from moodle_sync.store import Store
 
     spec = b.example_offering()
@@ -73,13 +72,7 @@ def set_up(name: str, size: int, directory: Path, store_url: str, *, site_id: st
     setup = b.client(server)
     with Store.open(store_url) as opened:
         store = opened.for_site(site_id) if site_id else opened
-        b.provision(setup, spec, store)
-        store.save_participants(spec.offering_id, people)
-        enrolled = enrol_participants(setup, spec, people)
-    if enrolled.failed or enrolled.enrolled != len(people):
-        raise SystemExit(f"{name}: enrolment failed: {enrolled.failed[:3]}")
-    course_ids = [setup.courses_by_field("idnumber", c.idnumber)[0].id for c in spec.courses]
-    enrolments = [(cid, u.id) for cid in course_ids for u in setup.enrolled_users(cid) if "student" in u.roles]
+        course_ids, enrolments = b.enrolled_offering(setup, spec, store, people)
     setup.client.close()
     bp.simulate_progress(server, enrolments)
     site = Site(name, directory / f"{name}.json", store_url, site_id, spec.offering_id, enrolments,
