@@ -311,7 +311,7 @@ def _command(exe: str, args: Sequence[str]) -> str:
 
 @click.command("schedule")
 @click.option("--every", "minutes", type=int, default=60, show_default=True,
-              help="Minutes between pulls: dividing 60 (5, 10, 15, 20, 30, 60), or whole hours dividing 24 "
+              help="Minutes between pulls: dividing 60 (5, 6, 10, 12, 15, 20, 30, 60), or whole hours dividing 24 "
                    "(120, 180, 240, 360, 480, 720, 1440).")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="The scheduled pull pulls this profile's site (repeatable: several sites into one store).")
