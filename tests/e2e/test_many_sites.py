@@ -1,5 +1,5 @@
 """Many centres, one evidence store: two sandbox sites (and the real Moodle 4.5 lab as a third, where it runs)
-run the same offering id; one ``pull --all-profiles`` brings all of them into one store (PostgreSQL when
+run the same offering id (a small copy of the example: 24 seats over two regencies); one ``pull --all-profiles`` brings all of them into one store (PostgreSQL when
 ``MOODLE_SYNC_TEST_PG_URL`` is set, else SQLite). Then each centre's report equals what its own site says
 (its database, or the sandbox's state), ``report --all-sites`` shows each centre apart and together (the
 total from the union of rows), the analysts' view counts the same, and nothing of one site overwrote another.
@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 
 from moodle_sync.sandbox import SandboxServer
 from moodle_sync.store import site_key
-from tests.cli.conftest import run, run_json
+from tests.cli.conftest import run, run_json, small_offering
 from tests.conftest import REAL_MOODLE_TOKEN, REAL_MOODLE_URL
 from tests.e2e.conftest import EXAMPLES, LAB_DB_URL, LAB_READY, Target, _lab_regrade
-from tests.e2e.test_main_job import _assert_equal_to_truth, _offering, _per_course
+from tests.e2e.test_main_job import _assert_equal_to_truth, _per_course
 from tests.e2e.truth import lab_truth, sandbox_truth
 from tests.store.conftest import PG_URL, _pg_schema
 
@@ -110,7 +110,9 @@ def test_many_centres_in_one_store(sandbox: SandboxServer, second_sandbox: Sandb
     offering_id = f"e2e-sites-{uuid.uuid4().hex[:8]}"    # the same id at every centre
     targets = _targets(sandbox, second_sandbox)
     _configure(monkeypatch, tmp_path, store_url, targets)
-    offering = str(_offering(tmp_path, offering_id))
+    # a small copy of the example offering (two regencies, 24 seats): the main job's size is test_main_job's
+    offering = str(small_offering(tmp_path / "offering", seats=24, id=offering_id,
+                                  category=f"E2E {offering_id} / Koding"))
     for profile, target in targets.items():
         _run_the_offering(capsys, profile, offering, tmp_path)
         target.simulate(offering_id)
