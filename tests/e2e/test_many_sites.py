@@ -1,8 +1,9 @@
-"""Many centres, one evidence store: two sandbox sites (and the real Moodle 4.5 lab as a third, where it runs)
-run the same offering id (a small copy of the example: 24 seats over two regencies); one ``pull --all-profiles`` brings all of them into one store (PostgreSQL when
-``MOODLE_SYNC_TEST_PG_URL`` is set, else SQLite). Then each centre's report equals what its own site says
-(its database, or the sandbox's state), ``report --all-sites`` shows each centre apart and together (the
-total from the union of rows), the analysts' view counts the same, and nothing of one site overwrote another.
+"""Many centres, one evidence store: two sandbox sites (and the real Moodle 4.5 lab as a third, where it
+runs) run the same offering id, a small copy of the example (24 seats over two regencies); one
+``pull --all-profiles`` brings all of them into one store (PostgreSQL when ``MOODLE_SYNC_TEST_PG_URL`` is set,
+else SQLite). Then each centre's report equals what its own site says (its database, or the sandbox's state),
+``report --all-sites`` shows each centre apart and together (the total from the union of rows), the
+analysts' view counts the same, and nothing of one site overwrote another.
 """
 
 from __future__ import annotations
