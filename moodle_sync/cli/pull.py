@@ -112,7 +112,7 @@ def _pull_one(app: App, ids: list[str], flags: _Flags) -> SitesOutcome:
     store = app.store()
     if not ids and not store.offerings():
         app.info("No offerings in the store yet: apply one first.")
-    total = sum(len(store.current(o)) for o in ids or [o.offering_id for o in store.offerings()]) or None
+    total = store.count_current(ids or [o.offering_id for o in store.offerings()]) or None
     job = SiteJob(app.settings.profile, app.store, app.moodle, flags.options(app.settings))
     with app.progress("Pulling", total) as advance:
         return pull_sites([job], ids, progress=advance)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, insert, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, insert, select, update
 
 from ..evidence.model import CompletionSnapshot, PullRun
 from . import schema as t
@@ -181,6 +181,14 @@ class EvidenceStore(StoreBase):
         with self._read() as conn:
             rows = conn.execute(query.order_by(c.course_id, c.user_id)).all()
         return [_snapshot(r) for r in rows]
+
+    def count_current(self, offering_ids: Sequence[str]) -> int:
+        """How many enrolments of these offerings the store holds evidence of (counted in the database, not
+        loaded: a pull's progress total)."""
+        c = t.snapshots_current.c
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t.snapshots_current).where(
+                c.site_id == self.site_id, c.offering_id.in_(list(offering_ids)))).scalar_one())
 
     def history(self, offering_id: str) -> list[CompletionSnapshot]:
         """Every recorded change of the offering's enrolments, oldest first, each with its ``pulled_at``."""

@@ -102,3 +102,12 @@ def test_a_pull_of_4511_enrolments(store: Store) -> None:
     assert store.save_snapshots(run.id, again) == 1
     assert len(store.current("big")) == 4511 and len(store.history("big")) == 4512
     assert {s.key: s for s in store.current("big")} == {s.key: s for s in again}
+
+
+def test_count_current_counts_the_sites_own_evidence_of_the_offerings(store: Store) -> None:
+    run = store.start_run(["o", "p"], "full").id
+    store.save_snapshots(run, [snap(1), snap(2), snap(3, offering="p"), snap(4, offering="q")])
+    other = store.for_site("lms.other.example")
+    other.save_snapshots(other.start_run(["o"], "full").id, [snap(5), snap(6)])
+    assert store.count_current(["o"]) == 2 and store.count_current(["o", "p"]) == 3
+    assert store.count_current([]) == 0 and other.count_current(["o", "p"]) == 2
