@@ -449,10 +449,8 @@ def since_point(store: Store, offering_id: str) -> int | None:
 
 def is_first_pull(store: Store, offering_id: str) -> bool:
     """Whether no pull has saved evidence of the offering yet (no snapshot of it in the store): its
-    first pull then reads everything, as a full pull. Looks course by course (the courses apply
-    recorded), so a later pull reads one course's snapshots, not the whole offering's."""
-    courses = [o.moodle_id for o in store.objects(offering_id, "course") if o.moodle_id]
-    return not any(store.pull_marks(offering_id, cid) for cid in courses) and not store.current(offering_id)
+    first pull then reads everything, as a full pull. Counted in the database, nothing loaded."""
+    return store.count_current([offering_id]) == 0
 
 
 def stopped_status(exc: BaseException) -> str:

@@ -533,8 +533,8 @@ def test_courses_are_pulled_and_saved_batch_by_batch(sandbox: SandboxServer, off
 def test_a_later_pull_knows_it_is_not_the_first_from_one_course(moodle: Moodle, offering: OfferingSpec,
                                                                 store: Store, enrolled: dict[str, list[int]],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whether a pull is an offering's first is told by the snapshots of one course apply recorded, not by
-    reading every snapshot of the offering."""
+    """Whether a pull is an offering's first is counted in the store, not told by reading every snapshot
+    of the offering."""
     oid = offering.offering_id
     for key in ("metro", "pesawaran"):
         store.map_object(oid, "course", key, enrolled[key][0])
