@@ -22,7 +22,7 @@ from ..evidence.sites import DEFAULT_SITES_AT_ONCE, PullOptions, SiteJob, SitesO
 from ..exceptions import ConfigError, redact
 from ..files import private_file
 from .app import App, pass_app
-from .common import offering_id_of, output_options
+from .common import OfferingFile, offering_id_of, output_options
 
 log = logging.getLogger("moodle_sync.pull")
 
@@ -318,13 +318,13 @@ def _command(exe: str, args: Sequence[str]) -> str:
 @click.option("--all-profiles", is_flag=True, help="The scheduled pull pulls every profile of the config file.")
 @click.option("--profile-name", "profile", default=None, hidden=True,
               help="Old spelling of the global --profile (the one site of the scheduled commands).")
-@click.option("--followup", "followups", multiple=True, metavar="OFFERING",
-              help="Also a weekly line (Monday 07:00) sending this offering file's follow-up packs to its "
-                   "facilitators as Moodle messages (repeatable).")
+@click.option("--followup", "followups", multiple=True, metavar="OFFERING", type=OfferingFile(),
+              help="Also a weekly line (Monday 07:00) sending this offering's (file or id) follow-up packs to "
+                   "its facilitators as Moodle messages (repeatable).")
 @output_options
 @pass_app
 def schedule_cmd(app: App, minutes: int, profiles: tuple[str, ...], all_profiles: bool, profile: str | None,
-                 followups: tuple[str, ...] = ()) -> int:
+                 followups: tuple[Path, ...] = ()) -> int:
     """Print a crontab and systemd service/timer units for scheduled pulls (and weekly follow-ups).
 
     The lines carry the global options given here (--config, --store, --profile, ...). The token is not in
@@ -346,7 +346,7 @@ def schedule_cmd(app: App, minutes: int, profiles: tuple[str, ...], all_profiles
     exe = shutil.which("moodle-sync") or f"{sys.executable} -m moodle_sync"
     pull_args = [f for name in profiles for f in ("--profile", name)] + (["--all-profiles"] if all_profiles else [])
     pull = _command(exe, [*global_options(app), "pull", *pull_args, "--quiet"])
-    follow = [_command(exe, [*global_options(app), "followup", str(Path(f).resolve()), "--send", "moodle", "--yes",
+    follow = [_command(exe, [*global_options(app), "followup", str(f.resolve()), "--send", "moodle", "--yes",
                              "--quiet"]) for f in followups]
     units = _units(pull, on_calendar, _token_hint(app, list(profiles), all_profiles))
     crontab = _crontab(cron_time, pull, follow)

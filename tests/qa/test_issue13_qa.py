@@ -1,0 +1,26 @@
+"""QA of issue 13 (one OFFERING argument, one write-confirmation rule, a library-grade house) through the CLI
+and the code, as the README describes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moodle_sync.store import Store
+
+from ..cli.conftest import EXAMPLES, run, run_json
+
+
+def test_schedule_followup_takes_an_offering_id_like_every_other_offering(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # an id became '<cwd>/<id>', a file cron's followup refuses every week; a missing file was printed too
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "store.sqlite"
+    offering = (EXAMPLES / "offering-koding.yaml").resolve()
+    with Store.open(f"sqlite:///{store}") as opened:
+        opened.save_offering("koding-2026-a1", "koding-untuk-guru", "Koding", {"file": str(offering)})
+    code, doc = run_json(capsys, "--store", str(store), "schedule", "--followup", "koding-2026-a1")
+    assert code == 0 and f" followup {offering} --send moodle" in doc["crontab"].splitlines()[1]
+    code, out, err = run(capsys, "--store", str(store), "schedule", "--followup", "gone.yaml")
+    assert code == 2 and out == "" and "gone.yaml: no such offering file" in err
