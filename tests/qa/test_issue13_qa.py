@@ -24,3 +24,20 @@ def test_schedule_followup_takes_an_offering_id_like_every_other_offering(
     assert code == 0 and f" followup {offering} --send moodle" in doc["crontab"].splitlines()[1]
     code, out, err = run(capsys, "--store", str(store), "schedule", "--followup", "gone.yaml")
     assert code == 2 and out == "" and "gone.yaml: no such offering file" in err
+
+
+@pytest.mark.xfail(strict=True, reason="facilitator_role_id (README's settings table, `config init`'s file) is "
+                   "read by nothing: facilitators get ROLE_IDS[template facilitator_role] in provision/plan.py; "
+                   "either plan with it or drop it from the README and the sample config")
+def test_every_setting_the_readme_documents_has_an_effect() -> None:
+    import dataclasses
+    import re
+
+    from moodle_sync.config import Settings
+
+    package = Path(__file__).parents[2] / "moodle_sync"
+    sources = {str(p.relative_to(package)): p.read_text(encoding="utf-8") for p in package.rglob("*.py")}
+    unread = [f.name for f in dataclasses.fields(Settings)
+              if not re.search(rf"self\.{f.name}\b", sources["config.py"])
+              and not any(re.search(rf"\.{f.name}\b", text) for name, text in sources.items() if name != "config.py")]
+    assert unread == []
