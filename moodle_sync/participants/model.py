@@ -70,11 +70,6 @@ class Applicant:
         """When this person first registered (validly): the key of "earlier registration first"."""
         return self.first_submitted_at or self.submitted_at
 
-    @property
-    def identity_keys(self) -> tuple[str, ...]:
-        """The keys that identify the person: the e-mail and, if given, the NUPTK."""
-        return (self.email,) + ((self.nuptk,) if self.nuptk else ())
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe description (times as ISO 8601)."""
         return {
