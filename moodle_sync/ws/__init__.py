@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..exceptions import ConfigError
 from .moodle import Moodle
 from .transport import CallStats, MoodleClient, RetryPolicy, Transport
@@ -27,14 +25,16 @@ def make_transport(url: str, token: str, *, protocol: str = "rest", verify: bool
 
 def connect(url: str, token: str, *, protocol: str = "rest", verify: bool | str = True,
             timeout: float = 60.0, retries: int = 4, max_input_vars: int = 1000,
-            concurrency: int = 4, write_concurrency: int = 2, **kwargs: Any) -> Moodle:
+            concurrency: int = 4, write_concurrency: int = 2, validate: bool = True,
+            stats: CallStats | None = None) -> Moodle:
     """A :class:`~moodle_sync.ws.moodle.Moodle` (typed operations) over a new client for the site.
 
-    ``concurrency`` bounds reads side by side, ``write_concurrency`` writes; ``kwargs`` go to
-    :class:`MoodleClient`. Raises :class:`~moodle_sync.exceptions.ConfigError` for an unknown ``protocol``.
+    ``concurrency`` bounds reads side by side, ``write_concurrency`` writes; ``validate`` and ``stats`` as
+    for :class:`MoodleClient`. Raises :class:`~moodle_sync.exceptions.ConfigError` for an unknown
+    ``protocol``.
     """
     transport = make_transport(url, token, protocol=protocol, verify=verify, pool_size=max(8, concurrency))
     client = MoodleClient(transport, timeout=timeout, retry=RetryPolicy(attempts=retries),
                           max_input_vars=max_input_vars, concurrency=concurrency,
-                          write_concurrency=write_concurrency, **kwargs)
+                          write_concurrency=write_concurrency, validate=validate, stats=stats)
     return Moodle(client)

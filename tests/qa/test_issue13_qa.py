@@ -53,3 +53,14 @@ def test_the_guide_names_every_exit_code_the_readme_names() -> None:
         return set(re.findall(r"^\| (\d+) \|", path.read_text(encoding="utf-8"), re.MULTILINE))
 
     assert codes(root / "docs" / "panduan.md") == codes(root / "README.md") == {"0", "1", "2", "3", "75", "130"}
+
+
+def test_no_public_function_takes_untyped_keywords() -> None:
+    # connect(..., **kwargs: Any) let `connect(url, token, timout=5)` pass mypy and fail at run time
+    import inspect
+
+    import moodle_sync
+
+    loose = [name for name in moodle_sync.__all__ if inspect.isfunction(getattr(moodle_sync, name))
+             and any(p.kind is p.VAR_KEYWORD for p in inspect.signature(getattr(moodle_sync, name)).parameters.values())]
+    assert loose == []
