@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -20,6 +21,9 @@ from rich.markup import escape
 from ..exceptions import InputError
 from .app import App, pass_app, table
 from .common import EXIT_OK, EXIT_PROBLEM, output_options, templates_option
+
+if TYPE_CHECKING:
+    from ..participants.needs import Survey
 
 FORMATS = ("table", "csv", "xlsx", "html", "json")
 
@@ -109,7 +113,7 @@ def _offering_names(app: App, offering_file: Path, templates: tuple[str, ...]) -
     return (offering.title, offering.template.replace("-", " "), template.title, *template.aliases)
 
 
-def _propose(app: App, survey: object, offering_file: Path, names: tuple[str, ...], dry_run: bool) -> None:
+def _propose(app: App, survey: Survey, offering_file: Path, names: tuple[str, ...], dry_run: bool) -> None:
     """Propose the offering's seats per regency from the demand for the topics ``names`` mean, and (unless
     ``dry_run``) write them as its quotas."""
     from ..offerings import load_offering
@@ -119,7 +123,7 @@ def _propose(app: App, survey: object, offering_file: Path, names: tuple[str, ..
     offering = load_offering(offering_file)
     rules = offering.applicants
     reserved = sum(m.seats for m in rules.model_schools)
-    proposal = propose_seats(survey.respondents, names=names, regencies=[r.slug for r in offering.regencies],  # type: ignore[attr-defined]
+    proposal = propose_seats(survey.respondents, names=names, regencies=[r.slug for r in offering.regencies],
                              seats=max(0, offering.seats - reserved), minimum=offering.min_per_regency,
                              levels=rules.eligible.levels)
     if not proposal.topics:
