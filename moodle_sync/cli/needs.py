@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from ..exceptions import InputError
 from .app import App, pass_app, table
-from .common import EXIT_OK, EXIT_PROBLEM, output_options, templates_option
+from .common import EXIT_OK, EXIT_PROBLEM, OfferingFile, output_options, templates_option
 
 if TYPE_CHECKING:
     from ..participants.needs import Survey
@@ -36,8 +36,8 @@ FORMATS = ("table", "csv", "xlsx", "html", "json")
               help="File to write (default: <first file's name>-needs.EXT next to it).")
 @click.option("--lang", type=click.Choice(("id", "en")), default="id", show_default=True,
               help="Language of the labels in xlsx/html.")
-@click.option("--propose", "offering_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              metavar="OFFERING", help="Propose OFFERING's seats per regency and write them as its quotas.")
+@click.option("--propose", "offering_file", type=OfferingFile(), metavar="OFFERING",
+              help="Propose OFFERING's (file or id) seats per regency and write them as its quotas.")
 @click.option("--topic", "topics", multiple=True, metavar="TEXT",
               help="Survey topic(s) meaning the offering (default: its applicants.choice, else its title and "
                    "its template's name, title and aliases).")

@@ -72,3 +72,18 @@ def test_the_cli_silences_no_type_error() -> None:
     silenced = [f"{p.name}:{n}" for p in sorted(package.glob("*.py"))
                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "type: ignore" in line]
     assert silenced == []
+
+
+def test_needs_propose_takes_an_offering_id_like_every_other_offering(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--propose OFFERING` refused an id ("Path ... does not exist") although the store knew its file
+    offering = (EXAMPLES / "offering-kelautan-pesisir.yaml").resolve()
+    store = tmp_path / "store.sqlite"
+    with Store.open(f"sqlite:///{store}") as opened:
+        opened.save_offering("laut-2026-pesisir", "literasi-kelautan", "Kelautan", {"file": str(offering)})
+    survey = str(EXAMPLES / "needs-survey.csv")
+    code, by_id = run_json(capsys, "--store", str(store), "needs", survey, "--propose", "laut-2026-pesisir",
+                             "--dry-run")
+    assert code == 0, by_id
+    code, by_file = run_json(capsys, "--store", str(store), "needs", survey, "--propose", str(offering), "--dry-run")
+    assert code == 0 and by_id == by_file and by_id["written"] is None
