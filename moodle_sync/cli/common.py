@@ -116,9 +116,12 @@ def confirm_writes(app: App, question: str, yes: bool) -> None:
 def offering_id_of(value: str) -> str:
     """The offering id an OFFERING argument names: an offering YAML file (its ``id:``) or the id itself.
 
-    Raises :class:`~moodle_sync.exceptions.InputError` (file, line, field) for a file that is not a valid
+    Raises :class:`click.BadParameter` (exit 2, as for every command's OFFERING) for a YAML file that is not
+    there, :class:`~moodle_sync.exceptions.InputError` (file, line, field) for a file that is not a valid
     offering."""
     path = Path(value)
+    if path.suffix.lower() in (".yaml", ".yml") and not path.is_file():
+        raise click.BadParameter(f"{value}: no such offering file", param_hint="'OFFERING'")
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
         from ..offerings import load_offering
 

@@ -87,3 +87,12 @@ def test_needs_propose_takes_an_offering_id_like_every_other_offering(
     assert code == 0, by_id
     code, by_file = run_json(capsys, "--store", str(store), "needs", survey, "--propose", str(offering), "--dry-run")
     assert code == 0 and by_id == by_file and by_id["written"] is None
+
+
+@pytest.mark.parametrize("command", ["report", "pull", "plan", "completers"])
+def test_a_missing_offering_file_is_the_same_usage_error_for_every_command(
+        command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # report and pull answered exit 1 "cannot read", the others exit 2 "no such offering file"
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "--store", str(tmp_path / "store.sqlite"), command, "gone.yaml")
+    assert (code, out) == (2, "") and "gone.yaml: no such offering file" in err
