@@ -120,7 +120,8 @@ def _offering_and_template(offering_file: PathLike, templates: Sequence[PathLike
 
 
 def render_offering(offering_file: PathLike, *, templates: Sequence[PathLike] = (), store: Store | None = None,
-                    classes: Mapping[str, int] | None = None) -> OfferingSpec:
+                    classes: Mapping[str, int] | None = None,
+                    facilitator_role_id: int | None = None) -> OfferingSpec:
     """The offering file rendered through its template into the desired state of its courses. Pure
     apart from reading the files (and ``store``).
 
@@ -128,6 +129,8 @@ def render_offering(offering_file: PathLike, *, templates: Sequence[PathLike] = 
     ``classes`` (course key -> count) asks; a model school's facilitator leads the class the roster keeps
     that school's teachers in. ``templates`` are folders searched before the shipped templates. The result
     remembers ``offering_file`` (``source``), so the store can find the file from the offering's id.
+    ``facilitator_role_id``: the site's role id facilitators are enrolled with (the ``facilitator_role_id``
+    setting); by default the id a standard Moodle gives the template's ``facilitator_role``.
     Raises :class:`~moodle_sync.exceptions.InputError` (file:line: field) for a bad offering or template.
     """
     from .roster import desired_offering, school_classes
@@ -140,6 +143,9 @@ def render_offering(offering_file: PathLike, *, templates: Sequence[PathLike] = 
     for key, n in (classes or {}).items():
         counts[key] = max(counts.get(key, 0), n)
     spec = desired_offering(offering, template, counts, led)
+    if facilitator_role_id is not None:
+        spec = replace(spec, courses=tuple(replace(c, facilitator_role_id=facilitator_role_id)
+                                           for c in spec.courses))
     return replace(spec, source=str(Path(offering_file).resolve()))
 
 

@@ -73,7 +73,8 @@ concurrency = 4                       # independent reads at once
 write_concurrency = 2                 # batches of writes at once (about the site's CPU cores)
 # store = "sqlite:////var/lib/moodle-sync/evidence.sqlite"   # or postgresql+psycopg://user@host/db
 student_role_id = 5                   # Moodle's default "student"
-facilitator_role_id = 3               # Moodle's default "editingteacher" (4 = non-editing teacher)
+# facilitator_role_id = 3             # this site's id of the facilitators' role (default: the template's
+                                     # facilitator_role as a standard Moodle numbers it: 3 editingteacher, 4 teacher)
 new_user_auth = "manual"              # manual (Moodle e-mails a generated password) or oauth2
 # completion_report_id = 12           # a custom report over "Course participants" for fast pulls
 # pull_grades = "on-activity"         # incremental pulls read a course's grades only after course activity
@@ -155,7 +156,7 @@ class Settings:
     ca_bundle: str | None = None
     insecure_skip_tls_verify: bool = False
     student_role_id: int = 5
-    facilitator_role_id: int = 3
+    facilitator_role_id: int | None = None   # None: the id a standard Moodle gives the template's role
     new_user_auth: str = "manual"
     templates_dir: str | None = None
     completion_report_id: int | None = None

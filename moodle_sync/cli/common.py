@@ -80,8 +80,9 @@ def render(app: App, path: Path, templates: tuple[str, ...], classes: Mapping[st
     from ..templates import template_dirs
 
     store = app.store(offline=offline) if store_exists(app) else None
-    return render_offering(path, templates=template_dirs(templates, app.settings.templates_dir), store=store,
-                           classes=classes)
+    settings = app.settings
+    return render_offering(path, templates=template_dirs(templates, settings.templates_dir), store=store,
+                           classes=classes, facilitator_role_id=settings.facilitator_role_id)
 
 
 def store_exists(app: App) -> bool:

@@ -244,7 +244,7 @@ def _plan_facilitators(plan: Plan, spec: CourseSpec, cs: CourseState | None, gro
     """Facilitators: a user (once, however many courses they lead), an enrolment with the facilitator role,
     membership of their classes."""
     k, add = spec.key, plan.actions.append
-    role_id = ROLE_IDS.get(spec.facilitator_role, 3)
+    role_id = spec.facilitator_role_id or ROLE_IDS.get(spec.facilitator_role, 3)
     enrolled = {u.email: u for u in cs.enrolled} if cs else {}
     for f in spec.facilitators:
         label = f"{k} / {f.email}"

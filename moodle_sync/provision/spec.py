@@ -80,6 +80,7 @@ class CourseSpec:
     grouping: GroupingSpec | None = None
     facilitators: tuple[FacilitatorSpec, ...] = ()
     facilitator_role: str = "editingteacher"
+    facilitator_role_id: int | None = None   # the site's id of that role (None: Moodle's standard ids)
     regency: str | None = None       # regency slug when the course serves one regency
     evidence: EvidenceSpec = field(default_factory=EvidenceSpec)
 

@@ -206,3 +206,21 @@ def test_an_import_still_running_is_unknown_exit_1_never_sent_twice_then_settled
     with site_store(store_path) as store:
         assert store.unsettled_writes(OFFERING_ID, "content") == {}
         assert [w.outcome for w in store.writes(OFFERING_ID) if w.kind == "content" and w.key == key][-1] == "ok"
+
+
+def test_the_facilitator_role_id_setting_enrols_facilitators_with_that_role(
+        sandbox_env: SandboxServer, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[profiles.default]\nfacilitator_role_id = 4\n", encoding="utf-8")   # non-editing teacher
+    monkeypatch.setenv("MOODLE_SYNC_CONFIG", str(config))
+    offering = str(small_offering(tmp_path / "offering", regencies=("metro",), seats=4, min_per_regency=1))
+    code, out, err = run(capsys, "apply", offering, "--yes", "--quiet")
+    assert code == 0, out + err
+    moodle = connect(sandbox_env.url, sandbox_env.token)
+    try:
+        course = moodle.courses_by_field("idnumber", "koding-2026-a1-metro")[0]
+        roles = {u.email: u.role_ids for u in moodle.enrolled_users(course.id)}
+    finally:
+        moodle.client.close()
+    assert roles and all(ids == (4,) for ids in roles.values()), roles

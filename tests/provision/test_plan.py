@@ -142,3 +142,22 @@ def test_the_class_part_keeps_classes_and_facilitators_and_courses_only_as_ids()
                                                            ("member", CREATE, "metro / f@guru.belajar.id in Kelas A")]
     assert [(a.op, a.data) for a in part.of("course")] == [(UNCHANGED, {"id": 20})]   # no update, only the id
     assert not [a for a in part.actions if a.course_key == "pesawaran"]               # not created here
+
+
+def test_facilitators_get_the_sites_role_id_where_one_is_given() -> None:
+    from dataclasses import replace
+
+    standard = plan_offering(OFFERING, ObservedState(masters={MASTER: MASTER_COURSE}))
+    assert [a.data["roleid"] for a in standard.of("enrolment", CREATE)] == [3]     # editingteacher's usual id
+    teacher = OfferingSpec("koding-a1", "Koding", "koding-untuk-guru", "A1",
+                           (replace(spec(), facilitator_role="teacher"),))
+    assert [a.data["roleid"] for a in plan_offering(teacher, ObservedState(masters={MASTER: MASTER_COURSE}))
+            .of("enrolment", CREATE)] == [4]
+    site = OfferingSpec("koding-a1", "Koding", "koding-untuk-guru", "A1", (replace(spec(), facilitator_role_id=9),))
+    assert [a.data["roleid"] for a in plan_offering(site, ObservedState(masters={MASTER: MASTER_COURSE}))
+            .of("enrolment", CREATE)] == [9]
+    # a facilitator already enrolled with the site's role id is left as is; with the standard id, enrolled again
+    obs = observed_in_sync()
+    assert plan_offering(site, obs).of("enrolment", CREATE)
+    obs.courses["metro"].enrolled = [EnrolledUser(**{**vars(obs.courses["metro"].enrolled[0]), "role_ids": (9,)})]
+    assert plan_offering(site, obs).of("enrolment", CREATE) == []

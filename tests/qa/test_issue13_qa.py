@@ -26,9 +26,6 @@ def test_schedule_followup_takes_an_offering_id_like_every_other_offering(
     assert code == 2 and out == "" and "gone.yaml: no such offering file" in err
 
 
-@pytest.mark.xfail(strict=True, reason="facilitator_role_id (README's settings table, `config init`'s file) is "
-                   "read by nothing: facilitators get ROLE_IDS[template facilitator_role] in provision/plan.py; "
-                   "either plan with it or drop it from the README and the sample config")
 def test_every_setting_the_readme_documents_has_an_effect() -> None:
     import dataclasses
     import re
