@@ -7,29 +7,15 @@ its sections, groups, groupings and enrolled users, read concurrently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-from ..exceptions import MoodleSyncError
-from ..ws.moodle import Course, Moodle
+from ..ws.moodle import Course, Moodle, all_read
 from .spec import CourseSpec, MasterCourseRef, OfferingSpec
 from .state import AdoptedState, CourseState, ObservedState, adoptable, find_category, shortname_conflict
 
 if TYPE_CHECKING:
     from ..offerings import Adoption
-
-R = TypeVar("R")
-
-
-def _all(results: Sequence[R | MoodleSyncError]) -> list[R]:
-    """The results of :meth:`Moodle.map_reads <moodle_sync.ws.moodle.Moodle.map_reads>`; raises the first
-    failed read's error."""
-    out: list[R] = []
-    for result in results:
-        if isinstance(result, MoodleSyncError):
-            raise result
-        out.append(result)
-    return out
 
 
 def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
@@ -39,7 +25,7 @@ def observe(moodle: Moodle, offering: OfferingSpec) -> ObservedState:
     target = {s.key: c.id for s in offering.courses
               if (c := find_category(state.categories, s.category_path, prefix)) is not None}
     existing = _match_courses(moodle, offering, state, target)
-    for (key, _), course_state in zip(existing, _all(moodle.map_reads(_course_reader(moodle), existing))):
+    for (key, _), course_state in zip(existing, all_read(moodle.map_reads(_course_reader(moodle), existing))):
         state.courses[key] = course_state
     emails = sorted({f.email for s in offering.courses for f in s.facilitators})
     state.users = {u.email: u for u in moodle.users_by_field("email", emails)} if emails else {}
@@ -52,7 +38,7 @@ def _match_courses(moodle: Moodle, offering: OfferingSpec, state: ObservedState,
     """The existing course of each spec, as (course key, course); a course holding a spec's shortname that
     is not ours goes to ``state.conflicts`` instead. ``target``: the category id of each course key."""
     candidates: dict[str, Course] = {}
-    for courses in _all(moodle.map_reads(moodle.courses_in_category, sorted(set(target.values())))):
+    for courses in all_read(moodle.map_reads(moodle.courses_in_category, sorted(set(target.values())))):
         for course in courses:
             candidates.setdefault(f"idnumber:{course.idnumber}", course)
             candidates.setdefault(f"shortname:{course.shortname}", course)
@@ -71,7 +57,7 @@ def _match_courses(moodle: Moodle, offering: OfferingSpec, state: ObservedState,
         return shortname_conflict(spec, found, state.categories)
 
     existing: list[tuple[str, Course]] = []
-    for spec, result in zip(offering.courses, _all(moodle.map_reads(lookup, offering.courses))):
+    for spec, result in zip(offering.courses, all_read(moodle.map_reads(lookup, offering.courses))):
         if isinstance(result, str):
             state.conflicts[spec.key] = result
         elif result is not None:
@@ -97,7 +83,7 @@ def _masters(moodle: Moodle, offering: OfferingSpec) -> dict[MasterCourseRef, Co
         found = moodle.courses_by_field(ref.field, ref.value)
         return found[0] if found else None
 
-    return dict(zip(refs, _all(moodle.map_reads(master, refs))))
+    return dict(zip(refs, all_read(moodle.map_reads(master, refs))))
 
 
 def observe_adopted(moodle: Moodle, adoption: Adoption) -> AdoptedState:
@@ -105,7 +91,7 @@ def observe_adopted(moodle: Moodle, adoption: Adoption) -> AdoptedState:
     its category (the categories, then one call). Each course once, in the order named (the category's by
     id); an idnumber or category Moodle lacks is a problem, named. Raises what the reads raise."""
     state = AdoptedState()
-    found = _all(moodle.map_reads(lambda idnumber: moodle.courses_by_field("idnumber", idnumber),
+    found = all_read(moodle.map_reads(lambda idnumber: moodle.courses_by_field("idnumber", idnumber),
                                   [i for i, _ in adoption.idnumbers]))
     seen: set[int] = set()
     for (idnumber, regency), result in zip(adoption.idnumbers, found):

@@ -277,6 +277,17 @@ def _float_or_none(value: Any) -> float | None:
 _SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
+def all_read(results: Sequence[R | MoodleSyncError]) -> list[R]:
+    """The results of :meth:`Moodle.map_reads`, in order, when every read succeeded; raises the first
+    failed read's error otherwise."""
+    out: list[R] = []
+    for result in results:
+        if isinstance(result, MoodleSyncError):
+            raise result
+        out.append(result)
+    return out
+
+
 def parse_answer(function: str, answer: Any, parse: Callable[[Any], T]) -> T:
     """``parse(answer)``, or :class:`InvalidResponseError` naming ``function`` and what was wrong when the
     answer is not shaped like Moodle's (a missing key, a list instead of an object, text for a number...).
@@ -491,12 +502,7 @@ class Moodle:
         results = self.map_reads(lambda chunk: self._typed(
             "core_user_get_users_by_field", {"field": field, "values": chunk},
             lambda answer: [User.from_moodle(u) for u in answer]), chunks)
-        users: list[User] = []
-        for r in results:
-            if isinstance(r, Exception):
-                raise r
-            users.extend(r)
-        return users
+        return [user for chunk in all_read(results) for user in chunk]
 
     def users_with_email(self, email: str) -> list[User]:
         """Users whose e-mail is ``email`` compared as Moodle compares e-mails when it creates a user:

@@ -64,3 +64,13 @@ def test_an_answer_not_shaped_like_moodles_names_the_function(call: Any, functio
 def test_users_with_email_checks_the_shape_too() -> None:
     with pytest.raises(InvalidResponseError, match="core_user_get_users"):
         moodle(core_user_get_users={"users": [{"email": "a@b.id"}]}).users_with_email("A@b.id")
+
+
+def test_all_read_gives_every_result_or_raises_the_first_failed_read() -> None:
+    from moodle_sync.exceptions import MoodleSyncError
+    from moodle_sync.ws.moodle import all_read
+
+    assert all_read([[1], [2, 3]]) == [[1], [2, 3]]
+    first, second = MoodleSyncError("first"), MoodleSyncError("second")
+    with pytest.raises(MoodleSyncError, match="first"):
+        all_read([[1], first, second])
